@@ -1,0 +1,60 @@
+"""`/admin/v1/accounts`: operators create and manage accounts."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.accounts import service
+from panel.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
+from panel.deps import RuntimeDep, SessionDep
+from panel.ledger import service as ledger
+from panel.models import Account, AccountKind
+from panel.runtime import Runtime
+
+router = APIRouter(prefix="/accounts", tags=["admin: accounts"])
+
+
+async def account_out(session: AsyncSession, runtime: Runtime, account: Account) -> AccountOut:
+    balance = None
+    if account.kind is not AccountKind.operator:
+        balance = await ledger.balance(session, account.id)
+    return AccountOut.model_validate(
+        {**vars(account), "balance": balance, "currency": runtime.settings.currency}
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_account(
+    body: AccountCreate, session: SessionDep, runtime: RuntimeDep
+) -> AccountOut:
+    account = await service.create(session, **body.model_dump())
+    return await account_out(session, runtime, account)
+
+
+@router.get("")
+async def list_accounts(
+    session: SessionDep,
+    runtime: RuntimeDep,
+    kind: AccountKind | None = None,
+    parent_id: int | None = None,
+    after: Annotated[int, Query(ge=0, description="Cursor: the last id of the previous page")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AccountOut]:
+    found = await service.list_accounts(
+        session, kind=kind, parent_id=parent_id, after=after, limit=limit
+    )
+    return [await account_out(session, runtime, account) for account in found]
+
+
+@router.get("/{account_id}")
+async def get_account(account_id: int, session: SessionDep, runtime: RuntimeDep) -> AccountOut:
+    return await account_out(session, runtime, await service.get(session, account_id))
+
+
+@router.patch("/{account_id}")
+async def update_account(
+    account_id: int, body: AccountUpdate, session: SessionDep, runtime: RuntimeDep
+) -> AccountOut:
+    account = await service.update(session, account_id, **body.model_dump(exclude_unset=True))
+    return await account_out(session, runtime, account)

@@ -1,0 +1,94 @@
+"""Accounts: operators, resellers, and agencies under a reseller. Each reseller and agency
+gets its wallet when it is created."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.errors import Invalid, NotFound
+from panel.ledger import accounts as ledger_accounts
+from panel.models import Account, AccountKind, AccountStatus, Tier
+
+
+async def get(session: AsyncSession, account_id: int) -> Account:
+    account = await session.get(Account, account_id)
+    if account is None:
+        raise NotFound(f"account {account_id} does not exist")
+    return account
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    kind: AccountKind,
+    name: str,
+    email: str | None = None,
+    parent_id: int | None = None,
+    tier_id: int | None = None,
+) -> Account:
+    """Create an account and, for resellers and agencies, its empty wallet."""
+    if kind is AccountKind.agency:
+        if parent_id is None:
+            raise Invalid("an agency needs parent_id: the reseller it belongs to")
+        parent = await get(session, parent_id)
+        if parent.kind is not AccountKind.reseller:
+            raise Invalid(f"parent {parent_id} is not a reseller")
+    elif parent_id is not None:
+        raise Invalid("only an agency has a parent")
+    if tier_id is not None:
+        if kind is not AccountKind.reseller:
+            raise Invalid("only a reseller belongs to a tier")
+        await _tier(session, tier_id)
+    if email is not None and await session.scalar(select(Account.id).where(Account.email == email)):
+        raise Invalid(f"email {email} is taken")
+    account = Account(kind=kind, name=name, email=email, parent_id=parent_id, tier_id=tier_id)
+    session.add(account)
+    await session.flush()
+    if kind is not AccountKind.operator:
+        await ledger_accounts.open_wallet(session, account)
+    return account
+
+
+async def update(
+    session: AsyncSession,
+    account_id: int,
+    *,
+    name: str | None = None,
+    status: AccountStatus | None = None,
+    tier_id: int | None = None,
+) -> Account:
+    account = await get(session, account_id)
+    if name is not None:
+        account.name = name
+    if status is not None:
+        account.status = status
+    if tier_id is not None:
+        if account.kind is not AccountKind.reseller:
+            raise Invalid("only a reseller belongs to a tier")
+        account.tier_id = (await _tier(session, tier_id)).id
+    await session.flush()
+    return account
+
+
+async def list_accounts(
+    session: AsyncSession,
+    *,
+    kind: AccountKind | None = None,
+    parent_id: int | None = None,
+    after: int = 0,
+    limit: int = 100,
+) -> Sequence[Account]:
+    query = select(Account).where(Account.id > after).order_by(Account.id).limit(limit)
+    if kind is not None:
+        query = query.where(Account.kind == kind)
+    if parent_id is not None:
+        query = query.where(Account.parent_id == parent_id)
+    return (await session.scalars(query)).all()
+
+
+async def _tier(session: AsyncSession, tier_id: int) -> Tier:
+    tier = await session.get(Tier, tier_id)
+    if tier is None:
+        raise Invalid(f"tier {tier_id} does not exist")
+    return tier

@@ -1,0 +1,14 @@
+"""`/admin/v1`: the operator's API. Every route needs an operator token."""
+
+from fastapi import APIRouter, Depends
+
+from panel.accounts.admin import router as accounts
+from panel.catalogue.admin import router as catalogue
+from panel.deps import get_operator
+from panel.keys.admin import router as keys
+from panel.ledger.admin import router as ledger
+from panel.pricing.admin import router as pricing
+
+router = APIRouter(prefix="/admin/v1", dependencies=[Depends(get_operator)])
+for part in (accounts, keys, ledger, pricing, catalogue):
+    router.include_router(part)

@@ -1,0 +1,36 @@
+"""The HTTP application: every surface mounted on one FastAPI app."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from panel import health, logs, problems
+from panel.admin.router import router as admin_router
+from panel.config import Settings, get_settings
+from panel.runtime import Runtime
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.start(settings)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(
+        title="Pasok",
+        summary="A first-hand supply hub for digital-service resellers.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.add_middleware(logs.RequestLog)
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(admin_router)
+    return app

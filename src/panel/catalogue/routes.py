@@ -1,0 +1,73 @@
+"""Routes: the ordered upstreams that can fulfil a Pasok service."""
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, and_, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.errors import Invalid, NotFound
+from panel.models import Provider, ProviderService, Route, Service
+
+
+def _live() -> ColumnElement[bool]:
+    return and_(ProviderService.active.is_(True), Provider.enabled.is_(True))
+
+
+async def primary_costs(session: AsyncSession, service_ids: Sequence[int]) -> dict[int, Decimal]:
+    """The upstream rate of each service's first live route; services with none are absent."""
+    if not service_ids:
+        return {}
+    rows = await session.execute(
+        select(Route.service_id, ProviderService.rate)
+        .join(ProviderService, ProviderService.id == Route.provider_service_id)
+        .join(Provider, Provider.id == ProviderService.provider_id)
+        .where(Route.service_id.in_(service_ids), _live())
+        .order_by(Route.service_id, Route.position.desc())
+    )
+    # Later rows overwrite earlier ones: ordered by position descending, the primary wins.
+    return {service_id: rate for service_id, rate in rows}
+
+
+async def live_routes(session: AsyncSession, service_id: int) -> list[ProviderService]:
+    """The provider services able to fulfil `service_id`, primary first."""
+    rows = await session.scalars(
+        select(ProviderService)
+        .join(Route, Route.provider_service_id == ProviderService.id)
+        .join(Provider, Provider.id == ProviderService.provider_id)
+        .where(Route.service_id == service_id, _live())
+        .order_by(Route.position)
+    )
+    return list(rows)
+
+
+async def replace(
+    session: AsyncSession, service_id: int, provider_service_ids: Sequence[int]
+) -> list[Route]:
+    """Set the service's routes to `provider_service_ids`, in that order of preference."""
+    if await session.get(Service, service_id) is None:
+        raise NotFound(f"service {service_id} does not exist")
+    if len(set(provider_service_ids)) != len(provider_service_ids):
+        raise Invalid("a provider service appears twice in the routes")
+    known = set(
+        await session.scalars(
+            select(ProviderService.id).where(ProviderService.id.in_(provider_service_ids))
+        )
+    )
+    if missing := [ps for ps in provider_service_ids if ps not in known]:
+        raise Invalid(f"provider services {missing} do not exist")
+    await session.execute(delete(Route).where(Route.service_id == service_id))
+    routes = [
+        Route(service_id=service_id, provider_service_id=ps, position=position)
+        for position, ps in enumerate(provider_service_ids)
+    ]
+    session.add_all(routes)
+    await session.flush()
+    return routes
+
+
+async def of_service(session: AsyncSession, service_id: int) -> list[Route]:
+    rows = await session.scalars(
+        select(Route).where(Route.service_id == service_id).order_by(Route.position)
+    )
+    return list(rows)

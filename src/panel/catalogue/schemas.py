@@ -1,0 +1,115 @@
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field, SecretStr
+
+from panel.schemas import MoneyText, Out, Schema
+
+Rate = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=6, allow_inf_nan=False)]
+Quantity = Annotated[int, Field(ge=1, le=1_000_000_000)]
+
+
+class ProviderCreate(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    api_url: AnyHttpUrl
+    api_key: SecretStr = Field(min_length=1, max_length=500)
+    adapter: str = Field(default="smm_v2", pattern=r"^smm_v2$")
+
+
+class ProviderUpdate(Schema):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    api_url: AnyHttpUrl | None = None
+    api_key: SecretStr | None = Field(default=None, min_length=1, max_length=500)
+    enabled: bool | None = None
+
+
+class ProviderOut(Out):
+    """A provider as operators see it: its key never leaves the panel."""
+
+    id: int
+    name: str
+    api_url: str
+    adapter: str
+    enabled: bool
+    created_at: datetime
+
+
+class ProviderServiceIn(Schema):
+    external_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=500)
+    type: str = Field(default="Default", max_length=64)
+    category: str = Field(default="", max_length=200)
+    rate: Rate
+    min_quantity: Quantity = 1
+    max_quantity: Quantity = 1
+    refill: bool = False
+    cancel: bool = False
+    dripfeed: bool = False
+    description: str = ""
+
+
+class ProviderServiceOut(Out):
+    id: int
+    provider_id: int
+    external_id: str
+    name: str
+    type: str
+    category: str
+    rate: MoneyText
+    min_quantity: int
+    max_quantity: int
+    refill: bool
+    cancel: bool
+    dripfeed: bool
+    description: str
+    active: bool
+
+
+class ServiceCreate(Schema):
+    name: str = Field(min_length=1, max_length=500)
+    type: str = Field(default="Default", max_length=64)
+    category: str = Field(default="", max_length=200)
+    description: str = ""
+    min_quantity: Quantity = 1
+    max_quantity: Quantity = 1
+    refill: bool = False
+    cancel: bool = False
+    dripfeed: bool = False
+    enabled: bool = True
+
+
+class ServiceUpdate(Schema):
+    name: str | None = Field(default=None, min_length=1, max_length=500)
+    category: str | None = Field(default=None, max_length=200)
+    description: str | None = None
+    min_quantity: Quantity | None = None
+    max_quantity: Quantity | None = None
+    refill: bool | None = None
+    cancel: bool | None = None
+    dripfeed: bool | None = None
+    enabled: bool | None = None
+
+
+class ServiceOut(Out):
+    id: int
+    name: str
+    type: str
+    category: str
+    description: str
+    min_quantity: int
+    max_quantity: int
+    refill: bool
+    cancel: bool
+    dripfeed: bool
+    enabled: bool
+
+
+class RoutesIn(Schema):
+    provider_service_ids: list[int] = Field(description="In order of preference: primary first")
+
+
+class RouteOut(Out):
+    service_id: int
+    provider_service_id: int
+    position: int

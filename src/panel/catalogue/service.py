@@ -1,0 +1,108 @@
+"""Providers, the services they sell, and the services Pasok sells."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.errors import Conflict, Invalid, NotFound
+from panel.models import Provider, ProviderService, Service
+
+
+async def get_provider(session: AsyncSession, provider_id: int) -> Provider:
+    provider = await session.get(Provider, provider_id)
+    if provider is None:
+        raise NotFound(f"provider {provider_id} does not exist")
+    return provider
+
+
+async def create_provider(
+    session: AsyncSession, *, name: str, api_url: str, api_key: str, adapter: str = "smm_v2"
+) -> Provider:
+    if await session.scalar(select(Provider.id).where(Provider.name == name)):
+        raise Conflict(f"a provider named {name!r} exists")
+    provider = Provider(name=name, api_url=api_url, api_key=api_key, adapter=adapter, enabled=True)
+    session.add(provider)
+    await session.flush()
+    return provider
+
+
+async def update_provider(session: AsyncSession, provider_id: int, **changes: Any) -> Provider:
+    provider = await get_provider(session, provider_id)
+    for field, value in changes.items():
+        setattr(provider, field, value)
+    await session.flush()
+    return provider
+
+
+async def list_providers(session: AsyncSession) -> Sequence[Provider]:
+    return (await session.scalars(select(Provider).order_by(Provider.id))).all()
+
+
+async def upsert_provider_service(
+    session: AsyncSession, provider_id: int, external_id: str, **fields: Any
+) -> ProviderService:
+    """Record a service as the provider sells it, creating or refreshing it."""
+    await get_provider(session, provider_id)
+    existing = await session.scalar(
+        select(ProviderService).where(
+            ProviderService.provider_id == provider_id,
+            ProviderService.external_id == external_id,
+        )
+    )
+    if existing is None:
+        existing = ProviderService(provider_id=provider_id, external_id=external_id, **fields)
+        session.add(existing)
+    else:
+        for field, value in fields.items():
+            setattr(existing, field, value)
+    _check_quantities(existing.min_quantity, existing.max_quantity)
+    await session.flush()
+    return existing
+
+
+async def list_provider_services(
+    session: AsyncSession, provider_id: int
+) -> Sequence[ProviderService]:
+    await get_provider(session, provider_id)
+    return (
+        await session.scalars(
+            select(ProviderService)
+            .where(ProviderService.provider_id == provider_id)
+            .order_by(ProviderService.id)
+        )
+    ).all()
+
+
+async def get_service(session: AsyncSession, service_id: int) -> Service:
+    service = await session.get(Service, service_id)
+    if service is None:
+        raise NotFound(f"service {service_id} does not exist")
+    return service
+
+
+async def create_service(session: AsyncSession, **fields: Any) -> Service:
+    service = Service(**fields)
+    _check_quantities(service.min_quantity, service.max_quantity)
+    session.add(service)
+    await session.flush()
+    return service
+
+
+async def update_service(session: AsyncSession, service_id: int, **changes: Any) -> Service:
+    service = await get_service(session, service_id)
+    for field, value in changes.items():
+        setattr(service, field, value)
+    _check_quantities(service.min_quantity, service.max_quantity)
+    await session.flush()
+    return service
+
+
+async def list_services(session: AsyncSession) -> Sequence[Service]:
+    return (await session.scalars(select(Service).order_by(Service.id))).all()
+
+
+def _check_quantities(minimum: int, maximum: int) -> None:
+    if minimum < 1 or maximum < minimum:
+        raise Invalid(f"quantities must satisfy 1 <= min <= max (got min {minimum}, max {maximum})")

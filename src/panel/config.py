@@ -1,0 +1,46 @@
+"""Pasok's settings: one class, nested groups, read from `PASOK_*` environment variables.
+
+Nested groups use a double underscore: `PASOK_HTTP__SUBMIT_TIMEOUT_S=20`.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class HttpSettings(BaseModel):
+    """Outbound HTTP to upstream providers and reseller webhooks."""
+
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 20.0
+    max_connections: int = 100
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PASOK_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    # Unset URLs mean "embedded": `pasok up` starts PostgreSQL and Redis under `data_dir`.
+    database_url: SecretStr | None = None
+    redis_url: SecretStr | None = None
+    data_dir: Path = Path(".pasok")
+
+    # One currency per panel: every amount Pasok shows carries this code.
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    environment: str = "production"
+    log_level: str = "INFO"
+    db_pool_size: int = Field(default=10, ge=1)
+    http: HttpSettings = HttpSettings()
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

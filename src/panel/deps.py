@@ -1,0 +1,61 @@
+"""Request dependencies: the session (one transaction per request) and who is calling."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.errors import Unauthorized
+from panel.keys import service as keys
+from panel.models import ApiKey, ApiKeyKind
+from panel.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """Commit when the handler returns, roll back when it raises; never both, never neither."""
+    async with runtime.sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def get_redis(runtime: RuntimeDep) -> Redis:
+    return runtime.redis
+
+
+RedisDep = Annotated[Redis, Depends(get_redis)]
+
+_bearer = HTTPBearer(auto_error=False, description="Operator token")
+
+
+async def get_operator(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ApiKey:
+    if credentials is None:
+        raise Unauthorized("send the operator token as `Authorization: Bearer <token>`")
+    key = await keys.authenticate(session, credentials.credentials, ApiKeyKind.operator)
+    if key is None:
+        raise Unauthorized("invalid or revoked operator token")
+    return key
+
+
+OperatorDep = Annotated[ApiKey, Depends(get_operator)]

@@ -1,0 +1,40 @@
+"""Liveness, readiness and metrics: what a load balancer and Prometheus ask."""
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from panel import metrics
+from panel.deps import RuntimeDep
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(runtime: RuntimeDep) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        async with runtime.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - readiness reports any failure, it never raises
+        checks["database"] = type(exc).__name__
+    try:
+        await runtime.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["redis"] = type(exc).__name__
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics")
+async def prometheus(runtime: RuntimeDep) -> Response:
+    await metrics.refresh_shared(runtime.redis)
+    body, media_type = metrics.exposition()
+    return Response(body, media_type=media_type)

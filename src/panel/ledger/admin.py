@@ -1,0 +1,102 @@
+"""`/admin/v1`: top-ups, adjustments, agency funding, statements and the ledger audit."""
+
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel import metrics
+from panel.accounts import service as accounts
+from panel.deps import OperatorDep, RedisDep, RuntimeDep, SessionDep
+from panel.ledger import audit, service
+from panel.ledger.schemas import (
+    Adjustment,
+    AgencyFunding,
+    AuditReport,
+    Movement,
+    Statement,
+    TopUp,
+)
+from panel.models import Journal
+
+router = APIRouter(tags=["admin: ledger"])
+
+
+async def _movement(
+    session: AsyncSession, runtime: RuntimeDep, journal: Journal, account_id: int, amount: Decimal
+) -> Movement:
+    return Movement(
+        journal_id=journal.id,
+        kind=journal.kind,
+        amount=amount,
+        balance=await service.balance(session, account_id),
+        currency=runtime.settings.currency,
+    )
+
+
+@router.post("/accounts/{account_id}/top-ups", status_code=status.HTTP_201_CREATED)
+async def top_up(
+    account_id: int, body: TopUp, session: SessionDep, runtime: RuntimeDep, operator: OperatorDep
+) -> Movement:
+    await accounts.get(session, account_id)
+    journal = await service.top_up(
+        session, account_id, body.amount, body.reason, operator.account_id
+    )
+    return await _movement(session, runtime, journal, account_id, body.amount)
+
+
+@router.post("/accounts/{account_id}/adjustments", status_code=status.HTTP_201_CREATED)
+async def adjust(
+    account_id: int,
+    body: Adjustment,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    operator: OperatorDep,
+) -> Movement:
+    await accounts.get(session, account_id)
+    journal = await service.adjust(
+        session, account_id, body.amount, body.reason, operator.account_id
+    )
+    return await _movement(session, runtime, journal, account_id, body.amount)
+
+
+@router.post("/agency-fundings", status_code=status.HTTP_201_CREATED)
+async def fund_agency(
+    body: AgencyFunding, session: SessionDep, runtime: RuntimeDep, operator: OperatorDep
+) -> Movement:
+    journal = await service.fund_agency(
+        session, body.agency_id, body.amount, body.reason, operator.account_id
+    )
+    return await _movement(session, runtime, journal, body.agency_id, body.amount)
+
+
+@router.get("/accounts/{account_id}/statement")
+async def statement(
+    account_id: int,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    before: Annotated[
+        int | None, Query(ge=1, description="Cursor: entries older than this")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Statement:
+    await accounts.get(session, account_id)
+    lines = await service.statement(session, account_id, before=before, limit=limit)
+    return Statement.model_validate(
+        {
+            "account_id": account_id,
+            "currency": runtime.settings.currency,
+            "balance": await service.balance(session, account_id),
+            "lines": [asdict(line) for line in lines],
+            "next_before": lines[-1].entry_id if len(lines) == limit else None,
+        }
+    )
+
+
+@router.get("/ledger/audit")
+async def run_audit(session: SessionDep, redis: RedisDep) -> AuditReport:
+    breaches = await audit.audit(session)
+    await metrics.publish_audit(redis, len(breaches))
+    return AuditReport(clean=not breaches, breaches=[asdict(b) for b in breaches])

@@ -1,0 +1,52 @@
+"""The ledger's invariants, checked against the whole database. Any breach is a bug or
+tampering: it is reported loudly, never repaired silently."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.models import Entry, Journal, LedgerAccount
+
+
+@dataclass(frozen=True)
+class Breach:
+    invariant: str
+    subject: str
+    detail: str
+
+
+async def audit(session: AsyncSession) -> list[Breach]:
+    """Every journal sums to zero and has two entries or more; every wallet's cached balance
+    equals the sum of its entries and is not negative."""
+    breaches: list[Breach] = []
+
+    unbalanced = await session.execute(
+        select(Journal.id, func.coalesce(func.sum(Entry.amount), 0), func.count(Entry.id))
+        .outerjoin(Entry, Entry.journal_id == Journal.id)
+        .group_by(Journal.id)
+        .having((func.coalesce(func.sum(Entry.amount), 0) != 0) | (func.count(Entry.id) < 2))
+    )
+    for journal_id, total, count in unbalanced:
+        breaches.append(
+            Breach("journal_zero_sum", f"journal:{journal_id}", f"sum {total} over {count} entries")
+        )
+
+    summed = (
+        select(Entry.ledger_account_id, func.sum(Entry.amount).label("total"))
+        .group_by(Entry.ledger_account_id)
+        .subquery()
+    )
+    wallets = await session.execute(
+        select(LedgerAccount.code, LedgerAccount.balance, func.coalesce(summed.c.total, 0))
+        .outerjoin(summed, summed.c.ledger_account_id == LedgerAccount.id)
+        .where(LedgerAccount.balance.is_not(None))
+        .where(
+            (LedgerAccount.balance != func.coalesce(summed.c.total, 0))
+            | (LedgerAccount.balance < 0)
+        )
+    )
+    for code, cached, total in wallets:
+        invariant = "wallet_not_negative" if cached < 0 else "cached_equals_summed"
+        breaches.append(Breach(invariant, code, f"cached {cached}, entries sum to {total}"))
+    return breaches

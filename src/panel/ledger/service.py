@@ -1,0 +1,214 @@
+"""Posting journals: the one way money moves in Pasok.
+
+Every movement is a journal whose entries sum to zero, written in the caller's transaction.
+A wallet can never go below zero: its cached balance is changed by one conditional UPDATE per
+wallet, in wallet id order so that concurrent transfers in opposite directions cannot deadlock.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.errors import InsufficientFunds, Invalid
+from panel.ledger import accounts
+from panel.models import Account, AccountKind, Entry, Journal, JournalKind, LedgerAccount
+from panel.money import PLACES
+
+
+@dataclass(frozen=True)
+class Leg:
+    ledger_account_id: int
+    amount: Decimal  # positive credits the account, negative debits it
+
+
+async def post(
+    session: AsyncSession,
+    *,
+    kind: JournalKind,
+    reason: str,
+    legs: Sequence[Leg],
+    actor_id: int | None = None,
+    order_id: int | None = None,
+) -> Journal:
+    """Write one balanced journal and move the cached wallet balances with it."""
+    _check_balanced(legs)
+    if not reason.strip():
+        raise Invalid("a reason is required")
+    await _move_wallets(session, legs)
+    journal_id = await session.scalar(
+        insert(Journal)
+        .values(kind=kind, reason=reason, actor_id=actor_id, order_id=order_id)
+        .returning(Journal.id)
+    )
+    await session.execute(
+        insert(Entry),
+        [
+            {
+                "journal_id": journal_id,
+                "ledger_account_id": leg.ledger_account_id,
+                "amount": leg.amount,
+            }
+            for leg in legs
+        ],
+    )
+    journal = await session.get_one(Journal, journal_id)
+    return journal
+
+
+def _check_balanced(legs: Sequence[Leg]) -> None:
+    if len(legs) < 2:
+        raise Invalid("a journal needs at least two entries")
+    for leg in legs:
+        if leg.amount == 0 or leg.amount.quantize(PLACES) != leg.amount:
+            raise Invalid(f"entry amount {leg.amount} must be non-zero with at most 6 decimals")
+    if sum(leg.amount for leg in legs) != 0:
+        raise Invalid("journal entries do not sum to zero")
+
+
+async def _move_wallets(session: AsyncSession, legs: Iterable[Leg]) -> None:
+    deltas: dict[int, Decimal] = defaultdict(Decimal)
+    for leg in legs:
+        deltas[leg.ledger_account_id] += leg.amount
+    wallet_ids = set(
+        await session.scalars(
+            select(LedgerAccount.id).where(
+                LedgerAccount.id.in_(deltas), LedgerAccount.balance.is_not(None)
+            )
+        )
+    )
+    for ledger_account_id in sorted(wallet_ids):
+        delta = deltas[ledger_account_id]
+        if delta == 0:
+            continue
+        moved = await session.scalar(
+            update(LedgerAccount)
+            .where(LedgerAccount.id == ledger_account_id, LedgerAccount.balance + delta >= 0)
+            .values(balance=LedgerAccount.balance + delta)
+            .returning(LedgerAccount.id)
+            .execution_options(synchronize_session=False)
+        )
+        if moved is None:
+            raise InsufficientFunds(
+                "Not enough funds on balance", ledger_account_id=ledger_account_id
+            )
+
+
+def _positive(amount: Decimal) -> Decimal:
+    if amount <= 0:
+        raise Invalid("amount must be greater than zero")
+    return amount
+
+
+async def top_up(
+    session: AsyncSession, account_id: int, amount: Decimal, reason: str, actor_id: int | None
+) -> Journal:
+    """Money paid into the panel lands in the account's wallet."""
+    wallet = await accounts.wallet_of(session, account_id)
+    external = await accounts.system(session, accounts.EXTERNAL)
+    amount = _positive(amount)
+    return await post(
+        session,
+        kind=JournalKind.topup,
+        reason=reason,
+        actor_id=actor_id,
+        legs=[Leg(external, -amount), Leg(wallet.id, amount)],
+    )
+
+
+async def adjust(
+    session: AsyncSession, account_id: int, amount: Decimal, reason: str, actor_id: int | None
+) -> Journal:
+    """An operator's correction, either way; a debit cannot take the wallet below zero."""
+    if amount == 0:
+        raise Invalid("amount must not be zero")
+    wallet = await accounts.wallet_of(session, account_id)
+    external = await accounts.system(session, accounts.EXTERNAL)
+    return await post(
+        session,
+        kind=JournalKind.adjustment,
+        reason=reason,
+        actor_id=actor_id,
+        legs=[Leg(external, -amount), Leg(wallet.id, amount)],
+    )
+
+
+async def fund_agency(
+    session: AsyncSession, agency_id: int, amount: Decimal, reason: str, actor_id: int | None
+) -> Journal:
+    """A reseller moves money from its own wallet into one of its agencies' wallets."""
+    agency = await session.get(Account, agency_id)
+    if agency is None or agency.kind is not AccountKind.agency or agency.parent_id is None:
+        raise Invalid(f"account {agency_id} is not an agency")
+    reseller_wallet = await accounts.wallet_of(session, agency.parent_id)
+    agency_wallet = await accounts.wallet_of(session, agency.id)
+    amount = _positive(amount)
+    return await post(
+        session,
+        kind=JournalKind.agency_funding,
+        reason=reason,
+        actor_id=actor_id,
+        legs=[Leg(reseller_wallet.id, -amount), Leg(agency_wallet.id, amount)],
+    )
+
+
+async def balance(session: AsyncSession, account_id: int) -> Decimal:
+    wallet = await accounts.wallet_of(session, account_id)
+    assert wallet.balance is not None
+    return wallet.balance
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    entry_id: int
+    journal_id: int
+    kind: JournalKind
+    reason: str
+    order_id: int | None
+    amount: Decimal
+    balance_after: Decimal
+    created_at: datetime
+
+
+async def statement(
+    session: AsyncSession, account_id: int, *, before: int | None = None, limit: int = 100
+) -> list[StatementLine]:
+    """A wallet's entries, newest first, each with the balance it left behind."""
+    wallet = await accounts.wallet_of(session, account_id)
+    running = (
+        select(
+            Entry.id,
+            Entry.journal_id,
+            Entry.amount,
+            Entry.created_at,
+            func.sum(Entry.amount).over(order_by=Entry.id).label("balance_after"),
+        )
+        .where(Entry.ledger_account_id == wallet.id)
+        .subquery()
+    )
+    query = (
+        select(running, Journal.kind, Journal.reason, Journal.order_id)
+        .join(Journal, Journal.id == running.c.journal_id)
+        .order_by(running.c.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        query = query.where(running.c.id < before)
+    rows = (await session.execute(query)).all()
+    return [
+        StatementLine(
+            entry_id=row.id,
+            journal_id=row.journal_id,
+            kind=row.kind,
+            reason=row.reason,
+            order_id=row.order_id,
+            amount=row.amount,
+            balance_after=row.balance_after,
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,39 @@
+"""Prometheus metrics. Each process exports its own; Prometheus sums across copies."""
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from redis.asyncio import Redis
+
+REQUESTS = Counter(
+    "pasok_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+)
+REQUEST_SECONDS = Histogram(
+    "pasok_http_request_seconds",
+    "HTTP request latency",
+    ["route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+LEDGER_AUDIT_BREACHES = Gauge(
+    "pasok_ledger_audit_breaches",
+    "Ledger invariant breaches found by the last audit (0 = clean, -1 = never run here)",
+)
+LEDGER_AUDIT_BREACHES.set(-1)
+
+
+def exposition() -> tuple[bytes, str]:
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+# The audit runs in whichever worker takes the cron job; its result is shared through Redis so
+# every API copy reports the same figure.
+AUDIT_RESULT_KEY = "pasok:ledger:audit:breaches"
+
+
+async def publish_audit(redis: Redis, breaches: int) -> None:
+    LEDGER_AUDIT_BREACHES.set(breaches)
+    await redis.set(AUDIT_RESULT_KEY, breaches)
+
+
+async def refresh_shared(redis: Redis) -> None:
+    value = await redis.get(AUDIT_RESULT_KEY)
+    if value is not None:
+        LEDGER_AUDIT_BREACHES.set(int(value))

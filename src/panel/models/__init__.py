@@ -1,0 +1,27 @@
+"""Every table, imported here so Alembic sees the whole schema."""
+
+from panel.models.account import Account, AccountKind, AccountStatus, ApiKey, ApiKeyKind
+from panel.models.base import Base
+from panel.models.catalogue import Provider, ProviderService, Route, Service
+from panel.models.ledger import Entry, Journal, JournalKind, LedgerAccount, LedgerAccountKind
+from panel.models.pricing import PriceRule, Tier
+
+__all__ = [
+    "Account",
+    "AccountKind",
+    "AccountStatus",
+    "ApiKey",
+    "ApiKeyKind",
+    "Base",
+    "Entry",
+    "Journal",
+    "JournalKind",
+    "LedgerAccount",
+    "LedgerAccountKind",
+    "PriceRule",
+    "Provider",
+    "ProviderService",
+    "Route",
+    "Service",
+    "Tier",
+]

@@ -1,0 +1,75 @@
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from panel.models.base import Base, CreatedAt, Money
+
+
+class Provider(CreatedAt, Base):
+    """An upstream panel Pasok buys from. `api_key` is a secret: never logged or returned."""
+
+    __tablename__ = "provider"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    api_url: Mapped[str] = mapped_column(String(500))
+    api_key: Mapped[str] = mapped_column(String(500))
+    adapter: Mapped[str] = mapped_column(String(32), default="smm_v2")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ProviderService(CreatedAt, Base):
+    """One service as an upstream sells it; `rate` is Pasok's cost per 1000."""
+
+    __tablename__ = "provider_service"
+    __table_args__ = (UniqueConstraint("provider_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(500))
+    type: Mapped[str] = mapped_column(String(64), default="Default")
+    category: Mapped[str] = mapped_column(String(200), default="")
+    rate: Mapped[Money]
+    min_quantity: Mapped[int] = mapped_column(Integer, default=1)
+    max_quantity: Mapped[int] = mapped_column(Integer, default=1)
+    refill: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancel: Mapped[bool] = mapped_column(Boolean, default=False)
+    dripfeed: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Service(CreatedAt, Base):
+    """What Pasok sells; its integer id is the `service` of API v2."""
+
+    __tablename__ = "service"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    type: Mapped[str] = mapped_column(String(64), default="Default")
+    category: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    min_quantity: Mapped[int] = mapped_column(Integer, default=1)
+    max_quantity: Mapped[int] = mapped_column(Integer, default=1)
+    refill: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancel: Mapped[bool] = mapped_column(Boolean, default=False)
+    dripfeed: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Route(Base):
+    """One upstream that can fulfil a service; the lowest `position` is tried first."""
+
+    __tablename__ = "route"
+    __table_args__ = (
+        UniqueConstraint("service_id", "position"),
+        UniqueConstraint("service_id", "provider_service_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), index=True)
+    provider_service_id: Mapped[int] = mapped_column(ForeignKey("provider_service.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,60 @@
+"""`/admin/v1`: tiers, price rules, and the prices an account would pay."""
+
+from fastapi import APIRouter, Response, status
+
+from panel.accounts import service as accounts
+from panel.deps import RuntimeDep, SessionDep
+from panel.pricing import rule_book, service, tiers
+from panel.pricing.schemas import PriceOut, RuleCreate, RuleOut, TierCreate, TierOut, TierUpdate
+
+router = APIRouter(tags=["admin: pricing"])
+
+
+@router.post("/tiers", status_code=status.HTTP_201_CREATED)
+async def create_tier(body: TierCreate, session: SessionDep) -> TierOut:
+    return TierOut.model_validate(await tiers.create(session, **body.model_dump()))
+
+
+@router.get("/tiers")
+async def list_tiers(session: SessionDep) -> list[TierOut]:
+    return [TierOut.model_validate(tier) for tier in await tiers.list_tiers(session)]
+
+
+@router.patch("/tiers/{tier_id}")
+async def update_tier(tier_id: int, body: TierUpdate, session: SessionDep) -> TierOut:
+    tier = await tiers.update(session, tier_id, **body.model_dump(exclude_unset=True))
+    return TierOut.model_validate(tier)
+
+
+@router.post("/price-rules", status_code=status.HTTP_201_CREATED)
+async def create_rule(body: RuleCreate, session: SessionDep) -> RuleOut:
+    return RuleOut.model_validate(await rule_book.create(session, **body.model_dump()))
+
+
+@router.get("/price-rules")
+async def list_rules(session: SessionDep, owner_id: int | None = None) -> list[RuleOut]:
+    rules = await rule_book.list_rules(session, owner_id=owner_id)
+    return [RuleOut.model_validate(rule) for rule in rules]
+
+
+@router.delete("/price-rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_rule(rule_id: int, session: SessionDep) -> Response:
+    await rule_book.delete(session, rule_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/accounts/{account_id}/prices")
+async def account_prices(
+    account_id: int, session: SessionDep, runtime: RuntimeDep
+) -> list[PriceOut]:
+    account = await accounts.get(session, account_id)
+    prices = await service.price_list(session, account)
+    return [
+        PriceOut(
+            service_id=price.service_id,
+            cost=price.cost,
+            rate=price.rate,
+            currency=runtime.settings.currency,
+        )
+        for price in prices.values()
+    ]

@@ -1,0 +1,96 @@
+"""Keeping price rules: who may set which scope, one rule per scope."""
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.errors import Conflict, Invalid, NotFound
+from panel.models import Account, AccountKind, PriceRule, Service, Tier
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    owner_id: int | None = None,
+    account_id: int | None = None,
+    tier_id: int | None = None,
+    service_id: int | None = None,
+    category: str | None = None,
+    markup_percent: Decimal = Decimal(0),
+    markup_fixed: Decimal = Decimal(0),
+    floor_margin: Decimal = Decimal(0),
+) -> PriceRule:
+    """Add a rule. Operator rules (no owner) price resellers; a reseller's rules (owner = the
+    reseller) price its own agencies, on top of the reseller's rate."""
+    if account_id is not None and tier_id is not None:
+        raise Invalid("a rule applies to an account or to a tier, not both")
+    if service_id is not None and category is not None:
+        raise Invalid("a rule targets a service or a category, not both")
+    if markup_percent < -100:
+        raise Invalid("markup_percent cannot be below -100")
+    if floor_margin < 0:
+        raise Invalid("floor_margin cannot be negative")
+    await _check_scope(session, owner_id, account_id, tier_id, service_id)
+    rule = PriceRule(
+        owner_id=owner_id,
+        account_id=account_id,
+        tier_id=tier_id,
+        service_id=service_id,
+        category=category,
+        markup_percent=markup_percent,
+        markup_fixed=markup_fixed,
+        floor_margin=floor_margin,
+    )
+    duplicate = await session.scalar(
+        select(PriceRule.id).where(
+            *(
+                getattr(PriceRule, column).is_not_distinct_from(getattr(rule, column))
+                for column in ("owner_id", "account_id", "tier_id", "service_id", "category")
+            )
+        )
+    )
+    if duplicate is not None:
+        raise Conflict(f"rule {duplicate} already covers this scope; delete it first")
+    session.add(rule)
+    await session.flush()
+    return rule
+
+
+async def _check_scope(
+    session: AsyncSession,
+    owner_id: int | None,
+    account_id: int | None,
+    tier_id: int | None,
+    service_id: int | None,
+) -> None:
+    if owner_id is not None:
+        owner = await session.get(Account, owner_id)
+        if owner is None or owner.kind is not AccountKind.reseller:
+            raise Invalid(f"owner {owner_id} is not a reseller")
+        if tier_id is not None:
+            raise Invalid("a reseller prices its agencies by agency, not by tier")
+    if account_id is not None:
+        account = await session.get(Account, account_id)
+        if owner_id is None and (account is None or account.kind is not AccountKind.reseller):
+            raise Invalid(f"account {account_id} is not a reseller")
+        if owner_id is not None and (account is None or account.parent_id != owner_id):
+            raise Invalid(f"account {account_id} is not an agency of reseller {owner_id}")
+    if tier_id is not None and await session.get(Tier, tier_id) is None:
+        raise Invalid(f"tier {tier_id} does not exist")
+    if service_id is not None and await session.get(Service, service_id) is None:
+        raise Invalid(f"service {service_id} does not exist")
+
+
+async def list_rules(session: AsyncSession, *, owner_id: int | None = None) -> Sequence[PriceRule]:
+    owner = PriceRule.owner_id.is_(None) if owner_id is None else PriceRule.owner_id == owner_id
+    return (await session.scalars(select(PriceRule).where(owner).order_by(PriceRule.id))).all()
+
+
+async def delete(session: AsyncSession, rule_id: int) -> None:
+    rule = await session.get(PriceRule, rule_id)
+    if rule is None:
+        raise NotFound(f"price rule {rule_id} does not exist")
+    await session.delete(rule)
+    await session.flush()

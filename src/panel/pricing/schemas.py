@@ -1,0 +1,62 @@
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field
+
+from panel.schemas import MoneyText, Out, Schema
+
+NonNegativeMoney = Annotated[
+    Decimal, Field(ge=0, max_digits=20, decimal_places=6, allow_inf_nan=False)
+]
+MoneyDelta = Annotated[Decimal, Field(max_digits=20, decimal_places=6, allow_inf_nan=False)]
+Percent = Annotated[Decimal, Field(ge=-100, max_digits=9, decimal_places=4, allow_inf_nan=False)]
+
+
+class TierCreate(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    min_spend_90d: NonNegativeMoney = Decimal(0)
+
+
+class TierUpdate(Schema):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    min_spend_90d: NonNegativeMoney | None = None
+
+
+class TierOut(Out):
+    id: int
+    name: str
+    min_spend_90d: MoneyText
+
+
+class RuleCreate(Schema):
+    owner_id: int | None = Field(
+        default=None, description="A reseller pricing its own agencies; empty for operator rules"
+    )
+    account_id: int | None = None
+    tier_id: int | None = None
+    service_id: int | None = None
+    category: str | None = Field(default=None, min_length=1, max_length=200)
+    markup_percent: Percent = Decimal(0)
+    markup_fixed: MoneyDelta = Field(default=Decimal(0), description="Added per 1000 units")
+    floor_margin: NonNegativeMoney = Field(
+        default=Decimal(0), description="The least margin per 1000 over the base rate"
+    )
+
+
+class RuleOut(Out):
+    id: int
+    owner_id: int | None
+    account_id: int | None
+    tier_id: int | None
+    service_id: int | None
+    category: str | None
+    markup_percent: MoneyText
+    markup_fixed: MoneyText
+    floor_margin: MoneyText
+
+
+class PriceOut(Out):
+    service_id: int
+    cost: MoneyText
+    rate: MoneyText
+    currency: str

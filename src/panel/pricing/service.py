@@ -1,0 +1,136 @@
+"""What an account pays: "the rate of service S for account A" and "the chain of charges for
+an order of A". Rates are per 1000 units.
+
+A reseller's rate is the primary route's cost marked up by the operator's most specific rule.
+An agency's rate is its reseller's rate marked up by the reseller's own most specific rule.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.catalogue import routes
+from panel.errors import Invalid, NotFound
+from panel.models import Account, AccountKind, PriceRule, Service
+from panel.money import charge_for
+from panel.pricing.rules import most_specific, sell_rate
+
+
+@dataclass(frozen=True)
+class Price:
+    service_id: int
+    cost: Decimal  # the primary route's upstream rate
+    rate: Decimal  # what the account pays
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One link of an order's chain: `account_id` pays `amount` (at `rate`) for the order."""
+
+    account_id: int
+    rate: Decimal
+    amount: Decimal
+
+
+async def price_list(
+    session: AsyncSession, account: Account, service_ids: Sequence[int] | None = None
+) -> dict[int, Price]:
+    """Prices for `account` of every orderable service (or of those asked), by service id.
+    A service with no live route has no price and is left out."""
+    return (await _chain_prices(session, account, service_ids))[0][1]
+
+
+async def rate_for(session: AsyncSession, account: Account, service_id: int) -> Decimal:
+    """The rate per 1000 of `service_id` for `account`."""
+    prices = await price_list(session, account, [service_id])
+    if service_id not in prices:
+        raise NotFound(f"service {service_id} is not available")
+    return prices[service_id].rate
+
+
+async def charges_for(
+    session: AsyncSession, account: Account, service_id: int, quantity: int
+) -> list[Charge]:
+    """Who pays what for an order of `quantity`: the buyer first, then up the chain (an agency's
+    reseller pays its own rate)."""
+    charges = []
+    for payer, prices in await _chain_prices(session, account, [service_id]):
+        if service_id not in prices:
+            raise NotFound(f"service {service_id} is not available")
+        rate = prices[service_id].rate
+        charges.append(Charge(payer.id, rate, charge_for(rate, quantity)))
+    return charges
+
+
+async def _chain_prices(
+    session: AsyncSession, account: Account, service_ids: Sequence[int] | None
+) -> list[tuple[Account, dict[int, Price]]]:
+    """Prices for the buyer and, for an agency, its reseller: buyer first."""
+    if account.kind is AccountKind.operator:
+        raise Invalid("operators do not buy services")
+    query = select(Service).where(Service.enabled.is_(True))
+    if service_ids is not None:
+        query = query.where(Service.id.in_(service_ids))
+    services = (await session.scalars(query)).all()
+    costs = await routes.primary_costs(session, [service.id for service in services])
+    services = [service for service in services if service.id in costs]
+
+    reseller = account if account.kind is AccountKind.reseller else await _parent(session, account)
+    rules = await _rules(session, owner_id=None, account=reseller)
+    reseller_prices = {
+        service.id: Price(
+            service.id,
+            costs[service.id],
+            sell_rate(costs[service.id], _rule_for(rules, reseller, service)),
+        )
+        for service in services
+    }
+    if account is reseller:
+        return [(reseller, reseller_prices)]
+
+    rules = await _rules(session, owner_id=reseller.id, account=account)
+    agency_prices = {
+        service.id: Price(
+            service.id,
+            costs[service.id],
+            sell_rate(reseller_prices[service.id].rate, _rule_for(rules, account, service)),
+        )
+        for service in services
+    }
+    return [(account, agency_prices), (reseller, reseller_prices)]
+
+
+def _rule_for(rules: list[PriceRule], account: Account, service: Service) -> PriceRule | None:
+    # An agency has no tier: its reseller's rules over it are by agency or for all agencies.
+    tier_id = account.tier_id if account.kind is AccountKind.reseller else None
+    return most_specific(
+        rules,
+        account_id=account.id,
+        tier_id=tier_id,
+        service_id=service.id,
+        category=service.category,
+    )
+
+
+async def _parent(session: AsyncSession, agency: Account) -> Account:
+    assert agency.parent_id is not None
+    parent = await session.get(Account, agency.parent_id)
+    assert parent is not None
+    return parent
+
+
+async def _rules(
+    session: AsyncSession, *, owner_id: int | None, account: Account
+) -> list[PriceRule]:
+    """The rules of one owner that could apply to `account`, whatever the service."""
+    owner = PriceRule.owner_id.is_(None) if owner_id is None else PriceRule.owner_id == owner_id
+    subject = [
+        PriceRule.account_id == account.id,
+        PriceRule.account_id.is_(None) & PriceRule.tier_id.is_(None),
+    ]
+    if account.tier_id is not None and owner_id is None:
+        subject.append(PriceRule.tier_id == account.tier_id)
+    return list(await session.scalars(select(PriceRule).where(owner, or_(*subject))))

@@ -1,0 +1,151 @@
+"""Fixtures: a real PostgreSQL database per test run (migrated with alembic), a transaction
+rolled back after each test, and a real Redis flushed before each test."""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from pydantic import SecretStr
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from panel.accounts import service as accounts
+from panel.app import create_app
+from panel.config import Settings
+from panel.db import async_url, create_engine
+from panel.keys import service as keys
+from panel.migrations import upgrade
+from panel.models import Account, AccountKind
+from panel.runtime import Runtime
+from tests import servers
+
+# Tables that the first migration fills and every test expects to find.
+SYSTEM_LEDGER_ACCOUNTS = (
+    "INSERT INTO ledger_account (code, kind) VALUES "
+    "('clearing', 'clearing'), ('revenue', 'revenue'), ('external', 'external')"
+)
+
+
+async def _admin_execute(admin_url: str, statement: str) -> None:
+    engine = create_engine(admin_url, pool_size=1)
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text(statement))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    admin_url = servers.database_admin_url()
+    name = f"pasok_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin_execute(admin_url, f'CREATE DATABASE "{name}"'))
+    url = make_url(async_url(admin_url)).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    if not os.environ.get("PASOK_TEST_KEEP_DATABASE"):
+        asyncio.run(_admin_execute(admin_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=SecretStr(database_url),
+        redis_url=SecretStr(servers.redis_url()),
+        environment="test",
+    )
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=20)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        yield connection
+        await transaction.rollback()
+
+
+@pytest.fixture
+def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    # Each session's commit releases a savepoint; the test's outer transaction is rolled back.
+    return async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest.fixture
+async def session(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+async def committed(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A sessionmaker whose commits are real, for tests that need many connections at once.
+    Everything is wiped afterwards."""
+    yield async_sessionmaker(engine, expire_on_commit=False)
+    async with engine.begin() as connection:
+        tables = await connection.scalars(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        )
+        names = ", ".join(f'"{name}"' for name in tables)
+        await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        await connection.execute(text(SYSTEM_LEDGER_ACCOUNTS))
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[Redis]:
+    assert settings.redis_url is not None
+    client = Redis.from_url(settings.redis_url.get_secret_value())
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def client(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Redis,
+) -> AsyncIterator[AsyncClient]:
+    app = create_app(settings)
+    app.state.runtime = Runtime(
+        settings=settings, engine=engine, sessionmaker=sessionmaker, redis=redis
+    )
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://pasok.test") as c:
+        yield c
+
+
+@dataclass
+class Operator:
+    account: Account
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+async def operator(sessionmaker: async_sessionmaker[AsyncSession]) -> Operator:
+    async with sessionmaker.begin() as session:
+        account = await accounts.create(session, kind=AccountKind.operator, name="Ops")
+        issued = await keys.issue(session, account, "tests")
+    return Operator(account, issued.plaintext)
