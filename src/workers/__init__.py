@@ -1,0 +1,1 @@
+"""Background work: Pasok's own thin task layer over arq, and the jobs it runs."""

@@ -1,0 +1,113 @@
+"""Pasok's task layer. The rest of the code defines jobs and enqueues them through this module
+only, so the queue library (arq, in maintenance upstream) can be replaced in one place.
+
+A job is `async def job(ctx: JobContext, *args) -> ...`; it runs in one database transaction
+that this layer commits on success and rolls back on error. arq may run a job more than once
+(a worker dying mid-job): every job must be idempotent.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, cast
+
+from arq import cron
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.cron import CronJob
+from arq.typing import WorkerCoroutine
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.runtime import Runtime
+
+
+@dataclass
+class JobContext:
+    runtime: Runtime
+    session: AsyncSession
+
+
+JobFunction = Callable[..., Awaitable[Any]]
+
+
+@dataclass
+class Registry:
+    """The jobs and schedules one worker runs."""
+
+    jobs: dict[str, JobFunction] = field(default_factory=dict)
+    schedules: list[tuple[str, set[int]]] = field(default_factory=list)
+
+    def job(self, function: JobFunction) -> JobFunction:
+        self.jobs[function.__name__] = function
+        return function
+
+    def every(self, minutes: set[int]) -> Callable[[JobFunction], JobFunction]:
+        """Run the job at these minutes of every hour (cron style)."""
+
+        def register(function: JobFunction) -> JobFunction:
+            self.job(function)
+            self.schedules.append((function.__name__, minutes))
+            return function
+
+        return register
+
+
+registry = Registry()
+
+
+def _arq_function(name: str, function: JobFunction) -> WorkerCoroutine:
+    async def run(ctx: dict[str, Any], *args: Any) -> Any:
+        runtime: Runtime = ctx["runtime"]
+        async with runtime.sessionmaker() as session:
+            try:
+                result = await function(JobContext(runtime, session), *args)
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+            return result
+
+    run.__name__ = name
+    run.__qualname__ = name
+    return cast(WorkerCoroutine, run)
+
+
+def arq_functions() -> list[WorkerCoroutine]:
+    return [_arq_function(name, function) for name, function in registry.jobs.items()]
+
+
+def arq_cron_jobs() -> list[CronJob]:
+    by_name = {name: _arq_function(name, function) for name, function in registry.jobs.items()}
+    return [
+        cron(by_name[name], name=f"cron:{name}", minute=minutes, run_at_startup=False)
+        for name, minutes in registry.schedules
+    ]
+
+
+def redis_settings(url: str) -> RedisSettings:
+    return RedisSettings.from_dsn(url)
+
+
+class Queue:
+    """Enqueue jobs by name. Deterministic `job_id`s make a second enqueue of the same work a
+    no-op while the first is queued or running."""
+
+    def __init__(self, pool: ArqRedis) -> None:
+        self._pool = pool
+
+    @classmethod
+    async def connect(cls, redis_url: str) -> "Queue":
+        return cls(await create_pool(redis_settings(redis_url)))
+
+    async def enqueue(
+        self,
+        name: str,
+        *args: Any,
+        job_id: str | None = None,
+        defer_by: timedelta | None = None,
+    ) -> bool:
+        """Queue `name(*args)`; False when a job with `job_id` already exists."""
+        job = await self._pool.enqueue_job(name, *args, _job_id=job_id, _defer_by=defer_by)
+        return job is not None
+
+    async def close(self) -> None:
+        await self._pool.aclose()

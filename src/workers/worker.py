@@ -1,0 +1,38 @@
+"""`pasok worker`: build the runtime, register every job module, run arq."""
+
+from typing import Any
+
+from arq.worker import Worker
+
+from panel.config import Settings
+from panel.embedded import resolve_urls
+from panel.runtime import Runtime
+from workers import ledger_audit, tasks
+
+JOB_MODULES = (ledger_audit,)  # importing a module registers its jobs
+
+
+def build(settings: Settings, *, burst: bool = False) -> Worker:
+    _, redis_url = resolve_urls(settings)
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["runtime"] = Runtime.start(settings)
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        if runtime := ctx.get("runtime"):
+            await runtime.close()
+
+    return Worker(
+        functions=tasks.arq_functions(),
+        cron_jobs=tasks.arq_cron_jobs(),
+        redis_settings=tasks.redis_settings(redis_url),
+        on_startup=startup,
+        on_shutdown=shutdown,
+        burst=burst,
+        handle_signals=not burst,
+        job_timeout=120,
+    )
+
+
+def run_worker(settings: Settings) -> None:
+    build(settings).run()
