@@ -34,7 +34,9 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
             await session.commit()
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit runs when the handler returns, before the response is sent, so
+# a failed commit is answered as an error instead of after a success already went out.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def get_redis(runtime: RuntimeDep) -> Redis:

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from panel import metrics
+from panel import metrics, problems
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -61,16 +61,29 @@ class RequestLog:
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
+        started_response = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started_response = message["status"], True
                 message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answer here rather than in Starlette's outer error middleware, so the caller
+            # gets problem JSON carrying the request id to quote; the trace stays in the log.
+            log.exception("unhandled error")
+            if started_response:
+                raise
+            await problems.problem(
+                500,
+                "Internal error",
+                "The request failed and changed nothing; quote the request id to support.",
+                request_id=rid,
+            )(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
