@@ -8,6 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel.db import transaction
 from panel.errors import Unauthorized
 from panel.keys import service as keys
 from panel.models import ApiKey, ApiKeyKind
@@ -24,14 +25,8 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     """Commit when the handler returns, roll back when it raises; never both, never neither."""
-    async with runtime.sessionmaker() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
+    async with transaction(runtime.sessionmaker) as session:
+        yield session
 
 
 # scope="function": the commit runs when the handler returns, before the response is sent, so

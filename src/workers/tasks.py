@@ -17,6 +17,7 @@ from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel.db import transaction
 from panel.runtime import Runtime
 
 
@@ -57,14 +58,8 @@ registry = Registry()
 def _arq_function(name: str, function: JobFunction) -> WorkerCoroutine:
     async def run(ctx: dict[str, Any], *args: Any) -> Any:
         runtime: Runtime = ctx["runtime"]
-        async with runtime.sessionmaker() as session:
-            try:
-                result = await function(JobContext(runtime, session), *args)
-            except BaseException:
-                await session.rollback()
-                raise
-            await session.commit()
-            return result
+        async with transaction(runtime.sessionmaker) as session:
+            return await function(JobContext(runtime, session), *args)
 
     run.__name__ = name
     run.__qualname__ = name

@@ -108,15 +108,8 @@ async def top_up(
     session: AsyncSession, account_id: int, amount: Decimal, reason: str, actor_id: int | None
 ) -> Journal:
     """Money paid into the panel lands in the account's wallet."""
-    wallet = await accounts.wallet_of(session, account_id)
-    external = await accounts.system(session, accounts.EXTERNAL)
-    amount = _positive(amount)
-    return await post(
-        session,
-        kind=JournalKind.topup,
-        reason=reason,
-        actor_id=actor_id,
-        legs=[Leg(external, -amount), Leg(wallet.id, amount)],
+    return await _from_outside(
+        session, JournalKind.topup, account_id, _positive(amount), reason, actor_id
     )
 
 
@@ -126,11 +119,25 @@ async def adjust(
     """An operator's correction, either way; a debit cannot take the wallet below zero."""
     if amount == 0:
         raise Invalid("amount must not be zero")
+    return await _from_outside(
+        session, JournalKind.adjustment, account_id, amount, reason, actor_id
+    )
+
+
+async def _from_outside(
+    session: AsyncSession,
+    kind: JournalKind,
+    account_id: int,
+    amount: Decimal,
+    reason: str,
+    actor_id: int | None,
+) -> Journal:
+    """Move `amount` between the outside world and a wallet (negative: out of the wallet)."""
     wallet = await accounts.wallet_of(session, account_id)
     external = await accounts.system(session, accounts.EXTERNAL)
     return await post(
         session,
-        kind=JournalKind.adjustment,
+        kind=kind,
         reason=reason,
         actor_id=actor_id,
         legs=[Leg(external, -amount), Leg(wallet.id, amount)],
