@@ -44,6 +44,18 @@ def configure(level: str) -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
+def route_template(scope: Scope) -> str:
+    """The matched route as a template (`/admin/v1/accounts/{account_id}`), a bounded metric
+    label. Rebuilt from the path and its parameters: routers nested under prefixes do not
+    keep the full template on the route itself."""
+    if "endpoint" not in scope:
+        return "unmatched"
+    names = {str(value): name for name, value in scope.get("path_params", {}).items()}
+    return "/".join(
+        f"{{{names[part]}}}" if part in names else part for part in scope["path"].split("/")
+    )
+
+
 class RequestLog:
     """ASGI middleware: assign a request id (or keep the caller's), echo it, log and count the
     outcome."""
@@ -86,7 +98,7 @@ class RequestLog:
             )(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = route_template(scope)
             metrics.REQUESTS.labels(scope["method"], route, str(status)).inc()
             metrics.REQUEST_SECONDS.labels(route).observe(seconds)
             fields = {

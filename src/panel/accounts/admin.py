@@ -11,6 +11,7 @@ from panel.deps import RuntimeDep, SessionDep
 from panel.ledger import service as ledger
 from panel.models import Account, AccountKind
 from panel.runtime import Runtime
+from panel.schemas import MAX_ID, PathId
 
 router = APIRouter(prefix="/accounts", tags=["admin: accounts"])
 
@@ -37,8 +38,10 @@ async def list_accounts(
     session: SessionDep,
     runtime: RuntimeDep,
     kind: AccountKind | None = None,
-    parent_id: int | None = None,
-    after: Annotated[int, Query(ge=0, description="Cursor: the last id of the previous page")] = 0,
+    parent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_ID, description="Cursor: the last id of the previous page")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AccountOut]:
     found = await service.list_accounts(
@@ -48,13 +51,13 @@ async def list_accounts(
 
 
 @router.get("/{account_id}")
-async def get_account(account_id: int, session: SessionDep, runtime: RuntimeDep) -> AccountOut:
+async def get_account(account_id: PathId, session: SessionDep, runtime: RuntimeDep) -> AccountOut:
     return await account_out(session, runtime, await service.get(session, account_id))
 
 
 @router.patch("/{account_id}")
 async def update_account(
-    account_id: int, body: AccountUpdate, session: SessionDep, runtime: RuntimeDep
+    account_id: PathId, body: AccountUpdate, session: SessionDep, runtime: RuntimeDep
 ) -> AccountOut:
     account = await service.update(session, account_id, **body.model_dump(exclude_unset=True))
     return await account_out(session, runtime, account)

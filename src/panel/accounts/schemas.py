@@ -3,21 +3,21 @@ from datetime import datetime
 from pydantic import EmailStr, Field
 
 from panel.models import AccountKind, AccountStatus
-from panel.schemas import MoneyText, Out, Schema
+from panel.schemas import MoneyText, Out, Patch, RefId, Schema
 
 
 class AccountCreate(Schema):
     kind: AccountKind
     name: str = Field(min_length=1, max_length=200)
     email: EmailStr | None = None
-    parent_id: int | None = Field(default=None, description="The reseller of an agency")
-    tier_id: int | None = None
+    parent_id: RefId | None = Field(default=None, description="The reseller of an agency")
+    tier_id: RefId | None = None
 
 
-class AccountUpdate(Schema):
+class AccountUpdate(Patch):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     status: AccountStatus | None = None
-    tier_id: int | None = None
+    tier_id: RefId | None = None
 
 
 class AccountOut(Out):
@@ -26,8 +26,8 @@ class AccountOut(Out):
     name: str
     email: str | None
     status: AccountStatus
-    parent_id: int | None
-    tier_id: int | None
+    parent_id: RefId | None
+    tier_id: RefId | None
     balance: MoneyText | None = Field(description="Wallet balance; none for operators")
     currency: str
     created_at: datetime

@@ -18,6 +18,7 @@ from panel.catalogue.schemas import (
     ServiceUpdate,
 )
 from panel.deps import SessionDep
+from panel.schemas import PathId
 
 router = APIRouter(tags=["admin: catalogue"])
 
@@ -44,7 +45,7 @@ async def list_providers(session: SessionDep) -> list[ProviderOut]:
 
 @router.patch("/providers/{provider_id}")
 async def update_provider(
-    provider_id: int, body: ProviderUpdate, session: SessionDep
+    provider_id: PathId, body: ProviderUpdate, session: SessionDep
 ) -> ProviderOut:
     provider = await service.update_provider(session, provider_id, **_provider_fields(body))
     return ProviderOut.model_validate(provider)
@@ -52,7 +53,7 @@ async def update_provider(
 
 @router.put("/providers/{provider_id}/services")
 async def put_provider_service(
-    provider_id: int, body: ProviderServiceIn, session: SessionDep
+    provider_id: PathId, body: ProviderServiceIn, session: SessionDep
 ) -> ProviderServiceOut:
     """Record one upstream service by hand (catalogue sync does this for whole providers)."""
     fields = body.model_dump(exclude={"external_id"})
@@ -61,7 +62,9 @@ async def put_provider_service(
 
 
 @router.get("/providers/{provider_id}/services")
-async def list_provider_services(provider_id: int, session: SessionDep) -> list[ProviderServiceOut]:
+async def list_provider_services(
+    provider_id: PathId, session: SessionDep
+) -> list[ProviderServiceOut]:
     found = await service.list_provider_services(session, provider_id)
     return [ProviderServiceOut.model_validate(ps) for ps in found]
 
@@ -77,19 +80,21 @@ async def list_services(session: SessionDep) -> list[ServiceOut]:
 
 
 @router.patch("/services/{service_id}")
-async def update_service(service_id: int, body: ServiceUpdate, session: SessionDep) -> ServiceOut:
+async def update_service(
+    service_id: PathId, body: ServiceUpdate, session: SessionDep
+) -> ServiceOut:
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     return ServiceOut.model_validate(await service.update_service(session, service_id, **changes))
 
 
 @router.put("/services/{service_id}/routes")
-async def put_routes(service_id: int, body: RoutesIn, session: SessionDep) -> list[RouteOut]:
+async def put_routes(service_id: PathId, body: RoutesIn, session: SessionDep) -> list[RouteOut]:
     saved = await routes.replace(session, service_id, body.provider_service_ids)
     return [RouteOut.model_validate(route) for route in saved]
 
 
 @router.get("/services/{service_id}/routes")
-async def get_routes(service_id: int, session: SessionDep) -> list[RouteOut]:
+async def get_routes(service_id: PathId, session: SessionDep) -> list[RouteOut]:
     await service.get_service(session, service_id)
     return [
         RouteOut.model_validate(route) for route in await routes.of_service(session, service_id)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field, SecretStr
 
-from panel.schemas import MoneyText, Out, Schema
+from panel.schemas import MoneyText, Out, Patch, RefId, Schema
 
 Rate = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=6, allow_inf_nan=False)]
 Quantity = Annotated[int, Field(ge=1, le=1_000_000_000)]
@@ -17,7 +17,7 @@ class ProviderCreate(Schema):
     adapter: str = Field(default="smm_v2", pattern=r"^smm_v2$")
 
 
-class ProviderUpdate(Schema):
+class ProviderUpdate(Patch):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     api_url: AnyHttpUrl | None = None
     api_key: SecretStr | None = Field(default=None, min_length=1, max_length=500)
@@ -79,7 +79,7 @@ class ServiceCreate(Schema):
     enabled: bool = True
 
 
-class ServiceUpdate(Schema):
+class ServiceUpdate(Patch):
     name: str | None = Field(default=None, min_length=1, max_length=500)
     category: str | None = Field(default=None, max_length=200)
     description: str | None = None
@@ -106,7 +106,7 @@ class ServiceOut(Out):
 
 
 class RoutesIn(Schema):
-    provider_service_ids: list[int] = Field(description="In order of preference: primary first")
+    provider_service_ids: list[RefId] = Field(description="In order of preference: primary first")
 
 
 class RouteOut(Out):

@@ -9,6 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel.errors import Conflict, Invalid, NotFound
 from panel.models import Provider, ProviderService, Service
 
+# Column defaults apply only at INSERT; the quantity check runs before it.
+QUANTITY_DEFAULTS = {"min_quantity": 1, "max_quantity": 1}
+
 
 async def get_provider(session: AsyncSession, provider_id: int) -> Provider:
     provider = await session.get(Provider, provider_id)
@@ -52,7 +55,9 @@ async def upsert_provider_service(
         )
     )
     if existing is None:
-        existing = ProviderService(provider_id=provider_id, external_id=external_id, **fields)
+        existing = ProviderService(
+            provider_id=provider_id, external_id=external_id, **(QUANTITY_DEFAULTS | fields)
+        )
         session.add(existing)
     else:
         for field, value in fields.items():
@@ -83,7 +88,7 @@ async def get_service(session: AsyncSession, service_id: int) -> Service:
 
 
 async def create_service(session: AsyncSession, **fields: Any) -> Service:
-    service = Service(**fields)
+    service = Service(**(QUANTITY_DEFAULTS | fields))
     _check_quantities(service.min_quantity, service.max_quantity)
     session.add(service)
     await session.flush()

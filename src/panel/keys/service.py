@@ -45,6 +45,8 @@ async def issue(session: AsyncSession, account: Account, label: str = "") -> Iss
         label=label,
         lookup_prefix=_lookup_prefix(plaintext),
         secret_hash=_digest(plaintext),
+        revoked_at=None,
+        last_used_at=None,
     )
     session.add(key)
     await session.flush()

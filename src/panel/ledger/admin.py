@@ -20,12 +20,17 @@ from panel.ledger.schemas import (
     TopUp,
 )
 from panel.models import Journal
+from panel.schemas import PathId
 
 router = APIRouter(tags=["admin: ledger"])
 
 
 async def _movement(
-    session: AsyncSession, runtime: RuntimeDep, journal: Journal, account_id: int, amount: Decimal
+    session: AsyncSession,
+    runtime: RuntimeDep,
+    journal: Journal,
+    account_id: int,
+    amount: Decimal,
 ) -> Movement:
     return Movement(
         journal_id=journal.id,
@@ -38,7 +43,7 @@ async def _movement(
 
 @router.post("/accounts/{account_id}/top-ups", status_code=status.HTTP_201_CREATED)
 async def top_up(
-    account_id: int, body: TopUp, session: SessionDep, runtime: RuntimeDep, operator: OperatorDep
+    account_id: PathId, body: TopUp, session: SessionDep, runtime: RuntimeDep, operator: OperatorDep
 ) -> Movement:
     await accounts.get(session, account_id)
     journal = await service.top_up(
@@ -49,7 +54,7 @@ async def top_up(
 
 @router.post("/accounts/{account_id}/adjustments", status_code=status.HTTP_201_CREATED)
 async def adjust(
-    account_id: int,
+    account_id: PathId,
     body: Adjustment,
     session: SessionDep,
     runtime: RuntimeDep,
@@ -74,11 +79,11 @@ async def fund_agency(
 
 @router.get("/accounts/{account_id}/statement")
 async def statement(
-    account_id: int,
+    account_id: PathId,
     session: SessionDep,
     runtime: RuntimeDep,
     before: Annotated[
-        int | None, Query(ge=1, description="Cursor: entries older than this")
+        int | None, Query(ge=1, le=2**63 - 1, description="Cursor: entries older than this")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Statement:

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from panel.models import JournalKind
-from panel.schemas import Amount, MoneyText, Out, Reason, Schema, SignedAmount
+from panel.schemas import Amount, MoneyText, Out, Reason, RefId, Schema, SignedAmount
 
 
 class TopUp(Schema):
@@ -15,7 +15,7 @@ class Adjustment(Schema):
 
 
 class AgencyFunding(Schema):
-    agency_id: int
+    agency_id: RefId
     amount: Amount
     reason: Reason
 

@@ -19,6 +19,9 @@ from panel.ledger import accounts
 from panel.models import Account, AccountKind, Entry, Journal, JournalKind, LedgerAccount
 from panel.money import PLACES
 
+# NUMERIC(20, 6) holds up to 14 whole digits.
+MAX_BALANCE = Decimal("99999999999999.999999")
+
 
 @dataclass(frozen=True)
 class Leg:
@@ -87,11 +90,17 @@ async def _move_wallets(session: AsyncSession, legs: Iterable[Leg]) -> None:
             continue
         moved = await session.scalar(
             update(LedgerAccount)
-            .where(LedgerAccount.id == ledger_account_id, LedgerAccount.balance + delta >= 0)
+            .where(
+                LedgerAccount.id == ledger_account_id,
+                LedgerAccount.balance + delta >= 0,
+                LedgerAccount.balance + delta <= MAX_BALANCE,
+            )
             .values(balance=LedgerAccount.balance + delta)
             .returning(LedgerAccount.id)
             .execution_options(synchronize_session=False)
         )
+        if moved is None and delta > 0:
+            raise Invalid("the balance would exceed the largest amount a wallet holds")
         if moved is None:
             raise InsufficientFunds(
                 "Not enough funds on balance", ledger_account_id=ledger_account_id

@@ -1,11 +1,14 @@
 """`/admin/v1`: tiers, price rules, and the prices an account would pay."""
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from panel.accounts import service as accounts
 from panel.deps import RuntimeDep, SessionDep
 from panel.pricing import rule_book, service, tiers
 from panel.pricing.schemas import PriceOut, RuleCreate, RuleOut, TierCreate, TierOut, TierUpdate
+from panel.schemas import MAX_ID, PathId
 
 router = APIRouter(tags=["admin: pricing"])
 
@@ -21,7 +24,7 @@ async def list_tiers(session: SessionDep) -> list[TierOut]:
 
 
 @router.patch("/tiers/{tier_id}")
-async def update_tier(tier_id: int, body: TierUpdate, session: SessionDep) -> TierOut:
+async def update_tier(tier_id: PathId, body: TierUpdate, session: SessionDep) -> TierOut:
     tier = await tiers.update(session, tier_id, **body.model_dump(exclude_unset=True))
     return TierOut.model_validate(tier)
 
@@ -32,20 +35,22 @@ async def create_rule(body: RuleCreate, session: SessionDep) -> RuleOut:
 
 
 @router.get("/price-rules")
-async def list_rules(session: SessionDep, owner_id: int | None = None) -> list[RuleOut]:
+async def list_rules(
+    session: SessionDep, owner_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
+) -> list[RuleOut]:
     rules = await rule_book.list_rules(session, owner_id=owner_id)
     return [RuleOut.model_validate(rule) for rule in rules]
 
 
 @router.delete("/price-rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_rule(rule_id: int, session: SessionDep) -> Response:
+async def delete_rule(rule_id: PathId, session: SessionDep) -> Response:
     await rule_book.delete(session, rule_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/accounts/{account_id}/prices")
 async def account_prices(
-    account_id: int, session: SessionDep, runtime: RuntimeDep
+    account_id: PathId, session: SessionDep, runtime: RuntimeDep
 ) -> list[PriceOut]:
     account = await accounts.get(session, account_id)
     prices = await service.price_list(session, account)

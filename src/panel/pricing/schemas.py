@@ -3,7 +3,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from panel.schemas import MoneyText, Out, Schema
+from panel.schemas import MoneyText, Out, Patch, RefId, Schema
 
 NonNegativeMoney = Annotated[
     Decimal, Field(ge=0, max_digits=20, decimal_places=6, allow_inf_nan=False)
@@ -17,7 +17,7 @@ class TierCreate(Schema):
     min_spend_90d: NonNegativeMoney = Decimal(0)
 
 
-class TierUpdate(Schema):
+class TierUpdate(Patch):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     min_spend_90d: NonNegativeMoney | None = None
 
@@ -29,12 +29,12 @@ class TierOut(Out):
 
 
 class RuleCreate(Schema):
-    owner_id: int | None = Field(
+    owner_id: RefId | None = Field(
         default=None, description="A reseller pricing its own agencies; empty for operator rules"
     )
-    account_id: int | None = None
-    tier_id: int | None = None
-    service_id: int | None = None
+    account_id: RefId | None = None
+    tier_id: RefId | None = None
+    service_id: RefId | None = None
     category: str | None = Field(default=None, min_length=1, max_length=200)
     markup_percent: Percent = Decimal(0)
     markup_fixed: MoneyDelta = Field(default=Decimal(0), description="Added per 1000 units")
@@ -45,10 +45,10 @@ class RuleCreate(Schema):
 
 class RuleOut(Out):
     id: int
-    owner_id: int | None
-    account_id: int | None
-    tier_id: int | None
-    service_id: int | None
+    owner_id: RefId | None
+    account_id: RefId | None
+    tier_id: RefId | None
+    service_id: RefId | None
     category: str | None
     markup_percent: MoneyText
     markup_fixed: MoneyText

@@ -1,0 +1,315 @@
+"""The `pasok` command: up, api, worker, migrate, audit."""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+
+from panel import embedded, migrations
+from panel.config import Settings, get_settings
+
+CHILD_STOP_TIMEOUT_S = 15.0
+READY_TIMEOUT_S = 30.0
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.data_dir is not None:
+        # Before the settings are built: every command, and every child of `up`, reads it there.
+        os.environ["PASOK_DATA_DIR"] = str(args.data_dir.expanduser().resolve())
+    command: Callable[[argparse.Namespace, Settings], int] = args.command
+    sys.exit(command(args, get_settings()))
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder of the embedded servers and demo.json (default ./.pasok; env PASOK_DATA_DIR)",
+    )
+    parser = argparse.ArgumentParser(prog="pasok", description="Pasok reseller panel")
+    commands = parser.add_subparsers(required=True, metavar="command")
+
+    up = commands.add_parser(
+        "up",
+        parents=[common],
+        help="run everything here; embedded PostgreSQL and Redis when no URLs are set",
+    )
+    _listen_options(up)
+    up.set_defaults(command=up_command)
+
+    api = commands.add_parser("api", parents=[common], help="serve the HTTP API")
+    _listen_options(api)
+    api.set_defaults(command=api_command)
+
+    worker = commands.add_parser("worker", parents=[common], help="run the job worker (arq)")
+    worker.set_defaults(command=worker_command)
+
+    migrate = commands.add_parser("migrate", parents=[common], help="alembic upgrade head")
+    migrate.set_defaults(command=migrate_command)
+
+    audit = commands.add_parser(
+        "audit", parents=[common], help="check the ledger's invariants; exit 1 on any breach"
+    )
+    audit.set_defaults(command=audit_command)
+    return parser
+
+
+def _listen_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+
+
+# --- pasok api ---------------------------------------------------------------------------------
+
+
+def api_command(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from panel import logs
+
+    logs.configure(settings.log_level)
+    # log_config=None keeps the JSON handler configured above for uvicorn's own loggers.
+    uvicorn.run(
+        "panel.app:create_app", factory=True, host=args.host, port=args.port, log_config=None
+    )
+    return 0
+
+
+# --- pasok worker ------------------------------------------------------------------------------
+
+
+def worker_command(args: argparse.Namespace, settings: Settings) -> int:
+    from panel import logs
+    from workers.worker import run_worker
+
+    logs.configure(settings.log_level)
+    run_worker(settings)
+    return 0
+
+
+# --- pasok migrate -----------------------------------------------------------------------------
+
+
+def migrate_command(args: argparse.Namespace, settings: Settings) -> int:
+    with _servers(settings) as (database_url, _):
+        migrations.upgrade(database_url)
+    return 0
+
+
+# --- pasok audit -------------------------------------------------------------------------------
+
+
+def audit_command(args: argparse.Namespace, settings: Settings) -> int:
+    with _servers(settings) as (database_url, redis_url):
+        breaches = asyncio.run(_audit(database_url, redis_url))
+    return 1 if breaches else 0
+
+
+async def _audit(database_url: str, redis_url: str) -> int:
+    from redis.asyncio import Redis
+
+    from panel.db import create_engine, create_sessionmaker
+    from panel.ledger.audit import audit
+    from panel.metrics import publish_audit
+
+    engine = create_engine(database_url, pool_size=1)
+    redis = Redis.from_url(redis_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            # One snapshot for every check, so a transfer committing mid-audit is not a breach.
+            await session.connection(
+                execution_options={
+                    "isolation_level": "REPEATABLE READ",
+                    "postgresql_readonly": True,
+                }
+            )
+            breaches = await audit(session)
+        for breach in breaches:
+            print(f"BREACH {breach.invariant} {breach.subject}: {breach.detail}")
+        print(f"ledger audit: {len(breaches)} breaches" if breaches else "ledger audit: clean")
+        await publish_audit(redis, len(breaches))
+        return len(breaches)
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+
+
+# --- pasok up ----------------------------------------------------------------------------------
+
+
+def up_command(args: argparse.Namespace, settings: Settings) -> int:
+    # Ctrl-C, and a service manager's SIGTERM, stop everything; set explicitly because a shell
+    # starts background jobs with SIGINT ignored.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    uses_embedded = settings.database_url is None or settings.redis_url is None
+    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+    try:
+        database_url, redis_url = embedded.resolve_urls(settings)
+        migrations.upgrade(database_url)
+        base_url = f"http://{_reachable(args.host)}:{args.port}"
+        demo = _demo(settings.data_dir, database_url, base_url, args.port)
+
+        env = os.environ | {
+            "PASOK_DATABASE_URL": database_url,
+            "PASOK_REDIS_URL": redis_url,
+            "PASOK_DATA_DIR": str(settings.data_dir),
+        }
+        # One line per process that `up` runs.
+        processes = [
+            ("api", ["api", "--host", args.host, "--port", str(args.port)]),
+            ("worker", ["worker"]),
+        ]
+        for name, arguments in processes:
+            command = [sys.executable, "-m", "panel.cli", *arguments]
+            children.append((name, subprocess.Popen(command, env=env)))
+
+        _wait_ready(base_url, children)
+        if all(child.poll() is None for _, child in children):
+            _announce(base_url, database_url, redis_url, demo, settings.data_dir)
+        while not (exited := [(n, c) for n, c in children if c.poll() is not None]):
+            time.sleep(0.5)
+        for name, child in exited:
+            print(f"pasok {name} exited with status {child.returncode}; stopping", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping", file=sys.stderr)
+        return 0
+    finally:
+        # A second Ctrl-C must not cut the shutdown short and leave servers behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for _, child in children:
+            if child.poll() is None:
+                child.terminate()
+        for _, child in children:
+            _wait_or_kill(child)
+        if uses_embedded:
+            embedded.stop(settings.data_dir)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _reachable(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def _demo(data_dir: Path, database_url: str, base_url: str, port: int) -> dict[str, Any] | None:
+    """The demo credentials: read back from demo.json after the first start, seeded into an
+    empty database on the first start, and None for a database that already holds accounts
+    (an operator's real panel gets no demo accounts)."""
+    path = data_dir / "demo.json"
+    if path.exists():
+        demo: dict[str, Any] = json.loads(path.read_text())
+    else:
+        seeded = asyncio.run(_seed(database_url, port))
+        if seeded is None:
+            return None
+        demo = {"base_url": base_url, **seeded}
+    # The port may differ from the first start's; the credentials never do.
+    demo = {**demo, "base_url": base_url}
+    # Only the owner may read it: it holds the operator token and the reseller's key.
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(demo, indent=2) + "\n")
+    return demo
+
+
+async def _seed(database_url: str, port: int) -> dict[str, Any] | None:
+    from sqlalchemy import select
+
+    from panel import demo
+    from panel.db import create_engine, create_sessionmaker, transaction
+    from panel.models import Account
+
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with transaction(create_sessionmaker(engine)) as session:
+            if await session.scalar(select(Account.id).limit(1)) is not None:
+                return None
+            return await demo.seed(session, sandbox_port=port + 1)
+    finally:
+        await engine.dispose()
+
+
+def _wait_or_kill(child: subprocess.Popen[bytes]) -> None:
+    try:
+        child.wait(CHILD_STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+def _wait_ready(base_url: str, children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline and all(c.poll() is None for _, c in children):
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    if all(c.poll() is None for _, c in children):
+        print(f"warning: {base_url}/readyz did not answer 200 yet", file=sys.stderr)
+
+
+def _announce(
+    base_url: str,
+    database_url: str,
+    redis_url: str,
+    demo: dict[str, Any] | None,
+    data_dir: Path,
+) -> None:
+    lines = [
+        "",
+        "Pasok is running.",
+        f"  API v2          {base_url}/api/v2",
+        f"  REST            {base_url}/v1",
+        f"  Admin           {base_url}/admin/v1",
+        f"  Health          {base_url}/readyz",
+        f"  PostgreSQL      {database_url}",
+        f"  Redis           {redis_url}",
+    ]
+    if demo is not None:
+        lines += [
+            f"  Operator token  {demo['operator_token']}",
+            f"  Reseller        #{demo['reseller']['id']}, API key {demo['reseller']['api_key']}",
+            f"  Credentials in  {data_dir / 'demo.json'}",
+        ]
+    else:
+        lines.append("  No demo: the database already held accounts.")
+    lines += ["Press Ctrl-C to stop.", ""]
+    print("\n".join(lines), flush=True)
+
+
+@contextmanager
+def _servers(settings: Settings) -> Iterator[tuple[str, str]]:
+    """The database and Redis URLs for a one-off command. Embedded servers this command had
+    to start are stopped again when it ends; ones already running (beside `pasok up`) stay."""
+    was_running = embedded.running(settings.data_dir)
+    urls = embedded.resolve_urls(settings)
+    try:
+        yield urls
+    finally:
+        uses_embedded = settings.database_url is None or settings.redis_url is None
+        if uses_embedded and not was_running:
+            embedded.stop(settings.data_dir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The demo `pasok up` seeds into an empty database: an operator, a "Standard" tier priced at
+25% over cost, one reseller in it with a balance and an API key, and the sandbox provider with
+a few services routed to it. Everything goes through the services, as an operator's clicks
+would, so the demo obeys the same rules (and the same ledger) as real data."""
+
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.accounts import service as accounts
+from panel.catalogue import routes
+from panel.catalogue import service as catalogue
+from panel.keys import service as keys
+from panel.ledger import service as ledger
+from panel.models import AccountKind
+from panel.pricing import rule_book, tiers
+
+DEMO_BALANCE = Decimal("100")
+STANDARD_MARKUP_PERCENT = Decimal("25")
+
+# What the sandbox sells: (external id, name, category, cost per 1000, min, max, refill, cancel).
+SANDBOX_SERVICES = (
+    ("1", "Instagram Followers", "Instagram", "0.90", 10, 100_000, True, True),
+    ("2", "Instagram Likes", "Instagram", "0.12", 10, 50_000, False, True),
+    ("3", "YouTube Views", "YouTube", "1.50", 100, 1_000_000, True, False),
+    ("4", "Telegram Channel Members", "Telegram", "2.40", 50, 50_000, False, False),
+)
+
+
+async def seed(session: AsyncSession, *, sandbox_port: int = 8001) -> dict[str, Any]:
+    """Create the demo; return what demo.json records (the keys in plaintext, shown once)."""
+    operator = await accounts.create(session, kind=AccountKind.operator, name="Demo operator")
+    operator_token = await keys.issue(session, operator, label="demo")
+
+    tier = await tiers.create(session, name="Standard", min_spend_90d=Decimal(0))
+    await rule_book.create(session, tier_id=tier.id, markup_percent=STANDARD_MARKUP_PERCENT)
+    reseller = await accounts.create(
+        session,
+        kind=AccountKind.reseller,
+        name="Demo reseller",
+        email="reseller@demo.invalid",
+        tier_id=tier.id,
+    )
+    await ledger.top_up(session, reseller.id, DEMO_BALANCE, "demo balance", operator.id)
+    reseller_key = await keys.issue(session, reseller, label="demo")
+
+    await _sandbox_catalogue(session, f"http://127.0.0.1:{sandbox_port}/api/v2")
+    return {
+        "operator_token": operator_token.plaintext,
+        "reseller": {"id": reseller.id, "api_key": reseller_key.plaintext},
+        # Set once `pasok up` runs the sandbox provider.
+        "sandbox_url": None,
+    }
+
+
+async def _sandbox_catalogue(session: AsyncSession, api_url: str) -> None:
+    """The sandbox provider, its services, and one Pasok service routed to each."""
+    provider = await catalogue.create_provider(
+        session, name="Sandbox", api_url=api_url, api_key=secrets.token_hex(16)
+    )
+    for external_id, name, category, rate, minimum, maximum, refill, cancel in SANDBOX_SERVICES:
+        shape = {
+            "name": name,
+            "type": "Default",
+            "category": category,
+            "min_quantity": minimum,
+            "max_quantity": maximum,
+            "refill": refill,
+            "cancel": cancel,
+            "dripfeed": False,
+        }
+        upstream = await catalogue.upsert_provider_service(
+            session, provider.id, external_id, rate=Decimal(rate), **shape
+        )
+        service = await catalogue.create_service(session, **shape)
+        await routes.replace(session, service.id, [upstream.id])

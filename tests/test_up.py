@@ -1,0 +1,123 @@
+"""`pasok up` as a newcomer runs it: no URLs set, embedded servers, a demo, Ctrl-C, and a
+restart that keeps the data."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from panel import embedded
+
+pytestmark = pytest.mark.slow
+
+READY_TIMEOUT_S = 30.0
+EXIT_TIMEOUT_S = 30.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def _pasok() -> list[str]:
+    script = Path(sys.executable).with_name("pasok")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "panel.cli"]
+
+
+@contextmanager
+def _up(data_dir: Path, port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("PASOK_DATABASE_URL", "PASOK_REDIS_URL", "PASOK_DATA_DIR")
+    }
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [*_pasok(), "up", "--data-dir", str(data_dir), "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            # Its own process group, so that whatever it started can be killed if the test fails.
+            start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(EXIT_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        embedded.stop(data_dir)
+
+
+def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"pasok up exited early:\n{log.read_text()}"
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"/readyz did not answer 200 within {READY_TIMEOUT_S:.0f}s:\n{log.read_text()}")
+
+
+def _accounts(base_url: str, operator_token: str) -> list[dict[str, Any]]:
+    response = httpx.get(
+        f"{base_url}/admin/v1/accounts",
+        headers={"Authorization": f"Bearer {operator_token}"},
+        timeout=5,
+    )
+    assert response.status_code == 200, response.text
+    accounts: list[dict[str, Any]] = response.json()
+    return accounts
+
+
+def _summary(accounts: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [(a["id"], a["kind"], a["name"], a.get("balance")) for a in accounts]
+
+
+def _stop(process: subprocess.Popen[bytes], data_dir: Path, log: Path) -> None:
+    process.send_signal(signal.SIGINT)
+    assert process.wait(EXIT_TIMEOUT_S) == 0, log.read_text()
+    assert embedded.postgres_pid(data_dir) is None
+    assert embedded.redis_pid(data_dir) is None
+
+
+def test_up_serves_a_demo_and_keeps_it_across_restarts(tmp_path: Path) -> None:
+    data_dir, log = tmp_path / "data", tmp_path / "up.log"
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+
+    with _up(data_dir, port, log) as process:
+        _wait_ready(base_url, process, log)
+        demo = json.loads((data_dir / "demo.json").read_text())
+        assert demo["base_url"] == base_url
+        assert demo["reseller"]["api_key"]
+        accounts = _accounts(base_url, demo["operator_token"])
+        assert demo["reseller"]["id"] in [account["id"] for account in accounts]
+        assert httpx.get(f"{base_url}/admin/v1/accounts", timeout=5).status_code == 401
+        _stop(process, data_dir, log)
+
+    with _up(data_dir, port, log) as process:
+        _wait_ready(base_url, process, log)
+        assert json.loads((data_dir / "demo.json").read_text()) == demo
+        # Same accounts and balances: the data survived and the demo was not seeded again.
+        assert _summary(_accounts(base_url, demo["operator_token"])) == _summary(accounts)
+        _stop(process, data_dir, log)
