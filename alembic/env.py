@@ -4,9 +4,9 @@ import asyncio
 import os
 from logging.config import fileConfig
 
+from alembic import context
 from sqlalchemy.engine import Connection
 
-from alembic import context
 from panel.db import create_engine
 from panel.models import Base
 
