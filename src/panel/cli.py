@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
         "audit", parents=[common], help="check the ledger's invariants; exit 1 on any breach"
     )
     audit.set_defaults(command=audit_command)
+
+    openapi = commands.add_parser(
+        "openapi", help="print the OpenAPI document (committed as openapi/openapi.json)"
+    )
+    openapi.set_defaults(command=openapi_command, data_dir=None)
     return parser
 
 
@@ -107,6 +112,16 @@ def worker_command(args: argparse.Namespace, settings: Settings) -> int:
 def migrate_command(args: argparse.Namespace, settings: Settings) -> int:
     with _servers(settings) as (database_url, _):
         migrations.upgrade(database_url)
+    return 0
+
+
+# --- pasok openapi -----------------------------------------------------------------------------
+
+
+def openapi_command(args: argparse.Namespace, settings: Settings) -> int:
+    from panel.openapi import document
+
+    print(document(), end="")
     return 0
 
 
