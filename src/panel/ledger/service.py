@@ -96,8 +96,10 @@ async def _move_wallets(session: AsyncSession, legs: Iterable[Leg]) -> None:
                 LedgerAccount.balance + delta <= MAX_BALANCE,
             )
             .values(balance=LedgerAccount.balance + delta)
-            .returning(LedgerAccount.id)
-            .execution_options(synchronize_session=False)
+            # Returning the row refreshes any copy this session already holds, so a caller
+            # that loaded the wallet before posting reads the new balance, not the old one.
+            .returning(LedgerAccount)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
         if moved is None and delta > 0:
             raise Invalid("the balance would exceed the largest amount a wallet holds")
