@@ -67,8 +67,10 @@ def _check_balanced(legs: Sequence[Leg]) -> None:
     if len(legs) < 2:
         raise Invalid("a journal needs at least two entries")
     for leg in legs:
-        if leg.amount == 0 or leg.amount.quantize(PLACES) != leg.amount:
-            raise Invalid(f"entry amount {leg.amount} must be non-zero with at most 6 decimals")
+        if leg.amount == 0 or not -MAX_BALANCE <= leg.amount <= MAX_BALANCE:
+            raise Invalid(f"entry amount {leg.amount} must be non-zero and fit NUMERIC(20, 6)")
+        if leg.amount.quantize(PLACES) != leg.amount:
+            raise Invalid(f"entry amount {leg.amount} has more than 6 decimals")
     if sum(leg.amount for leg in legs) != 0:
         raise Invalid("journal entries do not sum to zero")
 
