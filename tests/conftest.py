@@ -24,6 +24,7 @@ from panel.migrations import upgrade
 from panel.models import Account, AccountKind
 from panel.runtime import Runtime
 from tests import servers
+from workers.queue import Queue
 
 # Tables that the first migration fills and every test expects to find.
 SYSTEM_LEDGER_ACCOUNTS = (
@@ -119,15 +120,24 @@ async def redis(settings: Settings) -> AsyncIterator[Redis]:
 
 
 @pytest.fixture
+async def queue(redis: Redis, settings: Settings) -> AsyncIterator[Queue]:
+    assert settings.redis_url is not None
+    queue = await Queue.connect(settings.redis_url.get_secret_value())
+    yield queue
+    await queue.close()
+
+
+@pytest.fixture
 async def client(
     settings: Settings,
     engine: AsyncEngine,
     sessionmaker: async_sessionmaker[AsyncSession],
     redis: Redis,
+    queue: Queue,
 ) -> AsyncIterator[AsyncClient]:
     app = create_app(settings)
     app.state.runtime = Runtime(
-        settings=settings, engine=engine, sessionmaker=sessionmaker, redis=redis
+        settings=settings, engine=engine, sessionmaker=sessionmaker, redis=redis, queue=queue
     )
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://pasok.test") as c:
         yield c

@@ -15,6 +15,7 @@ from panel.deps import SessionDep
 from panel.errors import Invalid
 from panel.models import Tier
 from panel.runtime import Runtime
+from workers.queue import Queue
 
 probes = APIRouter()
 
@@ -46,10 +47,11 @@ async def probe(
     engine: AsyncEngine,
     committed: async_sessionmaker[AsyncSession],
     redis: Redis,
+    queue: Queue,
 ) -> AsyncIterator[AsyncClient]:
     app = create_app(settings)
     app.include_router(probes)
-    app.state.runtime = Runtime(settings, engine, committed, redis)
+    app.state.runtime = Runtime(settings, engine, committed, redis, queue)
     transport = ASGITransport(app=app, raise_app_exceptions=False)
     async with AsyncClient(transport=transport, base_url="http://pasok.test") as client:
         yield client

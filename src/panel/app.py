@@ -16,7 +16,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.start(settings)
+        runtime = await Runtime.start(settings)
         app.state.runtime = runtime
         try:
             yield

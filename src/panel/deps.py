@@ -8,7 +8,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.db import transaction
 from panel.errors import Unauthorized
 from panel.keys import service as keys
 from panel.models import ApiKey, ApiKeyKind
@@ -25,7 +24,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     """Commit when the handler returns, roll back when it raises; never both, never neither."""
-    async with transaction(runtime.sessionmaker) as session:
+    async with runtime.transaction() as session:
         yield session
 
 

@@ -1,14 +1,18 @@
 """What a running process shares across requests or jobs: built once at start-up, closed at
 shutdown, never at import time."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from panel import outbox
 from panel.config import Settings
-from panel.db import create_engine, create_sessionmaker
+from panel.db import create_engine, create_sessionmaker, transaction
 from panel.embedded import resolve_urls
+from workers.queue import Queue
 
 
 @dataclass
@@ -17,9 +21,10 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: Redis
+    queue: Queue
 
     @classmethod
-    def start(cls, settings: Settings) -> "Runtime":
+    async def start(cls, settings: Settings) -> "Runtime":
         database_url, redis_url = resolve_urls(settings)
         engine = create_engine(database_url, pool_size=settings.db_pool_size)
         return cls(
@@ -27,8 +32,18 @@ class Runtime:
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             redis=Redis.from_url(redis_url),
+            queue=await Queue.connect(redis_url),
         )
 
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commit on success, roll back on error, then send the jobs it
+        asked for (only if it committed)."""
+        async with transaction(self.sessionmaker) as session:
+            yield session
+        await self.queue.send(outbox.take(session))
+
     async def close(self) -> None:
+        await self.queue.close()
         await self.redis.aclose()
         await self.engine.dispose()

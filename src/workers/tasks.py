@@ -8,16 +8,13 @@ that this layer commits on success and rolls back on error. arq may run a job mo
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, cast
 
 from arq import cron
-from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.db import transaction
 from panel.runtime import Runtime
 
 
@@ -58,7 +55,7 @@ registry = Registry()
 def _arq_function(name: str, function: JobFunction) -> WorkerCoroutine:
     async def run(ctx: dict[str, Any], *args: Any) -> Any:
         runtime: Runtime = ctx["runtime"]
-        async with transaction(runtime.sessionmaker) as session:
+        async with runtime.transaction() as session:
             return await function(JobContext(runtime, session), *args)
 
     run.__name__ = name
@@ -76,33 +73,3 @@ def arq_cron_jobs() -> list[CronJob]:
         cron(by_name[name], name=f"cron:{name}", minute=minutes, run_at_startup=False)
         for name, minutes in registry.schedules
     ]
-
-
-def redis_settings(url: str) -> RedisSettings:
-    return RedisSettings.from_dsn(url)
-
-
-class Queue:
-    """Enqueue jobs by name. Deterministic `job_id`s make a second enqueue of the same work a
-    no-op while the first is queued or running."""
-
-    def __init__(self, pool: ArqRedis) -> None:
-        self._pool = pool
-
-    @classmethod
-    async def connect(cls, redis_url: str) -> "Queue":
-        return cls(await create_pool(redis_settings(redis_url)))
-
-    async def enqueue(
-        self,
-        name: str,
-        *args: Any,
-        job_id: str | None = None,
-        defer_by: timedelta | None = None,
-    ) -> bool:
-        """Queue `name(*args)`; False when a job with `job_id` already exists."""
-        job = await self._pool.enqueue_job(name, *args, _job_id=job_id, _defer_by=defer_by)
-        return job is not None
-
-    async def close(self) -> None:
-        await self._pool.aclose()

@@ -7,7 +7,7 @@ from arq.worker import Worker
 from panel.config import Settings
 from panel.embedded import resolve_urls
 from panel.runtime import Runtime
-from workers import ledger_audit, tasks
+from workers import ledger_audit, queue, tasks
 
 JOB_MODULES = (ledger_audit,)  # importing a module registers its jobs
 
@@ -16,7 +16,7 @@ def build(settings: Settings, *, burst: bool = False) -> Worker:
     _, redis_url = resolve_urls(settings)
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx["runtime"] = Runtime.start(settings)
+        ctx["runtime"] = await Runtime.start(settings)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         if runtime := ctx.get("runtime"):
@@ -25,7 +25,7 @@ def build(settings: Settings, *, burst: bool = False) -> Worker:
     return Worker(
         functions=tasks.arq_functions(),
         cron_jobs=tasks.arq_cron_jobs(),
-        redis_settings=tasks.redis_settings(redis_url),
+        redis_settings=queue.redis_settings(redis_url),
         on_startup=startup,
         on_shutdown=shutdown,
         burst=burst,

@@ -33,21 +33,18 @@ async def _activity(session: AsyncSession) -> tuple[Account, Account]:
         session,
         kind=JournalKind.order,
         reason="order 1",
-        order_id=1,
         legs=[Leg(wallet, Decimal("-12.345678")), Leg(clearing, Decimal("12.345678"))],
     )
     await post(
         session,
         kind=JournalKind.refund,
         reason="order 1 partial",
-        order_id=1,
         legs=[Leg(clearing, Decimal("-2.345678")), Leg(wallet, Decimal("2.345678"))],
     )
     await post(
         session,
         kind=JournalKind.settlement,
         reason="order 1 completed",
-        order_id=1,
         legs=[Leg(clearing, Decimal("-10")), Leg(revenue, Decimal("10"))],
     )
     return reseller, agency

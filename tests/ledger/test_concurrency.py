@@ -56,7 +56,6 @@ async def test_concurrent_debits_never_overdraw(
                     session,
                     kind=JournalKind.order,
                     reason=f"order {n}",
-                    order_id=n,
                     legs=[Leg(wallet, -price), Leg(clearing, price)],
                 )
                 await session.commit()

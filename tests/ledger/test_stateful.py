@@ -125,7 +125,6 @@ class LedgerMachine(RuleBasedStateMachine):
                 s,
                 kind=JournalKind.order,
                 reason=f"order {order_id}",
-                order_id=order_id,
                 legs=[Leg(self.wallets[who], -amount), Leg(self.clearing, amount)],
             )
         )
@@ -172,7 +171,6 @@ class LedgerMachine(RuleBasedStateMachine):
                 s,
                 kind=JournalKind.refund,
                 reason=f"order {order.order_id} partial",
-                order_id=order.order_id,
                 legs=[Leg(self.clearing, -amount), Leg(self.wallets[order.payer], amount)],
             )
         )

@@ -11,7 +11,7 @@ from panel.accounts import service as accounts
 from panel.config import Settings
 from panel.ledger import service as ledger
 from panel.models import AccountKind
-from workers.tasks import Queue
+from workers.queue import Queue
 from workers.worker import build
 
 

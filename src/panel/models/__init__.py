@@ -4,6 +4,14 @@ from panel.models.account import Account, AccountKind, AccountStatus, ApiKey, Ap
 from panel.models.base import Base
 from panel.models.catalogue import Provider, ProviderService, Route, Service
 from panel.models.ledger import Entry, Journal, JournalKind, LedgerAccount, LedgerAccountKind
+from panel.models.order import (
+    TERMINAL,
+    Order,
+    OrderCharge,
+    OrderStatus,
+    Refill,
+    RefillStatus,
+)
 from panel.models.pricing import PriceRule, Tier
 
 __all__ = [
@@ -18,10 +26,16 @@ __all__ = [
     "JournalKind",
     "LedgerAccount",
     "LedgerAccountKind",
+    "Order",
+    "OrderCharge",
+    "OrderStatus",
     "PriceRule",
     "Provider",
     "ProviderService",
+    "Refill",
+    "RefillStatus",
     "Route",
     "Service",
+    "TERMINAL",
     "Tier",
 ]

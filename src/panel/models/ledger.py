@@ -62,7 +62,7 @@ class Journal(CreatedAt, Base):
     )
     reason: Mapped[str] = mapped_column(Text)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
-    order_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("order.id"), index=True)
 
 
 class Entry(CreatedAt, Base):

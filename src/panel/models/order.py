@@ -1,0 +1,131 @@
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from panel.models.base import Base, CreatedAt, Money
+
+
+class OrderStatus(StrEnum):
+    pending = "pending"  # accepted and paid, not yet sent upstream
+    submitting = "submitting"  # marked before the upstream `add`: its outcome may be unknown
+    in_progress = "in_progress"
+    completed = "completed"
+    partial = "partial"
+    canceled = "canceled"
+    failed = "failed"  # rejected upstream on every route: fully refunded
+    needs_review = "needs_review"  # outcome unknown: an operator decides
+
+
+TERMINAL = frozenset(
+    {OrderStatus.completed, OrderStatus.partial, OrderStatus.canceled, OrderStatus.failed}
+)
+
+
+class Order(CreatedAt, Base):
+    """One order of a reseller or an agency, forwarded to an upstream route."""
+
+    __tablename__ = "order"
+    __table_args__ = (
+        # The safe retry of `add`: one order per account and request id.
+        UniqueConstraint("account_id", "request_id"),
+        # The poller takes due orders oldest first; only open orders are in this index.
+        Index(
+            "order_next_poll_at_idx",
+            "next_poll_at",
+            postgresql_where=text("status = 'in_progress'"),
+        ),
+        Index(
+            "order_open_status_idx",
+            "status",
+            "updated_at",
+            postgresql_where=text("status IN ('pending', 'submitting')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    # The reseller at the top of the buyer's chain: every query is scoped to a tree.
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), index=True)
+    link: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[int] = mapped_column(Integer)
+    # Type-specific API v2 parameters (comments, usernames, runs, interval, ...), as given.
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    rate: Mapped[Money]
+    charge: Mapped[Money]
+    status: Mapped[OrderStatus] = mapped_column(
+        Enum(OrderStatus, native_enum=False, length=16, validate_strings=True)
+    )
+    # The route being tried (index into the service's live routes) and where it went.
+    route_index: Mapped[int] = mapped_column(Integer, default=0)
+    provider_service_id: Mapped[int | None] = mapped_column(ForeignKey("provider_service.id"))
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"))
+    cost_rate: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    upstream_id: Mapped[str | None] = mapped_column(String(64))
+    start_count: Mapped[int | None] = mapped_column(Integer)
+    remains: Mapped[int | None] = mapped_column(Integer)
+    submit_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class OrderCharge(Base):
+    """One link of an order's chain: what `account_id` pays for it at its own rate. The buyer's
+    row is the order's charge; an agency order also has its reseller's row."""
+
+    __tablename__ = "order_charge"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True)
+    rate: Mapped[Money]
+    amount: Mapped[Money]
+
+
+class RefillStatus(StrEnum):
+    pending = "pending"  # asked, not yet sent upstream
+    in_progress = "in_progress"
+    completed = "completed"
+    rejected = "rejected"
+
+
+class Refill(CreatedAt, Base):
+    """A refill of a finished order, forwarded upstream and tracked by polling."""
+
+    __tablename__ = "refill"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    status: Mapped[RefillStatus] = mapped_column(
+        Enum(RefillStatus, native_enum=False, length=16, validate_strings=True)
+    )
+    upstream_id: Mapped[str | None] = mapped_column(String(64))
+    next_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

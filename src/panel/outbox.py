@@ -1,0 +1,33 @@
+"""Jobs asked for inside a transaction are sent only after it commits, and never if it rolls
+back: a worker must not pick up an order that does not exist yet, or never will."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_KEY = "pasok.outbox"
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    name: str
+    args: tuple[object, ...]
+    job_id: str | None = None
+    defer_by: timedelta | None = None
+
+
+def later(
+    session: AsyncSession,
+    name: str,
+    *args: object,
+    job_id: str | None = None,
+    defer_by: timedelta | None = None,
+) -> None:
+    """Queue job `name(*args)` once this session's transaction has committed."""
+    session.info.setdefault(_KEY, []).append(JobRequest(name, args, job_id, defer_by))
+
+
+def take(session: AsyncSession) -> list[JobRequest]:
+    requests: list[JobRequest] = session.info.pop(_KEY, [])
+    return requests
