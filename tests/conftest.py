@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr
@@ -22,6 +23,8 @@ from panel.db import async_url, create_engine
 from panel.keys import service as keys
 from panel.migrations import upgrade
 from panel.models import Account, AccountKind
+from panel.providers.registry import Adapters
+from panel.providers.smm_v2 import build_client
 from panel.runtime import Runtime
 from tests import servers
 from workers.queue import Queue
@@ -128,16 +131,31 @@ async def queue(redis: Redis, settings: Settings) -> AsyncIterator[Queue]:
 
 
 @pytest.fixture
+async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The upstream HTTP client, built as a process builds it."""
+    client = build_client(settings.http)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
 async def client(
     settings: Settings,
     engine: AsyncEngine,
     sessionmaker: async_sessionmaker[AsyncSession],
     redis: Redis,
     queue: Queue,
+    http: httpx.AsyncClient,
 ) -> AsyncIterator[AsyncClient]:
     app = create_app(settings)
     app.state.runtime = Runtime(
-        settings=settings, engine=engine, sessionmaker=sessionmaker, redis=redis, queue=queue
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        redis=redis,
+        queue=queue,
+        http=http,
+        adapters=Adapters(http),
     )
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://pasok.test") as c:
         yield c

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from fastapi import APIRouter
 from httpx import ASGITransport, AsyncClient
@@ -14,6 +15,7 @@ from panel.config import Settings
 from panel.deps import SessionDep
 from panel.errors import Invalid
 from panel.models import Tier
+from panel.providers.registry import Adapters
 from panel.runtime import Runtime
 from workers.queue import Queue
 
@@ -48,10 +50,11 @@ async def probe(
     committed: async_sessionmaker[AsyncSession],
     redis: Redis,
     queue: Queue,
+    http: httpx.AsyncClient,
 ) -> AsyncIterator[AsyncClient]:
     app = create_app(settings)
     app.include_router(probes)
-    app.state.runtime = Runtime(settings, engine, committed, redis, queue)
+    app.state.runtime = Runtime(settings, engine, committed, redis, queue, http, Adapters(http))
     transport = ASGITransport(app=app, raise_app_exceptions=False)
     async with AsyncClient(transport=transport, base_url="http://pasok.test") as client:
         yield client

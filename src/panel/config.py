@@ -18,6 +18,20 @@ class HttpSettings(BaseModel):
     max_connections: int = 100
 
 
+class OrderSettings(BaseModel):
+    """The order pipeline's clocks."""
+
+    # An order left in `submitting` this long has lost its worker: parked for review. Longer
+    # than any one upstream call can take (connect + read timeouts + a rate-limit wait).
+    submit_timeout_s: float = 120.0
+    # A `pending` order whose job has not run for this long is re-driven by the sweeper.
+    pending_grace_s: float = 30.0
+    first_poll_after_s: float = 10.0
+    min_poll_interval_s: float = 15.0
+    max_poll_interval_s: float = 900.0
+    poll_batch: int = 2000
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PASOK_", env_nested_delimiter="__", extra="ignore"
@@ -34,6 +48,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     db_pool_size: int = Field(default=10, ge=1)
     http: HttpSettings = HttpSettings()
+    orders: OrderSettings = OrderSettings()
 
     @field_validator("data_dir")
     @classmethod

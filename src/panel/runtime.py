@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -12,6 +13,8 @@ from panel import outbox
 from panel.config import Settings
 from panel.db import create_engine, create_sessionmaker, transaction
 from panel.embedded import resolve_urls
+from panel.providers.registry import Adapters
+from panel.providers.smm_v2 import build_client
 from workers.queue import Queue
 
 
@@ -22,17 +25,22 @@ class Runtime:
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: Redis
     queue: Queue
+    http: httpx.AsyncClient
+    adapters: Adapters
 
     @classmethod
     async def start(cls, settings: Settings) -> "Runtime":
         database_url, redis_url = resolve_urls(settings)
         engine = create_engine(database_url, pool_size=settings.db_pool_size)
+        http = build_client(settings.http)
         return cls(
             settings=settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             redis=Redis.from_url(redis_url),
             queue=await Queue.connect(redis_url),
+            http=http,
+            adapters=Adapters(http),
         )
 
     @asynccontextmanager
@@ -44,6 +52,7 @@ class Runtime:
         await self.queue.send(outbox.take(session))
 
     async def close(self) -> None:
+        await self.http.aclose()
         await self.queue.close()
         await self.redis.aclose()
         await self.engine.dispose()

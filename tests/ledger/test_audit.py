@@ -27,7 +27,7 @@ async def _activity(session: AsyncSession) -> tuple[Account, Account]:
     await ledger.adjust(session, reseller.id, Decimal("2.5"), "goodwill", None)
     await ledger.fund_agency(session, agency.id, Decimal("40"), "monthly budget", None)
     wallet = (await ledger_accounts.wallet_of(session, agency.id)).id
-    clearing = await ledger_accounts.system(session, ledger_accounts.CLEARING)
+    clearing = await ledger_accounts.system(session, ledger_accounts.EXTERNAL)
     revenue = await ledger_accounts.system(session, ledger_accounts.REVENUE)
     await post(
         session,

@@ -45,7 +45,7 @@ async def test_concurrent_debits_never_overdraw(
     price = Decimal("1.234567")
     account_id, wallet = await _wallet(committed, price * 50)
     async with committed() as session:
-        clearing = await ledger_accounts.system(session, ledger_accounts.CLEARING)
+        clearing = await ledger_accounts.system(session, ledger_accounts.REVENUE)
 
     gate = asyncio.Semaphore(CONCURRENCY)
 

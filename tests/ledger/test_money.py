@@ -175,10 +175,10 @@ async def test_post_refuses_and_writes_nothing(
     reseller = await accounts.create(session, kind=AccountKind.reseller, name="R")
     await ledger.top_up(session, reseller.id, Decimal("10"), "bank transfer", None)
     wallet = (await ledger_accounts.wallet_of(session, reseller.id)).id
-    clearing = await ledger_accounts.system(session, ledger_accounts.CLEARING)
+    clearing = await ledger_accounts.system(session, ledger_accounts.REVENUE)
     before = await _counts(session)
 
-    # The wallet pays the first leg, clearing takes the rest.
+    # The wallet pays the first leg, revenue takes the rest.
     legs = [Leg(wallet if i == 0 else clearing, amount) for i, amount in enumerate(amounts)]
     with pytest.raises(Invalid, match=message):
         await post(session, kind=JournalKind.order, reason=reason, legs=legs)

@@ -73,7 +73,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.wallets: list[int] = []
         self.balances: list[Decimal] = []
         self.orders: list[Order] = []
-        self.clearing_moved = Decimal(0)
+        self.revenue_moved = Decimal(0)
         self.external_moved = Decimal(0)
         self.last = 0  # the wallet the last step touched
         self._run(self._open)
@@ -110,9 +110,9 @@ class LedgerMachine(RuleBasedStateMachine):
             self.accounts.append(account.id)
             self.wallets.append((await ledger_accounts.wallet_of(session, account.id)).id)
             self.balances.append(Decimal(0))
-        self.clearing = await ledger_accounts.system(session, ledger_accounts.CLEARING)
+        self.revenue = await ledger_accounts.system(session, ledger_accounts.REVENUE)
         self.external = await ledger_accounts.system(session, ledger_accounts.EXTERNAL)
-        self.clearing_before = await _sum(session, self.clearing)
+        self.revenue_before = await _sum(session, self.revenue)
         self.external_before = await _sum(session, self.external)
         self.journals_before = await session.scalar(select(func.coalesce(func.max(Journal.id), 0)))
 
@@ -125,13 +125,13 @@ class LedgerMachine(RuleBasedStateMachine):
                 s,
                 kind=JournalKind.order,
                 reason=f"order {order_id}",
-                legs=[Leg(self.wallets[who], -amount), Leg(self.clearing, amount)],
+                legs=[Leg(self.wallets[who], -amount), Leg(self.revenue, amount)],
             )
         )
         assert went_through == (self.balances[who] >= amount)
         if went_through:
             self.balances[who] -= amount
-            self.clearing_moved += amount
+            self.revenue_moved += amount
             self.orders.append(Order(who, order_id, amount))
 
     @rule(who=WALLETS, amount=AMOUNTS)
@@ -171,13 +171,13 @@ class LedgerMachine(RuleBasedStateMachine):
                 s,
                 kind=JournalKind.refund,
                 reason=f"order {order.order_id} partial",
-                legs=[Leg(self.clearing, -amount), Leg(self.wallets[order.payer], amount)],
+                legs=[Leg(self.revenue, -amount), Leg(self.wallets[order.payer], amount)],
             )
         )
         self.last = order.payer
         order.refundable -= amount
         self.balances[order.payer] += amount
-        self.clearing_moved -= amount
+        self.revenue_moved -= amount
 
     @rule(who=WALLETS, amount=AMOUNTS, credit=st.booleans())
     def adjust(self, who: int, amount: Decimal, credit: bool) -> None:
@@ -240,11 +240,11 @@ class LedgerMachine(RuleBasedStateMachine):
             assert await ledger.balance(session, self.accounts[who]) == self.balances[who]
             lines = await ledger.statement(session, self.accounts[who], limit=1)
             assert (lines[0].balance_after if lines else 0) == self.balances[who]
-            clearing = await _sum(session, self.clearing) - self.clearing_before
+            revenue = await _sum(session, self.revenue) - self.revenue_before
             external = await _sum(session, self.external) - self.external_before
-            assert clearing == self.clearing_moved
+            assert revenue == self.revenue_moved
             assert external == self.external_moved
-            assert sum(self.balances) + self.clearing_moved + self.external_moved == 0
+            assert sum(self.balances) + self.revenue_moved + self.external_moved == 0
 
         self._run(check)
 

@@ -47,6 +47,5 @@ async def test_audit_job_reports_clean_then_a_tampered_wallet(
             text("UPDATE ledger_account SET balance = balance + 1 WHERE owner_id = :id"),
             {"id": reseller.id},
         )
-    await redis.delete("arq:result:audit-test")
     assert await _run_audit_job(settings, redis) == 1
     assert metrics.LEDGER_AUDIT_BREACHES._value.get() == 1

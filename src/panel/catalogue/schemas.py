@@ -76,6 +76,7 @@ class ServiceCreate(Schema):
     refill: bool = False
     cancel: bool = False
     dripfeed: bool = False
+    one_order_per_link: bool = False
     enabled: bool = True
 
 
@@ -88,6 +89,7 @@ class ServiceUpdate(Patch):
     refill: bool | None = None
     cancel: bool | None = None
     dripfeed: bool | None = None
+    one_order_per_link: bool | None = None
     enabled: bool | None = None
 
 
@@ -102,6 +104,7 @@ class ServiceOut(Out):
     refill: bool
     cancel: bool
     dripfeed: bool
+    one_order_per_link: bool
     enabled: bool
 
 

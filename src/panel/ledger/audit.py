@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.models import Entry, Journal, LedgerAccount
+from panel.ledger.accounts import CLEARING
+from panel.models import TERMINAL, Entry, Journal, LedgerAccount, Order
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,8 @@ class Breach:
 
 async def audit(session: AsyncSession) -> list[Breach]:
     """Every journal sums to zero and has two entries or more; every wallet's cached balance
-    equals the sum of its entries and is not negative."""
+    equals the sum of its entries and is not negative; `clearing` holds exactly the charges of
+    the orders still open."""
     breaches: list[Breach] = []
 
     unbalanced = await session.execute(
@@ -49,4 +51,17 @@ async def audit(session: AsyncSession) -> list[Breach]:
     for code, cached, total in wallets:
         invariant = "wallet_not_negative" if cached < 0 else "cached_equals_summed"
         breaches.append(Breach(invariant, code, f"cached {cached}, entries sum to {total}"))
+
+    held = await session.scalar(
+        select(func.coalesce(func.sum(Entry.amount), 0))
+        .join(LedgerAccount, LedgerAccount.id == Entry.ledger_account_id)
+        .where(LedgerAccount.code == CLEARING)
+    )
+    owed = await session.scalar(
+        select(func.coalesce(func.sum(Order.charge), 0)).where(Order.status.not_in(TERMINAL))
+    )
+    if held != owed:
+        breaches.append(
+            Breach("clearing_equals_open_orders", CLEARING, f"holds {held}, open orders {owed}")
+        )
     return breaches

@@ -57,6 +57,8 @@ class Service(CreatedAt, Base):
     refill: Mapped[bool] = mapped_column(Boolean, default=False)
     cancel: Mapped[bool] = mapped_column(Boolean, default=False)
     dripfeed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Some upstreams refuse a second order on a link while one runs; Pasok refuses it first.
+    one_order_per_link: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel.catalogue import routes
 from panel.errors import Invalid, NotFound
 from panel.models import Account, AccountKind, PriceRule, Service
-from panel.money import charge_for
+from panel.money import charge_for, round_half_up
 from panel.pricing.rules import most_specific, sell_rate
 
 
@@ -52,16 +52,22 @@ async def rate_for(session: AsyncSession, account: Account, service_id: int) -> 
 
 
 async def charges_for(
-    session: AsyncSession, account: Account, service_id: int, quantity: int
+    session: AsyncSession,
+    account: Account,
+    service_id: int,
+    quantity: int,
+    *,
+    per_package: bool = False,
 ) -> list[Charge]:
     """Who pays what for an order of `quantity`: the buyer first, then up the chain (an agency's
-    reseller pays its own rate)."""
+    reseller pays its own rate). A package is priced whole: its rate is its price."""
     charges = []
     for payer, prices in await _chain_prices(session, account, [service_id]):
         if service_id not in prices:
             raise NotFound(f"service {service_id} is not available")
         rate = prices[service_id].rate
-        charges.append(Charge(payer.id, rate, charge_for(rate, quantity)))
+        amount = round_half_up(rate) if per_package else charge_for(rate, quantity)
+        charges.append(Charge(payer.id, rate, amount))
     return charges
 
 

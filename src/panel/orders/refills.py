@@ -1,0 +1,96 @@
+"""Refills: forwarded upstream once, then polled until the upstream says how it went.
+
+A refill costs nothing, so unlike an order an unknown answer is not parked for review: the
+refill stays `pending` and is sent again later. The worst case is a second free refill.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.models import Order, Provider, Refill, RefillStatus
+from panel.providers.adapter import Outcome, RefillResult, RefillState
+
+POLL_EVERY = timedelta(minutes=1)
+BATCH = 1000
+
+_STATES = {
+    RefillState.pending: RefillStatus.in_progress,
+    RefillState.in_progress: RefillStatus.in_progress,
+    RefillState.completed: RefillStatus.completed,
+    RefillState.rejected: RefillStatus.rejected,
+    RefillState.unknown_upstream_id: RefillStatus.rejected,
+}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    provider: Provider
+    upstream_id: str  # the order's id at the provider
+
+
+async def claim(session: AsyncSession, refill_id: int) -> Attempt | None:
+    refill = await session.scalar(
+        select(Refill)
+        .where(Refill.id == refill_id, Refill.status == RefillStatus.pending)
+        .with_for_update(skip_locked=True)
+    )
+    if refill is None:
+        return None
+    order = await session.get_one(Order, refill.order_id)
+    if order.provider_id is None or order.upstream_id is None:
+        refill.status = RefillStatus.rejected
+        return None
+    provider = await session.get_one(Provider, order.provider_id)
+    return Attempt(provider, order.upstream_id)
+
+
+async def record(
+    session: AsyncSession, refill_id: int, result: RefillResult, now: datetime
+) -> None:
+    refill = await session.get_one(Refill, refill_id, with_for_update=True)
+    if refill.status is not RefillStatus.pending:
+        return
+    if result.outcome is Outcome.accepted:
+        refill.status = RefillStatus.in_progress
+        refill.upstream_id = result.upstream_id
+        refill.next_poll_at = now + POLL_EVERY
+    elif result.outcome is Outcome.rejected:
+        refill.status = RefillStatus.rejected
+    # transient or ambiguous: stays pending; the sweeper sends it again.
+
+
+async def due(session: AsyncSession, now: datetime) -> list[tuple[Provider, dict[str, int]]]:
+    """In-progress refills due a poll, by provider: {upstream refill id: refill id}."""
+    rows = (
+        await session.execute(
+            select(Refill.id, Refill.upstream_id, Order.provider_id)
+            .join(Order, Order.id == Refill.order_id)
+            .where(
+                Refill.status == RefillStatus.in_progress,
+                Refill.next_poll_at <= now,
+                Refill.upstream_id.is_not(None),
+            )
+            .limit(BATCH)
+        )
+    ).all()
+    by_provider: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        by_provider[row.provider_id][row.upstream_id] = row.id
+    providers = {
+        p.id: p for p in await session.scalars(select(Provider).where(Provider.id.in_(by_provider)))
+    }
+    return [(providers[pid], batch) for pid, batch in by_provider.items()]
+
+
+async def apply(session: AsyncSession, answers: dict[int, RefillState], now: datetime) -> None:
+    for refill in await session.scalars(
+        select(Refill).where(Refill.id.in_(answers)).with_for_update()
+    ):
+        refill.status = _STATES[answers[refill.id]]
+        refill.next_poll_at = (
+            now + POLL_EVERY if refill.status is RefillStatus.in_progress else None
+        )

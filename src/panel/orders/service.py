@@ -1,0 +1,199 @@
+"""Accepting orders and answering for them: the rules every surface (API v2, /v1, the web
+panel) shares."""
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel import outbox
+from panel.errors import InsufficientFunds, NotFound
+from panel.ledger import accounts as ledger_accounts
+from panel.ledger.service import Leg, post
+from panel.models import (
+    TERMINAL,
+    Account,
+    AccountKind,
+    JournalKind,
+    Order,
+    OrderCharge,
+    OrderStatus,
+    Refill,
+    RefillStatus,
+    Service,
+)
+from panel.orders import texts, validation
+from panel.orders.settlement import settle
+from panel.orders.texts import Refused
+from panel.pricing import service as pricing
+
+OPEN = frozenset(OrderStatus) - TERMINAL
+REFILLABLE = frozenset({OrderStatus.completed, OrderStatus.partial})
+
+
+def submit_job_id(order: Order) -> str:
+    # One id per attempt: arq refuses a job id it still remembers, and a retry is a new attempt.
+    return f"submit:{order.id}:{order.submit_attempts}"
+
+
+async def accept(
+    session: AsyncSession,
+    buyer: Account,
+    service_id: int,
+    fields: Mapping[str, str],
+    *,
+    request_id: str | None = None,
+) -> Order:
+    """Validate, price and pay for an order, then queue its submission. With a `request_id`
+    already used by this buyer, the first order is returned instead (a safe retry)."""
+    if request_id is not None and (earlier := await _by_request(session, buyer, request_id)):
+        return earlier
+    service = await session.get(Service, service_id)
+    if service is None or not service.enabled:
+        raise Refused(texts.INCORRECT_SERVICE)
+    draft = validation.read(service, fields)
+    if service.one_order_per_link and await _link_busy(session, buyer, draft.link):
+        raise Refused(texts.LINK_BUSY)
+    try:
+        charges = await pricing.charges_for(
+            session,
+            buyer,
+            service.id,
+            draft.quantity,
+            per_package=service.type in validation.PACKAGE_TYPES,
+        )
+    except NotFound:
+        raise Refused(texts.INCORRECT_SERVICE) from None
+    order = Order(
+        account_id=buyer.id,
+        reseller_id=buyer.parent_id if buyer.kind is AccountKind.agency else buyer.id,
+        service_id=service.id,
+        link=draft.link,
+        quantity=draft.quantity,
+        params=draft.params,
+        request_id=request_id,
+        rate=charges[0].rate,
+        charge=charges[0].amount,
+        status=OrderStatus.pending,
+        route_index=0,
+        submit_attempts=0,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(order)
+            await session.flush()
+    except IntegrityError:
+        # The same request id raced us here: the order that won is the answer.
+        if request_id is not None and (earlier := await _by_request(session, buyer, request_id)):
+            return earlier
+        raise
+    session.add_all(
+        OrderCharge(order_id=order.id, account_id=c.account_id, rate=c.rate, amount=c.amount)
+        for c in charges
+    )
+    if order.charge > 0:
+        await _pay(session, buyer, order)
+    outbox.later(session, "submit_order", order.id, job_id=submit_job_id(order))
+    return order
+
+
+async def _pay(session: AsyncSession, buyer: Account, order: Order) -> None:
+    """The buyer's whole charge goes into clearing until the order settles."""
+    wallet = await ledger_accounts.wallet_of(session, buyer.id)
+    clearing = await ledger_accounts.system(session, ledger_accounts.CLEARING)
+    try:
+        await post(
+            session,
+            kind=JournalKind.order,
+            reason=f"order {order.id}",
+            legs=[Leg(wallet.id, -order.charge), Leg(clearing, order.charge)],
+            actor_id=buyer.id,
+            order_id=order.id,
+        )
+    except InsufficientFunds:
+        raise InsufficientFunds(texts.NOT_ENOUGH_FUNDS) from None
+
+
+async def _by_request(session: AsyncSession, buyer: Account, request_id: str) -> Order | None:
+    found: Order | None = await session.scalar(
+        select(Order).where(Order.account_id == buyer.id, Order.request_id == request_id)
+    )
+    return found
+
+
+async def _link_busy(session: AsyncSession, buyer: Account, link: str) -> bool:
+    busy = await session.scalar(
+        select(Order.id)
+        .where(Order.account_id == buyer.id, Order.link == link, Order.status.in_(OPEN))
+        .limit(1)
+    )
+    return busy is not None
+
+
+async def visible(
+    session: AsyncSession, viewer: Account, order_ids: Sequence[int]
+) -> dict[int, Order]:
+    """The orders among `order_ids` that `viewer` may see: its own, and a reseller's agencies'
+    orders. Anything else is absent, exactly as if it did not exist."""
+    if not order_ids:
+        return {}
+    query = select(Order).where(Order.id.in_(order_ids))
+    if viewer.kind is AccountKind.reseller:
+        query = query.where(Order.reseller_id == viewer.id)
+    else:
+        query = query.where(Order.account_id == viewer.id)
+    return {order.id: order for order in await session.scalars(query)}
+
+
+async def request_cancel(session: AsyncSession, viewer: Account, order_id: int) -> Order:
+    """Cancel an order: at once if it never left, otherwise by asking the upstream."""
+    order = (await visible(session, viewer, [order_id])).get(order_id)
+    if order is None:
+        raise Refused(texts.INCORRECT_ORDER)
+    service = await session.get_one(Service, order.service_id)
+    if not service.cancel:
+        raise Refused(texts.CANCEL_DISABLED)
+    locked = await session.get_one(Order, order_id, with_for_update=True, populate_existing=True)
+    if locked.status is OrderStatus.pending:
+        await settle(
+            session, locked, OrderStatus.canceled, locked.quantity, "canceled before submission"
+        )
+        return locked
+    if locked.status is not OrderStatus.in_progress or locked.cancel_requested_at is not None:
+        raise Refused(texts.CANCEL_NOT_ELIGIBLE)
+    locked.cancel_requested_at = datetime.now(UTC)
+    outbox.later(session, "cancel_upstream", locked.id, job_id=f"cancel:{locked.id}")
+    return locked
+
+
+async def request_refill(session: AsyncSession, viewer: Account, order_id: int) -> Refill:
+    """Ask the upstream to refill a finished order; tracked by polling like an order."""
+    order = (await visible(session, viewer, [order_id])).get(order_id)
+    if order is None:
+        raise Refused(texts.INCORRECT_ORDER)
+    service = await session.get_one(Service, order.service_id)
+    if not service.refill:
+        raise Refused(texts.REFILL_DISABLED)
+    if order.status not in REFILLABLE or order.upstream_id is None:
+        raise Refused(texts.REFILL_NOT_ELIGIBLE)
+    refill = Refill(order_id=order.id, status=RefillStatus.pending)
+    session.add(refill)
+    await session.flush()
+    outbox.later(session, "refill_upstream", refill.id, job_id=f"refill:{refill.id}")
+    return refill
+
+
+async def visible_refills(
+    session: AsyncSession, viewer: Account, refill_ids: Sequence[int]
+) -> dict[int, Refill]:
+    """The refills among `refill_ids` of orders `viewer` may see."""
+    if not refill_ids:
+        return {}
+    query = select(Refill).join(Order, Order.id == Refill.order_id).where(Refill.id.in_(refill_ids))
+    if viewer.kind is AccountKind.reseller:
+        query = query.where(Order.reseller_id == viewer.id)
+    else:
+        query = query.where(Order.account_id == viewer.id)
+    return {refill.id: refill for refill in await session.scalars(query)}

@@ -1,0 +1,118 @@
+"""Sending an order upstream at most once.
+
+The order is marked `submitting` and committed before the upstream `add`; the answer is
+recorded in a second transaction. If the worker dies in between, the order stays
+`submitting` and the sweeper parks it for review: API v2 has no idempotency key, so a blind
+resend could buy the same thing twice.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel import outbox
+from panel.catalogue import routes
+from panel.config import OrderSettings
+from panel.models import Order, OrderStatus, Provider
+from panel.orders.service import submit_job_id
+from panel.orders.settlement import settle
+from panel.providers.adapter import AddResult, Outcome
+
+log = logging.getLogger("panel.orders")
+
+MAX_BACKOFF = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """An order marked `submitting`: what to send, and to whom."""
+
+    order_id: int
+    provider: Provider
+    params: dict[str, str | int]
+
+
+async def claim(session: AsyncSession, order_id: int, now: datetime) -> Attempt | None:
+    """Take a due `pending` order and mark it `submitting` on its next usable route; settle it
+    as failed when no route is left. None when there is nothing to send now."""
+    order = await session.scalar(
+        select(Order)
+        .where(Order.id == order_id, Order.status == OrderStatus.pending)
+        .with_for_update(skip_locked=True)
+    )
+    if order is None or (order.next_attempt_at is not None and order.next_attempt_at > now):
+        return None
+    candidates = await routes.live_routes(session, order.service_id)
+    drip_fed = "runs" in order.params
+    while order.route_index < len(candidates):
+        route = candidates[order.route_index]
+        # Emulating drip-feed is not supported: a route must run the runs itself.
+        if not drip_fed or route.dripfeed:
+            break
+        order.route_index += 1
+    else:
+        await settle(
+            session, order, OrderStatus.failed, order.quantity, "no upstream route accepted it"
+        )
+        return None
+    provider = await session.get_one(Provider, route.provider_id)
+    order.status = OrderStatus.submitting
+    order.provider_service_id = route.id
+    order.provider_id = provider.id
+    order.cost_rate = route.rate
+    order.submitted_at = now
+    order.submit_attempts += 1
+    params: dict[str, str | int] = {"service": route.external_id, "link": order.link}
+    params.update(order.params)
+    return Attempt(order.id, provider, params)
+
+
+async def record(
+    session: AsyncSession,
+    order_id: int,
+    result: AddResult,
+    now: datetime,
+    settings: OrderSettings,
+) -> OrderStatus | None:
+    """Record the upstream's answer to `add` for an order this worker marked `submitting`."""
+    order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
+    if order is None or order.status is not OrderStatus.submitting:
+        # The sweeper parked it meanwhile; the operator now holds the answer we got.
+        log.warning(
+            "answer for an order no longer submitting",
+            extra={"fields": {"order": order_id, "outcome": result.outcome}},
+        )
+        return None
+    if result.outcome is Outcome.accepted:
+        order.status = OrderStatus.in_progress
+        order.upstream_id = result.upstream_id
+        order.next_poll_at = now + timedelta(seconds=settings.first_poll_after_s)
+    elif result.outcome is Outcome.rejected:
+        # An explicit refusal created nothing upstream: the next route may take it.
+        order.status = OrderStatus.pending
+        order.route_index += 1
+        order.next_attempt_at = now
+        outbox.later(session, "submit_order", order.id, job_id=submit_job_id(order))
+    elif result.outcome is Outcome.transient:
+        delay = _backoff(order.submit_attempts, result.retry_after_s)
+        order.status = OrderStatus.pending
+        order.next_attempt_at = now + delay
+        outbox.later(session, "submit_order", order.id, job_id=submit_job_id(order), defer_by=delay)
+    else:
+        order.status = OrderStatus.needs_review
+        order.review_reason = f"upstream answer to add unknown: {result.detail}"
+    log.info(
+        "order submitted",
+        extra={"fields": {"order": order.id, "outcome": result.outcome, "status": order.status}},
+    )
+    return order.status
+
+
+def _backoff(attempts: int, retry_after_s: float | None) -> timedelta:
+    delay = timedelta(seconds=2 ** min(attempts, 10))
+    if retry_after_s is not None:
+        delay = max(delay, timedelta(seconds=retry_after_s))
+    return min(delay, MAX_BACKOFF)

@@ -1,0 +1,58 @@
+"""The sweeper: work whose job was lost is driven again, and work whose worker died is parked.
+
+- `pending` orders whose submission job never ran (a crash between commit and enqueue, a
+  flushed Redis) get their job queued again; its deterministic id makes that harmless when
+  the job is in fact still queued.
+- `submitting` orders older than the submit timeout lost their worker mid-call: the upstream
+  may or may not have the order, so they go to review, never back to `pending`.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel import outbox
+from panel.config import OrderSettings
+from panel.models import Order, OrderStatus, Refill, RefillStatus
+from panel.orders.service import submit_job_id
+
+BATCH = 1000
+
+
+async def sweep(session: AsyncSession, now: datetime, settings: OrderSettings) -> tuple[int, int]:
+    """(orders re-driven, orders parked for review)."""
+    grace = timedelta(seconds=settings.pending_grace_s)
+    stale = await session.scalars(
+        select(Order)
+        .where(
+            Order.status == OrderStatus.pending,
+            func.coalesce(Order.next_attempt_at, Order.updated_at) < now - grace,
+        )
+        .order_by(Order.id)
+        .limit(BATCH)
+    )
+    redriven = 0
+    for order in stale:
+        outbox.later(session, "submit_order", order.id, job_id=submit_job_id(order))
+        redriven += 1
+    parked = await session.execute(
+        update(Order)
+        .where(
+            Order.status == OrderStatus.submitting,
+            Order.submitted_at < now - timedelta(seconds=settings.submit_timeout_s),
+        )
+        .values(
+            status=OrderStatus.needs_review,
+            review_reason="the worker stopped while sending it upstream; outcome unknown",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    refills = await session.scalars(
+        select(Refill.id).where(
+            Refill.status == RefillStatus.pending, Refill.updated_at < now - grace
+        )
+    )
+    for refill_id in refills:
+        outbox.later(session, "refill_upstream", refill_id, job_id=f"refill:{refill_id}")
+    return redriven, parked.rowcount  # type: ignore[attr-defined]

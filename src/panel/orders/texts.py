@@ -1,0 +1,31 @@
+"""The error texts of API v2 (api-v2.md), exactly as resellers' scripts expect them. Every
+refusal of an order action uses one of these, whatever surface it came through."""
+
+from panel.errors import Invalid
+
+
+class Refused(Invalid):
+    """An order action refused; `detail` is the API v2 error text, shown as is on /api/v2 and
+    as problem JSON elsewhere."""
+
+
+INCORRECT_REQUEST = "Incorrect request"
+INVALID_KEY = "Invalid API key"
+INCORRECT_SERVICE = "Incorrect service ID"
+INCORRECT_LINK = "Incorrect link"
+NOT_ENOUGH_FUNDS = "Not enough funds on balance"
+INCORRECT_ORDER = "Incorrect order ID"
+REFILL_DISABLED = "Refill is disabled for this service"
+REFILL_NOT_ELIGIBLE = "Order not eligible for refill"
+REFILL_NOT_FOUND = "Refill not found"
+CANCEL_DISABLED = "Cancel is disabled for this service"
+CANCEL_NOT_ELIGIBLE = "Order not eligible for cancel"
+LINK_BUSY = "You have active order with this link. Please wait until order being completed."
+
+
+def quantity_below(minimum: int) -> str:
+    return f"Quantity less than minimal {minimum}"
+
+
+def quantity_above(maximum: int) -> str:
+    return f"Quantity more than maximum {maximum}"

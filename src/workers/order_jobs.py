@@ -1,0 +1,120 @@
+"""The order pipeline's jobs: submit, poll, sweep, and forwarding cancels and refills. They
+hold no rules of their own; `panel.orders` does."""
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from panel.models import Order, Provider
+from panel.orders import polling, refills, submission, sweeper
+from panel.providers.adapter import OrderStatus as UpstreamStatus
+from panel.providers.adapter import UpstreamError
+from panel.runtime import Runtime
+from workers.tasks import JobContext, registry
+
+log = logging.getLogger("panel.orders")
+
+EVERY_10_SECONDS = {0, 10, 20, 30, 40, 50}
+
+
+@registry.job(own_transactions=True)
+async def submit_order(runtime: Runtime, order_id: int) -> str | None:
+    async with runtime.transaction() as session:
+        attempt = await submission.claim(session, order_id, datetime.now(UTC))
+    if attempt is None:
+        return None
+    # Committed as `submitting` before this call: whatever happens next, never sent twice.
+    adapter = runtime.adapters.for_provider(attempt.provider)
+    result = await adapter.add(attempt.params)
+    async with runtime.transaction() as session:
+        status = await submission.record(
+            session, order_id, result, datetime.now(UTC), runtime.settings.orders
+        )
+    return None if status is None else status.value
+
+
+@registry.every(seconds=EVERY_10_SECONDS, own_transactions=True)
+async def poll_orders(runtime: Runtime) -> int:
+    """Poll due orders in batches until none is due; returns how many answers were applied."""
+    applied = 0
+    while True:
+        now = datetime.now(UTC)
+        async with runtime.transaction() as session:
+            due = await polling.claim_due(session, now, runtime.settings.orders.poll_batch)
+            providers = {
+                p.id: p for p in await session.scalars(select(Provider).where(Provider.id.in_(due)))
+            }
+        if not due:
+            return applied
+        answers: dict[int, UpstreamStatus] = {}
+        for found in await asyncio.gather(
+            *(_ask(runtime, providers[pid], batch) for pid, batch in due.items())
+        ):
+            answers.update(found)
+        async with runtime.transaction() as session:
+            await polling.apply(session, answers, datetime.now(UTC), runtime.settings.orders)
+        applied += len(answers)
+
+
+async def _ask(
+    runtime: Runtime, provider: Provider, batch: list[polling.Due]
+) -> dict[int, UpstreamStatus]:
+    by_upstream = {due.upstream_id: due.order_id for due in batch}
+    try:
+        statuses = await runtime.adapters.for_provider(provider).status(list(by_upstream))
+    except UpstreamError as error:
+        # Leased orders come due again after the lease: nothing is lost by giving up here.
+        log.warning(
+            "status poll failed", extra={"fields": {"provider": provider.id, "error": str(error)}}
+        )
+        return {}
+    return {by_upstream[uid]: status for uid, status in statuses.items() if uid in by_upstream}
+
+
+@registry.every(seconds={5, 35})
+async def sweep_orders(ctx: JobContext) -> tuple[int, int]:
+    return await sweeper.sweep(ctx.session, datetime.now(UTC), ctx.runtime.settings.orders)
+
+
+@registry.job(own_transactions=True)
+async def cancel_upstream(runtime: Runtime, order_id: int) -> None:
+    async with runtime.transaction() as session:
+        order = await session.get(Order, order_id)
+        provider = await session.get(Provider, order.provider_id) if order else None
+    if order is None or provider is None or order.upstream_id is None:
+        return
+    # Safe to repeat; its effect shows in the order's next status poll.
+    results = await runtime.adapters.for_provider(provider).cancel([order.upstream_id])
+    log.info(
+        "cancel forwarded",
+        extra={"fields": {"order": order_id, "result": str(results.get(order.upstream_id))}},
+    )
+
+
+@registry.job(own_transactions=True)
+async def refill_upstream(runtime: Runtime, refill_id: int) -> None:
+    async with runtime.transaction() as session:
+        attempt = await refills.claim(session, refill_id)
+    if attempt is None:
+        return
+    result = await runtime.adapters.for_provider(attempt.provider).refill(attempt.upstream_id)
+    async with runtime.transaction() as session:
+        await refills.record(session, refill_id, result, datetime.now(UTC))
+
+
+@registry.every(seconds={15, 45}, own_transactions=True)
+async def poll_refills(runtime: Runtime) -> int:
+    async with runtime.transaction() as session:
+        due = await refills.due(session, datetime.now(UTC))
+    answers = {}
+    for provider, batch in due:
+        try:
+            states = await runtime.adapters.for_provider(provider).refill_status(list(batch))
+        except UpstreamError:
+            continue
+        answers.update({batch[uid]: state for uid, state in states.items() if uid in batch})
+    async with runtime.transaction() as session:
+        await refills.apply(session, answers, datetime.now(UTC))
+    return len(answers)
