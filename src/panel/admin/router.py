@@ -7,8 +7,9 @@ from panel.catalogue.admin import router as catalogue
 from panel.deps import get_operator
 from panel.keys.admin import router as keys
 from panel.ledger.admin import router as ledger
+from panel.orders.admin import router as orders
 from panel.pricing.admin import router as pricing
 
 router = APIRouter(prefix="/admin/v1", dependencies=[Depends(get_operator)])
-for part in (accounts, keys, ledger, pricing, catalogue):
+for part in (accounts, keys, ledger, pricing, catalogue, orders):
     router.include_router(part)

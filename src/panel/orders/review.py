@@ -1,0 +1,66 @@
+"""The review queue: orders whose upstream outcome is unknown wait here for an operator, who
+knows (or asks) the upstream and decides."""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel import outbox
+from panel.errors import Conflict, Invalid, NotFound
+from panel.models import Order, OrderStatus
+from panel.orders.service import submit_job_id
+from panel.orders.settlement import settle
+
+
+async def waiting(session: AsyncSession, *, after: int = 0, limit: int = 100) -> Sequence[Order]:
+    return (
+        await session.scalars(
+            select(Order)
+            .where(Order.status == OrderStatus.needs_review, Order.id > after)
+            .order_by(Order.id)
+            .limit(limit)
+        )
+    ).all()
+
+
+async def _in_review(session: AsyncSession, order_id: int) -> Order:
+    order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
+    if order is None:
+        raise NotFound(f"order {order_id} does not exist")
+    if order.status is not OrderStatus.needs_review:
+        raise Conflict(f"order {order_id} is {order.status}, not waiting for review")
+    return order
+
+
+async def attach(session: AsyncSession, order_id: int, upstream_id: str) -> Order:
+    """The upstream has the order under `upstream_id`: track it from now on."""
+    if not upstream_id.strip():
+        raise Invalid("upstream_id is required")
+    order = await _in_review(session, order_id)
+    if order.provider_id is None:
+        raise Invalid("the order never reached a provider; resubmit or fail it")
+    order.status = OrderStatus.in_progress
+    order.upstream_id = upstream_id.strip()
+    order.review_reason = None
+    order.next_poll_at = datetime.now(UTC)
+    return order
+
+
+async def fail(session: AsyncSession, order_id: int, reason: str) -> Order:
+    """The upstream does not have the order: refund it in full."""
+    order = await _in_review(session, order_id)
+    await settle(session, order, OrderStatus.failed, order.quantity, f"review: {reason}")
+    return order
+
+
+async def resubmit(session: AsyncSession, order_id: int) -> Order:
+    """Send it again on the same route. The operator has checked that the upstream does not
+    have it: otherwise this buys it twice."""
+    order = await _in_review(session, order_id)
+    order.status = OrderStatus.pending
+    order.review_reason = None
+    order.next_attempt_at = None
+    outbox.later(session, "submit_order", order.id, job_id=submit_job_id(order))
+    return order
