@@ -28,6 +28,7 @@ from panel.orders import texts, validation
 from panel.orders.settlement import settle
 from panel.orders.texts import Refused
 from panel.pricing import service as pricing
+from panel.schemas import MAX_ID
 
 OPEN = frozenset(OrderStatus) - TERMINAL
 REFILLABLE = frozenset({OrderStatus.completed, OrderStatus.partial})
@@ -50,7 +51,7 @@ async def accept(
     already used by this buyer, the first order is returned instead (a safe retry)."""
     if request_id is not None and (earlier := await _by_request(session, buyer, request_id)):
         return earlier
-    service = await session.get(Service, service_id)
+    service = await session.get(Service, service_id) if 1 <= service_id <= MAX_ID else None
     if service is None or not service.enabled:
         raise Refused(texts.INCORRECT_SERVICE)
     draft = validation.read(service, fields)
