@@ -29,6 +29,8 @@ from panel.runtime import Runtime
 from tests import servers
 from workers.queue import Queue
 
+pytest_plugins = ["tests.fixtures_sandbox"]
+
 # Tables that the first migration fills and every test expects to find.
 SYSTEM_LEDGER_ACCOUNTS = (
     "INSERT INTO ledger_account (code, kind) VALUES "

@@ -1,4 +1,4 @@
-"""The `pasok` command: up, api, worker, migrate, audit."""
+"""The `pasok` command: up, api, worker, sandbox, migrate, audit."""
 
 import argparse
 import asyncio
@@ -58,6 +58,21 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", parents=[common], help="run the job worker (arq)")
     worker.set_defaults(command=worker_command)
 
+    sandbox = commands.add_parser(
+        "sandbox", help="serve a sandbox upstream provider that speaks API v2 (no database)"
+    )
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8001)
+    sandbox.add_argument("--seed", type=int, default=1, help="seed of its randomness")
+    sandbox.add_argument(
+        "--dialect",
+        type=_sandbox_dialect,
+        default="standard",
+        help="how it writes answers: standard, or one or more variants joined by commas",
+    )
+    sandbox.add_argument("--key", default=None, help="accept only this API key (default: any)")
+    sandbox.set_defaults(command=sandbox_command, data_dir=None)
+
     migrate = commands.add_parser("migrate", parents=[common], help="alembic upgrade head")
     migrate.set_defaults(command=migrate_command)
 
@@ -104,6 +119,30 @@ def worker_command(args: argparse.Namespace, settings: Settings) -> int:
     logs.configure(settings.log_level)
     run_worker(settings)
     return 0
+
+
+# --- pasok sandbox -----------------------------------------------------------------------------
+
+
+def sandbox_command(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from panel import logs
+    from panel.sandbox import create_app
+
+    logs.configure(settings.log_level)
+    app = create_app(seed=args.seed, dialect=args.dialect, api_key=args.key)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
+    return 0
+
+
+def _sandbox_dialect(names: str) -> str:
+    from panel.sandbox.dialects import Dialect
+
+    try:
+        return Dialect.parse(names).name
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 # --- pasok migrate -----------------------------------------------------------------------------
@@ -177,7 +216,10 @@ def up_command(args: argparse.Namespace, settings: Settings) -> int:
         database_url, redis_url = embedded.resolve_urls(settings)
         migrations.upgrade(database_url)
         base_url = f"http://{_reachable(args.host)}:{args.port}"
-        demo = _demo(settings.data_dir, database_url, base_url, args.port)
+        # The demo's "Sandbox" provider calls the sandbox on the port after the API's.
+        sandbox_port = args.port + 1
+        sandbox_url = f"http://{_reachable(args.host)}:{sandbox_port}/api/v2"
+        demo = _demo(settings.data_dir, database_url, base_url, args.port, sandbox_url)
 
         env = os.environ | {
             "PASOK_DATABASE_URL": database_url,
@@ -188,6 +230,7 @@ def up_command(args: argparse.Namespace, settings: Settings) -> int:
         processes = [
             ("api", ["api", "--host", args.host, "--port", str(args.port)]),
             ("worker", ["worker"]),
+            ("sandbox", ["sandbox", "--host", args.host, "--port", str(sandbox_port)]),
         ]
         for name, arguments in processes:
             command = [sys.executable, "-m", "panel.cli", *arguments]
@@ -195,7 +238,7 @@ def up_command(args: argparse.Namespace, settings: Settings) -> int:
 
         _wait_ready(base_url, children)
         if all(child.poll() is None for _, child in children):
-            _announce(base_url, database_url, redis_url, demo, settings.data_dir)
+            _announce(base_url, sandbox_url, database_url, redis_url, demo, settings.data_dir)
         while not (exited := [(n, c) for n, c in children if c.poll() is not None]):
             time.sleep(0.5)
         for name, child in exited:
@@ -225,7 +268,9 @@ def _reachable(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
-def _demo(data_dir: Path, database_url: str, base_url: str, port: int) -> dict[str, Any] | None:
+def _demo(
+    data_dir: Path, database_url: str, base_url: str, port: int, sandbox_url: str
+) -> dict[str, Any] | None:
     """The demo credentials: read back from demo.json after the first start, seeded into an
     empty database on the first start, and None for a database that already holds accounts
     (an operator's real panel gets no demo accounts)."""
@@ -238,7 +283,7 @@ def _demo(data_dir: Path, database_url: str, base_url: str, port: int) -> dict[s
             return None
         demo = {"base_url": base_url, **seeded}
     # The port may differ from the first start's; the credentials never do.
-    demo = {**demo, "base_url": base_url}
+    demo = {**demo, "base_url": base_url, "sandbox_url": sandbox_url}
     # Only the owner may read it: it holds the operator token and the reseller's key.
     path.touch(mode=0o600)
     path.write_text(json.dumps(demo, indent=2) + "\n")
@@ -285,6 +330,7 @@ def _wait_ready(base_url: str, children: list[tuple[str, subprocess.Popen[bytes]
 
 def _announce(
     base_url: str,
+    sandbox_url: str,
     database_url: str,
     redis_url: str,
     demo: dict[str, Any] | None,
@@ -297,6 +343,7 @@ def _announce(
         f"  REST            {base_url}/v1",
         f"  Admin           {base_url}/admin/v1",
         f"  Health          {base_url}/readyz",
+        f"  Sandbox         {sandbox_url} (a fake upstream provider)",
         f"  PostgreSQL      {database_url}",
         f"  Redis           {redis_url}",
     ]

@@ -12,7 +12,9 @@ from workers import ledger_audit, order_jobs, queue, tasks
 JOB_MODULES = (ledger_audit, order_jobs)  # importing a module registers its jobs
 
 
-def build(settings: Settings, *, burst: bool = False) -> Worker:
+def build(settings: Settings, *, burst: bool = False, crons: bool = True) -> Worker:
+    """The worker; `burst` runs what is queued and stops, and `crons=False` leaves the
+    schedules out (tests run scheduled jobs by calling them)."""
     _, redis_url = resolve_urls(settings)
 
     async def startup(ctx: dict[str, Any]) -> None:
@@ -24,7 +26,7 @@ def build(settings: Settings, *, burst: bool = False) -> Worker:
 
     return Worker(
         functions=tasks.arq_functions(),
-        cron_jobs=tasks.arq_cron_jobs(),
+        cron_jobs=tasks.arq_cron_jobs() if crons else [],
         redis_settings=queue.redis_settings(redis_url),
         on_startup=startup,
         on_shutdown=shutdown,

@@ -1,0 +1,45 @@
+"""The sandbox application: API v2 at `/api/v2`, the control API under `/sandbox`."""
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from fastapi import FastAPI
+
+from panel.sandbox import api, control
+from panel.sandbox.catalogue import DEFAULT_SERVICES, SandboxService
+from panel.sandbox.dialects import Dialect
+from panel.sandbox.state import Sandbox, Setup
+
+DEFAULT_BALANCE = Decimal("1000")
+
+
+def create_app(
+    *,
+    seed: int = 1,
+    dialect: str = "standard",
+    api_key: str | None = None,
+    currency: str = "USD",
+    balance: Decimal = DEFAULT_BALANCE,
+    services: Iterable[SandboxService] = DEFAULT_SERVICES,
+    frozen: bool = False,
+) -> FastAPI:
+    """A fresh sandbox provider. With `api_key` only that key is accepted; without, any
+    non-empty key is. `dialect` is a name from `dialects.PRESETS`, or several joined by commas."""
+    setup = Setup(
+        seed=seed,
+        dialect=Dialect.parse(dialect),
+        currency=currency,
+        balance=balance,
+        api_key=api_key or None,
+        services=tuple(services),
+        frozen=frozen,
+    )
+    app = FastAPI(
+        title="Pasok sandbox provider",
+        summary="A fake upstream panel speaking SMM API v2, with behaviour set per service.",
+        version="0.1.0",
+    )
+    app.state.sandbox = Sandbox(setup)
+    app.include_router(api.router)
+    app.include_router(control.router)
+    return app
