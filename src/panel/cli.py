@@ -71,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
         help="how it writes answers: standard, or one or more variants joined by commas",
     )
     sandbox.add_argument("--key", default=None, help="accept only this API key (default: any)")
+    sandbox.add_argument(
+        "--speed", type=float, default=None, help="units delivered per second (default 10)"
+    )
+    sandbox.add_argument(
+        "--start-delay", type=float, default=None, help="seconds Pending before delivery"
+    )
     sandbox.set_defaults(command=sandbox_command, data_dir=None)
 
     migrate = commands.add_parser("migrate", parents=[common], help="alembic upgrade head")
@@ -131,7 +137,15 @@ def sandbox_command(args: argparse.Namespace, settings: Settings) -> int:
     from panel.sandbox import create_app
 
     logs.configure(settings.log_level)
-    app = create_app(seed=args.seed, dialect=args.dialect, api_key=args.key)
+    from panel.sandbox.behaviour import Behaviour
+
+    pace = {
+        name: value
+        for name, value in (("speed", args.speed), ("start_delay_s", args.start_delay))
+        if value is not None
+    }
+    behaviour = Behaviour().changed(pace)
+    app = create_app(seed=args.seed, dialect=args.dialect, api_key=args.key, behaviour=behaviour)
     uvicorn.run(app, host=args.host, port=args.port, log_config=None)
     return 0
 
@@ -230,7 +244,12 @@ def up_command(args: argparse.Namespace, settings: Settings) -> int:
         processes = [
             ("api", ["api", "--host", args.host, "--port", str(args.port)]),
             ("worker", ["worker"]),
-            ("sandbox", ["sandbox", "--host", args.host, "--port", str(sandbox_port)]),
+            # A demo order should finish while the newcomer watches: well within a minute.
+            (
+                "sandbox",
+                ["sandbox", "--host", args.host, "--port", str(sandbox_port)]
+                + ["--speed", "200", "--start-delay", "3"],
+            ),
         ]
         for name, arguments in processes:
             command = [sys.executable, "-m", "panel.cli", *arguments]

@@ -6,6 +6,7 @@ from decimal import Decimal
 from fastapi import FastAPI
 
 from panel.sandbox import api, control
+from panel.sandbox.behaviour import Behaviour
 from panel.sandbox.catalogue import DEFAULT_SERVICES, SandboxService
 from panel.sandbox.dialects import Dialect
 from panel.sandbox.state import Sandbox, Setup
@@ -22,6 +23,7 @@ def create_app(
     balance: Decimal = DEFAULT_BALANCE,
     services: Iterable[SandboxService] = DEFAULT_SERVICES,
     frozen: bool = False,
+    behaviour: Behaviour | None = None,
 ) -> FastAPI:
     """A fresh sandbox provider. With `api_key` only that key is accepted; without, any
     non-empty key is. `dialect` is a name from `dialects.PRESETS`, or several joined by commas."""
@@ -33,6 +35,7 @@ def create_app(
         api_key=api_key or None,
         services=tuple(services),
         frozen=frozen,
+        behaviour=behaviour or Behaviour(),
     )
     app = FastAPI(
         title="Pasok sandbox provider",

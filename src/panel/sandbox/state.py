@@ -77,6 +77,7 @@ class Setup:
     api_key: str | None
     services: tuple[SandboxService, ...]
     frozen: bool = False
+    behaviour: Behaviour = Behaviour()  # of every service until one is set
 
 
 @dataclass
@@ -395,7 +396,7 @@ class Sandbox:
     # --- under the lock ----------------------------------------------------------------------
 
     def _behaviour(self, service_id: str) -> Behaviour:
-        return self._state.behaviours.get(service_id) or Behaviour()
+        return self._state.behaviours.get(service_id) or self.setup.behaviour
 
     def _order(self, raw: str) -> Order | None:
         return self._state.orders.get(int(raw)) if _INTEGER.fullmatch(raw) else None
