@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from panel import health, logs, problems
 from panel.admin.router import router as admin_router
+from panel.api_v2 import router as api_v2_router
 from panel.config import Settings, get_settings
 from panel.runtime import Runtime
 
@@ -33,4 +34,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(health.router)
     app.include_router(admin_router)
+    app.include_router(api_v2_router)
     return app

@@ -9,8 +9,9 @@ from httpx import AsyncClient, Response
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from panel.accounts import service as accounts
 from panel.keys import service as keys
-from panel.models import Account, ApiKey, ApiKeyKind
+from panel.models import Account, AccountKind, AccountStatus, ApiKey, ApiKeyKind
 from tests.conftest import Operator
 
 ADMIN = "/admin/v1"
@@ -333,3 +334,16 @@ async def test_keys_of_a_missing_account(client: AsyncClient, operator: Operator
         await client.post(f"{ADMIN}/accounts/999999/keys", json={}, headers=operator.headers), 404
     )
     assert_problem(await client.get(f"{ADMIN}/accounts/999999/keys", headers=operator.headers), 404)
+
+
+async def test_an_agency_key_stops_working_when_its_reseller_is_suspended(
+    session: AsyncSession,
+) -> None:
+    reseller = await accounts.create(session, kind=AccountKind.reseller, name="R")
+    agency = await accounts.create(
+        session, kind=AccountKind.agency, name="A", parent_id=reseller.id
+    )
+    issued = await keys.issue(session, agency)
+    assert await keys.authenticate(session, issued.plaintext, ApiKeyKind.api) is not None
+    await accounts.update(session, reseller.id, status=AccountStatus.suspended)
+    assert await keys.authenticate(session, issued.plaintext, ApiKeyKind.api) is None

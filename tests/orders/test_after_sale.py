@@ -3,6 +3,7 @@ the review queue is worked through /admin/v1."""
 
 from decimal import Decimal
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -159,3 +160,19 @@ async def test_review_queue_through_the_admin_api(
     paid = 2 * charge_for(Decimal("1.8"), 100)
     assert await ledger.balance(session, world.agency.id) == Decimal(50) - paid
     assert await audit(session) == []
+
+
+async def test_a_second_refill_waits_for_the_first(session: AsyncSession) -> None:
+    world = await build_world(session)
+    order = await service.accept(
+        session, world.reseller, world.services["followers"].id, {"link": LINK, "quantity": "100"}
+    )
+    order.status, order.upstream_id, order.provider_id = (
+        OrderStatus.completed,
+        "9",
+        world.provider.id,
+    )
+    await session.flush()
+    await service.request_refill(session, world.reseller, order.id)
+    with pytest.raises(texts.Refused, match=texts.REFILL_NOT_ELIGIBLE):
+        await service.request_refill(session, world.reseller, order.id)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from panel.errors import NotFound
 from panel.models import Account, AccountKind, AccountStatus, ApiKey, ApiKeyKind
@@ -58,14 +59,18 @@ async def authenticate(session: AsyncSession, plaintext: str, kind: ApiKeyKind) 
     if not plaintext or len(plaintext) > 128:
         return None
     digest = _digest(plaintext)
+    # An agency's key stops working with its reseller suspended, too.
+    parent = aliased(Account)
     candidates = await session.scalars(
         select(ApiKey)
         .join(Account, Account.id == ApiKey.account_id)
+        .outerjoin(parent, parent.id == Account.parent_id)
         .where(
             ApiKey.lookup_prefix == _lookup_prefix(plaintext),
             ApiKey.kind == kind,
             ApiKey.revoked_at.is_(None),
             Account.status == AccountStatus.active,
+            or_(parent.id.is_(None), parent.status == AccountStatus.active),
         )
     )
     for key in candidates:

@@ -4,7 +4,7 @@ panel) shares."""
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,8 +55,12 @@ async def accept(
     if service is None or not service.enabled:
         raise Refused(texts.INCORRECT_SERVICE)
     draft = validation.read(service, fields)
-    if service.one_order_per_link and await _link_busy(session, buyer, draft.link):
-        raise Refused(texts.LINK_BUSY)
+    if service.one_order_per_link:
+        # Held to the end of the transaction: two orders on one link cannot both pass.
+        key = f"link:{buyer.id}:{draft.link}"
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+        if await _link_busy(session, buyer, draft.link):
+            raise Refused(texts.LINK_BUSY)
     try:
         charges = await pricing.charges_for(
             session,
@@ -178,6 +182,14 @@ async def request_refill(session: AsyncSession, viewer: Account, order_id: int) 
     if not service.refill:
         raise Refused(texts.REFILL_DISABLED)
     if order.status not in REFILLABLE or order.upstream_id is None:
+        raise Refused(texts.REFILL_NOT_ELIGIBLE)
+    running = await session.scalar(
+        select(Refill.id).where(
+            Refill.order_id == order.id,
+            Refill.status.in_((RefillStatus.pending, RefillStatus.in_progress)),
+        )
+    )
+    if running is not None:
         raise Refused(texts.REFILL_NOT_ELIGIBLE)
     refill = Refill(order_id=order.id, status=RefillStatus.pending)
     session.add(refill)

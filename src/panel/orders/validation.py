@@ -19,6 +19,7 @@ LINES_MAX = 10_000
 RUNS_MAX = 1_000
 INTERVAL_MAX_MINUTES = 60 * 24 * 30
 
+MAX_BILLED = 2_147_483_647
 PACKAGE_TYPES = frozenset({"Package", "Custom Comments Package"})
 
 
@@ -191,4 +192,8 @@ READERS: dict[str, Callable[[Service, Fields], Draft]] = {
 def read(service: Service, fields: Fields) -> Draft:
     """The order `fields` describe for `service`, or the API v2 refusal."""
     reader = READERS.get(service.type, _default)
-    return reader(service, fields)
+    draft = reader(service, fields)
+    # Runs within the service's limits can still multiply past what an order can record.
+    if draft.quantity > MAX_BILLED:
+        raise refuse(texts.INCORRECT_REQUEST)
+    return draft

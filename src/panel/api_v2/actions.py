@@ -1,0 +1,228 @@
+"""The actions of API v2, one function each: read the parameters, ask the order, pricing and
+ledger services, and shape the answer.
+
+A refusal of the whole request is raised as `Refused` carrying its API v2 text, so the request's
+transaction rolls back and nothing it did stays. A refusal of one item of a list (`refill` or
+`cancel` of several orders) is answered inline and undoes only that item's savepoint.
+"""
+
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.api_v2 import shapes
+from panel.keys import service as keys
+from panel.ledger import service as ledger
+from panel.models import Account, AccountKind, ApiKeyKind, Order, OrderCharge, Service
+from panel.orders import service as orders
+from panel.orders import texts
+from panel.orders.texts import Refused
+from panel.pricing import service as pricing
+
+MAX_IDS = 100  # ids per `orders`/`refills` list, as the standard allows
+BIGINT_MAX = 2**63 - 1  # order and refill ids are PostgreSQL bigints
+REQUEST_ID_MAX = 64
+_ID = re.compile(r"\d{1,19}")
+_SERVICE_ID = re.compile(r"\d{1,10}")
+BUYERS = frozenset({AccountKind.reseller, AccountKind.agency})
+
+
+@dataclass(frozen=True)
+class Call:
+    """One authenticated request: who asks, with which parameters."""
+
+    session: AsyncSession
+    account: Account
+    params: Mapping[str, str]
+    currency: str
+
+
+Action = Callable[[Call], Awaitable[Any]]
+
+
+async def caller(session: AsyncSession, key: str) -> Account:
+    """The reseller or agency whose live key this is; operator tokens do not open API v2."""
+    api_key = await keys.authenticate(session, key, ApiKeyKind.api)
+    account = await session.get(Account, api_key.account_id) if api_key is not None else None
+    if account is None or account.kind not in BUYERS:
+        raise Refused(texts.INVALID_KEY)
+    return account
+
+
+async def run(session: AsyncSession, key: str, params: Mapping[str, str], currency: str) -> Any:
+    """Authenticate, then answer `params["action"]`."""
+    account = await caller(session, key)
+    action = ACTIONS.get(params.get("action", "").strip().lower())
+    if action is None:
+        raise Refused(texts.INCORRECT_REQUEST)
+    return await action(Call(session, account, params, currency))
+
+
+async def services(call: Call) -> list[shapes.Json]:
+    """Every service the caller can order, at the caller's own rate."""
+    prices = await pricing.price_list(call.session, call.account)
+    rows = await call.session.scalars(
+        select(Service).where(Service.id.in_(prices)).order_by(Service.id)
+    )
+    return [shapes.service_row(service, prices[service.id]) for service in rows]
+
+
+async def add(call: Call) -> shapes.Json:
+    service = (call.params.get("service") or "").strip()
+    if not _SERVICE_ID.fullmatch(service):
+        raise Refused(texts.INCORRECT_SERVICE)
+    request_id = (call.params.get("request_id") or "").strip() or None
+    if request_id is not None and len(request_id) > REQUEST_ID_MAX:
+        raise Refused(texts.INCORRECT_REQUEST)
+    order = await orders.accept(
+        call.session, call.account, int(service), call.params, request_id=request_id
+    )
+    return {"order": order.id}
+
+
+async def status(call: Call) -> shapes.Json:
+    if "orders" in call.params:
+        ids = _id_list(call.params["orders"])
+        found = await orders.visible(call.session, call.account, _existing(ids))
+        charges = await _charges(call, found.values())
+        return {
+            str(order_id): (
+                shapes.order_status(found[order_id], charges[order_id], call.currency)
+                if order_id in found
+                else shapes.error(texts.INCORRECT_ORDER)
+            )
+            for order_id in ids
+        }
+    order_id = _single_id(call.params, "order", texts.INCORRECT_ORDER)
+    order = (await orders.visible(call.session, call.account, [order_id])).get(order_id)
+    if order is None:
+        raise Refused(texts.INCORRECT_ORDER)
+    charges = await _charges(call, [order])
+    return shapes.order_status(order, charges[order.id], call.currency)
+
+
+async def refill(call: Call) -> Any:
+    if "orders" in call.params:
+        return [
+            {"order": order_id, "refill": await _inline(call, _refill_one, order_id)}
+            for order_id in _id_list(call.params["orders"])
+        ]
+    order_id = _single_id(call.params, "order", texts.INCORRECT_ORDER)
+    # The single-order answer carries the refill id as a string, as the standard shows it.
+    return {"refill": str(await _refill_one(call, order_id))}
+
+
+async def refill_status(call: Call) -> Any:
+    if "refills" in call.params:
+        ids = _id_list(call.params["refills"])
+        found = await orders.visible_refills(call.session, call.account, _existing(ids))
+        return [
+            {
+                "refill": refill_id,
+                "status": (
+                    shapes.refill_status(found[refill_id])
+                    if refill_id in found
+                    else shapes.error(texts.REFILL_NOT_FOUND)
+                ),
+            }
+            for refill_id in ids
+        ]
+    refill_id = _single_id(call.params, "refill", texts.REFILL_NOT_FOUND)
+    found = await orders.visible_refills(call.session, call.account, [refill_id])
+    if refill_id not in found:
+        raise Refused(texts.REFILL_NOT_FOUND)
+    return {"status": shapes.refill_status(found[refill_id])}
+
+
+async def cancel(call: Call) -> list[shapes.Json]:
+    """Always the list shape, also for a single `order`: per-order answers, inline errors."""
+    given = call.params.get("orders") or call.params.get("order")
+    if given is None:
+        raise Refused(texts.INCORRECT_REQUEST)
+    return [
+        {"order": order_id, "cancel": await _inline(call, _cancel_one, order_id)}
+        for order_id in _id_list(given)
+    ]
+
+
+async def balance(call: Call) -> shapes.Json:
+    amount = await ledger.balance(call.session, call.account.id)
+    return shapes.balance(amount, call.currency)
+
+
+ACTIONS: dict[str, Action] = {
+    "services": services,
+    "add": add,
+    "status": status,
+    "refill": refill,
+    "refill_status": refill_status,
+    "cancel": cancel,
+    "balance": balance,
+}
+
+
+async def _refill_one(call: Call, order_id: int) -> int:
+    if not 1 <= order_id <= BIGINT_MAX:
+        raise Refused(texts.INCORRECT_ORDER)
+    return (await orders.request_refill(call.session, call.account, order_id)).id
+
+
+async def _cancel_one(call: Call, order_id: int) -> int:
+    if not 1 <= order_id <= BIGINT_MAX:
+        raise Refused(texts.INCORRECT_ORDER)
+    await orders.request_cancel(call.session, call.account, order_id)
+    return 1
+
+
+async def _inline(
+    call: Call, attempt: Callable[[Call, int], Awaitable[int]], order_id: int
+) -> int | shapes.Json:
+    """One item of a list: its own savepoint, so a refusal undoes only what it began."""
+    try:
+        async with call.session.begin_nested():
+            return await attempt(call, order_id)
+    except Refused as refused:
+        return shapes.error(refused.detail)
+
+
+async def _charges(call: Call, found: Iterable[Order]) -> dict[int, Decimal]:
+    """What the caller paid for each order: a reseller sees its own charge for an agency's
+    order, never the agency's."""
+    ids = [order.id for order in found]
+    if not ids:
+        return {}
+    rows = await call.session.execute(
+        select(OrderCharge.order_id, OrderCharge.amount).where(
+            OrderCharge.order_id.in_(ids), OrderCharge.account_id == call.account.id
+        )
+    )
+    return {order_id: amount for order_id, amount in rows}
+
+
+def _id_list(value: str) -> list[int]:
+    """`1,2,3`: at most MAX_IDS ids, in the order given, each once. Blank items (a trailing
+    comma) are skipped; anything else that is not an id makes the request incorrect."""
+    items = [item.strip() for item in value.split(",")]
+    items = [item for item in items if item]
+    if not items or len(items) > MAX_IDS or not all(_ID.fullmatch(item) for item in items):
+        raise Refused(texts.INCORRECT_REQUEST)
+    return list(dict.fromkeys(int(item) for item in items))
+
+
+def _single_id(params: Mapping[str, str], name: str, unknown: str) -> int:
+    if name not in params:
+        raise Refused(texts.INCORRECT_REQUEST)
+    value = params[name].strip()
+    if not _ID.fullmatch(value) or not 1 <= int(value) <= BIGINT_MAX:
+        raise Refused(unknown)
+    return int(value)
+
+
+def _existing(ids: list[int]) -> list[int]:
+    """The ids that could name a row; the rest are unknown without asking the database."""
+    return [i for i in ids if 1 <= i <= BIGINT_MAX]

@@ -1,0 +1,79 @@
+"""The exact JSON shapes of API v2 (api-v2.md): what resellers' scripts parse, key for key.
+
+Money and counts are strings, as the canonical documentation shows them; ids of orders and
+services are integers, except the single-order `refill` answer, which the standard gives as a
+string.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from panel import money
+from panel.models import Order, OrderStatus, Refill, RefillStatus, Service
+from panel.pricing.service import Price
+
+# Internal states a client cannot act on show as the nearest standard one: `submitting` and
+# `needs_review` are still being worked on, and `failed` was fully refunded like a cancel.
+ORDER_STATUS: dict[OrderStatus, str] = {
+    OrderStatus.pending: "Pending",
+    OrderStatus.submitting: "Processing",
+    OrderStatus.in_progress: "In progress",
+    OrderStatus.completed: "Completed",
+    OrderStatus.partial: "Partial",
+    OrderStatus.canceled: "Canceled",
+    OrderStatus.failed: "Canceled",
+    OrderStatus.needs_review: "Processing",
+}
+
+REFILL_STATUS: dict[RefillStatus, str] = {
+    RefillStatus.pending: "Pending",
+    RefillStatus.in_progress: "In progress",
+    RefillStatus.completed: "Completed",
+    RefillStatus.rejected: "Rejected",
+}
+
+Json = dict[str, Any]
+
+
+def error(text: str) -> Json:
+    return {"error": text}
+
+
+def count(value: int | None) -> str:
+    """A count as the standard shows it: a string, "0" while the upstream has not said."""
+    return str(value if value is not None else 0)
+
+
+def service_row(service: Service, price: Price) -> Json:
+    return {
+        "service": service.id,
+        "name": service.name,
+        "type": service.type,
+        "category": service.category,
+        "rate": money.text(price.rate),
+        "min": str(service.min_quantity),
+        "max": str(service.max_quantity),
+        "refill": service.refill,
+        "cancel": service.cancel,
+        "dripfeed": service.dripfeed,
+        "description": service.description,
+    }
+
+
+def order_status(order: Order, charge: Decimal, currency: str) -> Json:
+    """One order's status; `charge` is what the caller paid for it, not what its buyer did."""
+    return {
+        "charge": money.text(charge),
+        "start_count": count(order.start_count),
+        "status": ORDER_STATUS[order.status],
+        "remains": count(order.remains),
+        "currency": currency,
+    }
+
+
+def refill_status(refill: Refill) -> str:
+    return REFILL_STATUS[refill.status]
+
+
+def balance(amount: Decimal, currency: str) -> Json:
+    return {"balance": money.text(amount), "currency": currency}

@@ -1,0 +1,227 @@
+"""How requests reach /api/v2: every transport the standard's clients use gives the same answer,
+and every answer, error or not, is 200 JSON."""
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from httpx import AsyncClient, Response
+
+from panel import outbox
+from tests.api_v2.conftest import API, D, World
+
+Send = Callable[[AsyncClient, dict[str, str]], Awaitable[Response]]
+
+
+async def form(client: AsyncClient, params: dict[str, str]) -> Response:
+    return await client.post(API, data=params)
+
+
+async def json_body(client: AsyncClient, params: dict[str, str]) -> Response:
+    return await client.post(API, json=params)
+
+
+async def multipart(client: AsyncClient, params: dict[str, str]) -> Response:
+    # `files` makes httpx send multipart/form-data, as PHP's curl does with an array body.
+    return await client.post(API, data=params, files={"unused": ("note.txt", b"x")})
+
+
+async def query(client: AsyncClient, params: dict[str, str]) -> Response:
+    return await client.get(API, params=params)
+
+
+TRANSPORTS = pytest.mark.parametrize(
+    "send", [form, json_body, multipart, query], ids=["form", "json", "multipart", "query"]
+)
+
+
+def answer(response: Response) -> Any:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    return response.json()
+
+
+@TRANSPORTS
+async def test_balance_by_every_transport(world: World, send: Send) -> None:
+    response = await send(world.panel.client, {"key": world.reseller.key, "action": "balance"})
+    assert answer(response) == {"balance": "100", "currency": "USD"}
+
+
+@TRANSPORTS
+async def test_add_by_every_transport(world: World, send: Send) -> None:
+    params = {
+        "key": world.reseller.key,
+        "action": "add",
+        "service": str(world.followers),
+        "link": "https://instagram.com/pasok",
+        "quantity": "1000",
+    }
+    order = answer(await send(world.panel.client, params))
+    assert set(order) == {"order"}
+    assert isinstance(order["order"], int)
+    row = await world.panel.row("order", order["order"])
+    assert (row["link"], row["quantity"], row["charge"]) == (
+        "https://instagram.com/pasok",
+        1000,
+        D("1.2"),
+    )
+    assert await world.panel.balance(world.reseller) == D("98.8")
+
+
+async def test_key_in_the_x_api_key_header(world: World) -> None:
+    response = await world.panel.client.post(
+        API, data={"action": "balance"}, headers={"X-Api-Key": world.other.key}
+    )
+    assert answer(response) == {"balance": "50", "currency": "USD"}
+
+
+async def test_key_parameter_is_read_before_the_header(world: World) -> None:
+    response = await world.panel.client.post(
+        API,
+        data={"action": "balance", "key": world.other.key},
+        headers={"X-Api-Key": world.reseller.key},
+    )
+    assert answer(response) == {"balance": "50", "currency": "USD"}
+
+
+async def test_the_body_wins_over_the_query_string(world: World) -> None:
+    response = await world.panel.client.post(
+        API,
+        params={"action": "services", "key": "not-a-key"},
+        data={"action": "balance", "key": world.reseller.key},
+    )
+    assert answer(response) == {"balance": "100", "currency": "USD"}
+
+
+async def test_query_string_fills_what_the_body_leaves_out(world: World) -> None:
+    response = await world.panel.client.post(
+        API, params={"key": world.reseller.key}, data={"action": "balance"}
+    )
+    assert answer(response) == {"balance": "100", "currency": "USD"}
+
+
+async def test_unknown_parameters_are_ignored(world: World) -> None:
+    response = await world.panel.client.post(
+        API,
+        data={"key": world.reseller.key, "action": "balance", "currency": "EUR", "x": "1"},
+    )
+    assert answer(response) == {"balance": "100", "currency": "USD"}
+
+
+async def test_json_numbers_are_read_as_their_text(world: World) -> None:
+    body = {
+        "key": world.reseller.key,
+        "action": "add",
+        "service": world.followers,
+        "link": "https://instagram.com/pasok",
+        "quantity": 100,
+        "nested": {"ignored": True},
+    }
+    order = answer(await world.panel.client.post(API, json=body))
+    assert (await world.panel.row("order", order["order"]))["quantity"] == 100
+
+
+async def test_a_form_body_without_content_type_is_read(world: World) -> None:
+    body = f"key={world.reseller.key}&action=balance".encode()
+    response = await world.panel.client.post(API, content=body)
+    assert answer(response) == {"balance": "100", "currency": "USD"}
+
+
+async def test_trailing_slash_is_the_same_endpoint(world: World) -> None:
+    response = await world.panel.client.post(
+        "/api/v2/", data={"key": world.reseller.key, "action": "balance"}
+    )
+    assert answer(response) == {"balance": "100", "currency": "USD"}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'{"key": "abc", "action": ', "application/json"),
+        (b"[1, 2, 3]", "application/json"),
+        (b'"balance"', "application/json"),
+        (b"\xff\xfe not utf-8", "application/json"),
+        (b'{"action": "balance"', ""),
+    ],
+    ids=["truncated", "array", "string", "binary", "untyped"],
+)
+async def test_malformed_json_is_an_incorrect_request(
+    world: World, body: bytes, content_type: str
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    async with world.panel.unchanged():
+        response = await world.panel.client.post(API, content=body, headers=headers)
+        assert answer(response) == {"error": "Incorrect request"}
+
+
+async def test_malformed_multipart_is_an_incorrect_request(world: World) -> None:
+    response = await world.panel.client.post(
+        API,
+        content=b"--nope\r\nContent-Disposition: form-data\r\n\r\nbroken",
+        headers={"Content-Type": "multipart/form-data"},
+    )
+    assert answer(response) == {"error": "Incorrect request"}
+
+
+async def test_action_is_read_without_case_or_surrounding_blanks(world: World) -> None:
+    response = await world.panel.client.post(
+        API, data={"key": world.reseller.key, "action": " Balance\n"}
+    )
+    assert answer(response) == {"balance": "100", "currency": "USD"}
+
+
+@pytest.mark.parametrize("action", ["", "neworder", "balance2", "services;drop"])
+async def test_unknown_action_is_an_incorrect_request(world: World, action: str) -> None:
+    response = await world.panel.client.post(
+        API, data={"key": world.reseller.key, "action": action}
+    )
+    assert answer(response) == {"error": "Incorrect request"}
+
+
+async def test_missing_action_is_an_incorrect_request(world: World) -> None:
+    response = await world.panel.client.post(API, data={"key": world.reseller.key})
+    assert answer(response) == {"error": "Incorrect request"}
+
+
+async def test_errors_are_200_json_whatever_the_transport(world: World) -> None:
+    for response in (
+        await world.panel.client.get(API),
+        await world.panel.client.post(API),
+        await world.panel.client.post(API, json={"action": "balance", "key": "wrong"}),
+        await world.panel.client.get(API, params={"action": "status", "key": world.reseller.key}),
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        assert set(response.json()) == {"error"}
+
+
+async def test_an_unexpected_failure_rolls_back_and_answers_200(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault after the order was written and paid for leaves neither behind."""
+
+    def broken_queue(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("queue unavailable")
+
+    monkeypatch.setattr(outbox, "later", broken_queue)
+    async with world.panel.unchanged():
+        response = await world.panel.client.post(
+            API,
+            data={
+                "key": world.reseller.key,
+                "action": "add",
+                "service": str(world.followers),
+                "link": "https://instagram.com/pasok",
+                "quantity": "1000",
+            },
+        )
+        assert answer(response) == {"error": "Incorrect request"}
+
+
+async def test_the_answer_is_compact_json_with_strings_for_money(world: World) -> None:
+    response = await world.panel.client.post(
+        API, data={"key": world.reseller.key, "action": "balance"}
+    )
+    assert json.loads(response.content) == {"balance": "100", "currency": "USD"}
+    assert response.content == b'{"balance":"100","currency":"USD"}'
