@@ -29,6 +29,17 @@ class Leg:
     amount: Decimal  # positive credits the account, negative debits it
 
 
+@dataclass(frozen=True)
+class Posting:
+    """A journal to write: why, who, which order, and its legs."""
+
+    kind: JournalKind
+    reason: str
+    legs: Sequence[Leg]
+    actor_id: int | None = None
+    order_id: int | None = None
+
+
 async def post(
     session: AsyncSession,
     *,
@@ -39,14 +50,32 @@ async def post(
     order_id: int | None = None,
 ) -> Journal:
     """Write one balanced journal and move the cached wallet balances with it."""
-    _check_balanced(legs)
-    if not reason.strip():
-        raise Invalid("a reason is required")
-    await _move_wallets(session, legs)
-    journal_id = await session.scalar(
-        insert(Journal)
-        .values(kind=kind, reason=reason, actor_id=actor_id, order_id=order_id)
-        .returning(Journal.id)
+    [journal_id] = await post_many(session, [Posting(kind, reason, legs, actor_id, order_id)])
+    return await session.get_one(Journal, journal_id)
+
+
+async def post_many(session: AsyncSession, postings: Sequence[Posting]) -> list[int]:
+    """Write balanced journals together (the poller settles thousands at once): each wallet's
+    balance moves once by the sum of its legs, then all journals and entries are inserted in
+    two statements. Returns the journal ids in the order given."""
+    for posting in postings:
+        _check_balanced(posting.legs)
+        if not posting.reason.strip():
+            raise Invalid("a reason is required")
+    await _move_wallets(session, [leg for posting in postings for leg in posting.legs])
+    journal_ids = list(
+        await session.scalars(
+            insert(Journal).returning(Journal.id, sort_by_parameter_order=True),
+            [
+                {
+                    "kind": posting.kind,
+                    "reason": posting.reason,
+                    "actor_id": posting.actor_id,
+                    "order_id": posting.order_id,
+                }
+                for posting in postings
+            ],
+        )
     )
     await session.execute(
         insert(Entry),
@@ -56,11 +85,11 @@ async def post(
                 "ledger_account_id": leg.ledger_account_id,
                 "amount": leg.amount,
             }
-            for leg in legs
+            for journal_id, posting in zip(journal_ids, postings, strict=True)
+            for leg in posting.legs
         ],
     )
-    journal = await session.get_one(Journal, journal_id)
-    return journal
+    return journal_ids
 
 
 def _check_balanced(legs: Sequence[Leg]) -> None:

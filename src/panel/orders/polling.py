@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.config import OrderSettings
 from panel.models import Order, OrderStatus
-from panel.orders.settlement import settle
+from panel.orders.settlement import Ending, settle_many
 from panel.providers.adapter import OrderState
 from panel.providers.adapter import OrderStatus as UpstreamStatus
 
@@ -61,8 +61,10 @@ async def apply(
     now: datetime,
     settings: OrderSettings,
 ) -> dict[OrderStatus, int]:
-    """Record each order's upstream status; settle those that finished. Counts by new status."""
+    """Record each order's upstream status; settle those that finished, all together.
+    Counts by new status."""
     counts: dict[OrderStatus, int] = defaultdict(int)
+    endings: list[Ending] = []
     orders = await session.scalars(
         select(Order)
         .where(Order.id.in_(answers), Order.status == OrderStatus.in_progress)
@@ -70,37 +72,39 @@ async def apply(
         .with_for_update()
     )
     for order in orders:
-        status = await _apply_one(session, order, answers[order.id], now, settings)
-        counts[status] += 1
+        ending = _read(order, answers[order.id], now, settings)
+        if ending is None:
+            counts[order.status] += 1
+        else:
+            endings.append(ending)
+    for order in await settle_many(session, endings):
+        counts[order.status] += 1
     return counts
 
 
-async def _apply_one(
-    session: AsyncSession,
-    order: Order,
-    answer: UpstreamStatus,
-    now: datetime,
-    settings: OrderSettings,
-) -> OrderStatus:
+def _read(
+    order: Order, answer: UpstreamStatus, now: datetime, settings: OrderSettings
+) -> Ending | None:
+    """Update `order` from the upstream's answer; how it ended, if it did."""
     if answer.start_count is not None:
         order.start_count = answer.start_count
     if answer.state is OrderState.in_progress:
         if answer.remains is not None:
             order.remains = answer.remains
         order.next_poll_at = now + poll_interval(order, now, settings)
-    elif answer.state is OrderState.completed:
-        await settle(session, order, OrderStatus.completed, 0, "completed upstream")
-    elif answer.state is OrderState.partial and answer.remains is not None:
-        await settle(session, order, OrderStatus.partial, answer.remains, "partial upstream")
-    elif answer.state is OrderState.canceled:
-        await settle(session, order, OrderStatus.canceled, order.quantity, "canceled upstream")
-    else:
-        # Unknown to the upstream, or partial without saying how much is left: a refund
-        # computed from a guess would be wrong, so an operator decides.
-        order.status = OrderStatus.needs_review
-        order.next_poll_at = None
-        order.review_reason = f"upstream status {answer.state} (remains {answer.remains})"
-    return order.status
+        return None
+    if answer.state is OrderState.completed:
+        return Ending(order, OrderStatus.completed, 0, "completed upstream")
+    if answer.state is OrderState.partial and answer.remains is not None:
+        return Ending(order, OrderStatus.partial, answer.remains, "partial upstream")
+    if answer.state is OrderState.canceled:
+        return Ending(order, OrderStatus.canceled, order.quantity, "canceled upstream")
+    # Unknown to the upstream, or partial without saying how much is left: a refund computed
+    # from a guess would be wrong, so an operator decides.
+    order.status = OrderStatus.needs_review
+    order.next_poll_at = None
+    order.review_reason = f"upstream status {answer.state} (remains {answer.remains})"
+    return None
 
 
 def poll_interval(order: Order, now: datetime, settings: OrderSettings) -> timedelta:

@@ -10,16 +10,35 @@ have to overdraw the reseller.
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import BigInteger, Integer, String, column, select, update, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.ledger import accounts
-from panel.ledger.service import Leg, post
-from panel.models import TERMINAL, JournalKind, Order, OrderCharge, OrderStatus
+from panel.ledger.service import Leg, Posting, post_many
+from panel.models import (
+    TERMINAL,
+    JournalKind,
+    LedgerAccount,
+    Order,
+    OrderCharge,
+    OrderStatus,
+)
 from panel.money import charge_for, refund_for
+
+
+@dataclass(frozen=True)
+class Ending:
+    """An open order and how it ended."""
+
+    order: Order
+    status: OrderStatus
+    remains: int
+    reason: str
 
 
 async def settle(
@@ -27,51 +46,106 @@ async def settle(
 ) -> bool:
     """Move `order` into terminal `status` with `remains` undelivered and post its journal.
     False when the order was already terminal: settlement never happens twice."""
-    assert status in TERMINAL
-    remains = max(0, min(remains, order.quantity))
+    return bool(await settle_many(session, [Ending(order, status, remains, reason)]))
+
+
+async def settle_many(session: AsyncSession, endings: Sequence[Ending]) -> list[Order]:
+    """Settle many orders in a few statements; returns those settled now. An order already
+    terminal is skipped: the status change is conditional, so each order settles once."""
+    if not endings:
+        return []
+    assert all(ending.status in TERMINAL for ending in endings)
     now = datetime.now(UTC)
-    moved = await session.scalar(
-        update(Order)
-        .where(Order.id == order.id, Order.status.not_in(TERMINAL))
-        .values(status=status, remains=remains, finished_at=now, next_poll_at=None)
-        .returning(Order.id)
-        .execution_options(synchronize_session=False)
+    clamped = {e.order.id: (e, max(0, min(e.remains, e.order.quantity))) for e in endings}
+    given = values(
+        column("id", BigInteger),
+        column("status", String),
+        column("remains", Integer),
+        name="ending",
+    ).data([(order_id, e.status.value, remains) for order_id, (e, remains) in clamped.items()])
+    moved = set(
+        await session.scalars(
+            update(Order)
+            .where(Order.id == given.c.id, Order.status.not_in(TERMINAL))
+            .values(
+                status=given.c.status, remains=given.c.remains, finished_at=now, next_poll_at=None
+            )
+            .returning(Order.id)
+            .execution_options(synchronize_session=False)
+        )
     )
-    if moved is None:
-        return False
-    order.status, order.remains, order.finished_at = status, remains, now
-    legs = await _legs(session, order, remains)
-    if legs:
-        await post(
-            session, kind=JournalKind.settlement, reason=reason, legs=legs, order_id=order.id
+    settled = []
+    for order_id in moved:
+        ending, remains = clamped[order_id]
+        ending.order.status, ending.order.remains, ending.order.finished_at = (
+            ending.status,
+            remains,
+            now,
         )
-    return True
+        settled.append(ending)
+    if settled:
+        book = await _Book.load(session, [e.order for e in settled])
+        postings = [
+            Posting(JournalKind.settlement, e.reason, legs, order_id=e.order.id)
+            for e in settled
+            # A free order (a zero charge) has no money to move.
+            if (legs := book.legs(e.order, e.order.remains or 0))
+        ]
+        await post_many(session, postings)
+    return [e.order for e in settled]
 
 
-async def _legs(session: AsyncSession, order: Order, remains: int) -> list[Leg]:
-    charges = {
-        charge.account_id: charge.amount
+@dataclass
+class _Book:
+    """The ledger accounts and charges a batch of settlements needs, loaded in a few queries."""
+
+    clearing: int
+    revenue: int
+    wallets: dict[int, int]  # account id -> its wallet
+    providers: dict[int, int]  # provider id -> its ledger account
+    charges: dict[int, dict[int, Decimal]]  # order id -> {payer account id: amount}
+
+    @classmethod
+    async def load(cls, session: AsyncSession, orders: Sequence[Order]) -> "_Book":
+        charges: dict[int, dict[int, Decimal]] = defaultdict(dict)
         for charge in await session.scalars(
-            select(OrderCharge).where(OrderCharge.order_id == order.id)
+            select(OrderCharge).where(OrderCharge.order_id.in_([o.id for o in orders]))
+        ):
+            charges[charge.order_id][charge.account_id] = charge.amount
+        owners = {o.account_id for o in orders} | {o.reseller_id for o in orders}
+        wallets = await session.execute(
+            select(LedgerAccount.owner_id, LedgerAccount.id).where(
+                LedgerAccount.owner_id.in_(owners)
+            )
         )
-    }
-    paid = charges[order.account_id]
-    refund = refund_for(paid, remains, order.quantity)
-    delivered = order.quantity - remains
-    cost = charge_for(order.cost_rate, delivered) if order.cost_rate is not None else Decimal(0)
+        providers = {
+            provider_id: await accounts.of_provider(session, provider_id)
+            for provider_id in {o.provider_id for o in orders if o.provider_id is not None}
+        }
+        return cls(
+            clearing=await accounts.system(session, accounts.CLEARING),
+            revenue=await accounts.system(session, accounts.REVENUE),
+            wallets={owner: wallet for owner, wallet in wallets.tuples() if owner is not None},
+            providers=providers,
+            charges=charges,
+        )
 
-    amounts: dict[int, Decimal] = defaultdict(Decimal)
-    amounts[await accounts.system(session, accounts.CLEARING)] -= paid
-    buyer_wallet = await accounts.wallet_of(session, order.account_id)
-    amounts[buyer_wallet.id] += refund
-    margin = Decimal(0)
-    if order.reseller_id != order.account_id:
-        reseller_paid = charges[order.reseller_id]
-        reseller_kept = reseller_paid - refund_for(reseller_paid, remains, order.quantity)
-        # Both refunds round down, so on tiny markups the difference can dip below zero.
-        margin = max(Decimal(0), (paid - refund) - reseller_kept)
-        amounts[(await accounts.wallet_of(session, order.reseller_id)).id] += margin
-    if cost and order.provider_id is not None:
-        amounts[await accounts.of_provider(session, order.provider_id)] += cost
-    amounts[await accounts.system(session, accounts.REVENUE)] += paid - refund - margin - cost
-    return [Leg(account, amount) for account, amount in amounts.items() if amount != 0]
+    def legs(self, order: Order, remains: int) -> list[Leg]:
+        paid = self.charges[order.id][order.account_id]
+        refund = refund_for(paid, remains, order.quantity)
+        delivered = order.quantity - remains
+        cost = charge_for(order.cost_rate, delivered) if order.cost_rate is not None else Decimal(0)
+        amounts: dict[int, Decimal] = defaultdict(Decimal)
+        amounts[self.clearing] -= paid
+        amounts[self.wallets[order.account_id]] += refund
+        margin = Decimal(0)
+        if order.reseller_id != order.account_id:
+            reseller_paid = self.charges[order.id][order.reseller_id]
+            reseller_kept = reseller_paid - refund_for(reseller_paid, remains, order.quantity)
+            # Both refunds round down, so on tiny markups the difference can dip below zero.
+            margin = max(Decimal(0), (paid - refund) - reseller_kept)
+            amounts[self.wallets[order.reseller_id]] += margin
+        if cost and order.provider_id is not None:
+            amounts[self.providers[order.provider_id]] += cost
+        amounts[self.revenue] += paid - refund - margin - cost
+        return [Leg(account, amount) for account, amount in amounts.items() if amount != 0]
