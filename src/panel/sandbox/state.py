@@ -94,6 +94,9 @@ class State:
     counts: Counter[str] = field(default_factory=Counter)
     next_order_id: int = FIRST_ORDER_ID
     next_refill_id: int = 1
+    # Every order's charge when accepted: refunds only lower what orders cost, so while this
+    # fits the balance the exact (and slow: every order's progress) sum need not be taken.
+    charged: Decimal = Decimal(0)
 
 
 class Sandbox:
@@ -286,7 +289,10 @@ class Sandbox:
                 for order in state.orders.values()
             ):
                 raise Refused(LINK_BUSY)
-            if state.balance - self._spent(state) < charge:
+            if (
+                state.balance - state.charged < charge
+                and state.balance - self._spent(state) < charge
+            ):
                 raise Refused("Not enough funds on balance")
             fate, cap = Fate.complete, total
             if draws.cancel < behaviour.cancel_rate:
@@ -312,6 +318,7 @@ class Sandbox:
                 start_delay_s=behaviour.start_delay_s,
             )
             state.orders[order.id] = order
+            state.charged += charge
             state.next_order_id += 1
             return order
 
