@@ -11,13 +11,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel.db import arrays_as_rows
 from panel.errors import InsufficientFunds, Invalid
 from panel.ledger import accounts
-from panel.models import Account, AccountKind, Entry, Journal, JournalKind, LedgerAccount
+from panel.models import Account, AccountKind, Base, Entry, Journal, JournalKind, LedgerAccount
 from panel.money import PLACES
+
+# The tables themselves, for Core inserts.
+JOURNAL = Base.metadata.tables["journal"]
+ENTRY = Base.metadata.tables["entry"]
 
 # NUMERIC(20, 6) holds up to 14 whole digits.
 MAX_BALANCE = Decimal("99999999999999.999999")
@@ -63,31 +78,45 @@ async def post_many(session: AsyncSession, postings: Sequence[Posting]) -> list[
         if not posting.reason.strip():
             raise Invalid("a reason is required")
     await _move_wallets(session, [leg for posting in postings for leg in posting.legs])
+    # Ids are drawn first so journals and entries can each go in as one INSERT from arrays:
+    # a few parameters however many rows, where a row-by-row insert costs more than the rows.
     journal_ids = list(
         await session.scalars(
-            insert(Journal).returning(Journal.id, sort_by_parameter_order=True),
-            [
-                {
-                    "kind": posting.kind,
-                    "reason": posting.reason,
-                    "actor_id": posting.actor_id,
-                    "order_id": posting.order_id,
-                }
-                for posting in postings
-            ],
+            select(func.nextval("journal_id_seq")).select_from(
+                func.generate_series(1, len(postings))
+            )
         )
     )
     await session.execute(
-        insert(Entry),
-        [
-            {
-                "journal_id": journal_id,
-                "ledger_account_id": leg.ledger_account_id,
-                "amount": leg.amount,
-            }
-            for journal_id, posting in zip(journal_ids, postings, strict=True)
-            for leg in posting.legs
-        ],
+        insert(JOURNAL).from_select(
+            ["id", "kind", "reason", "actor_id", "order_id"],
+            select(
+                *arrays_as_rows(
+                    (journal_ids, BigInteger()),
+                    ([p.kind.value for p in postings], String()),
+                    ([p.reason for p in postings], Text()),
+                    ([p.actor_id for p in postings], Integer()),
+                    ([p.order_id for p in postings], BigInteger()),
+                ).c
+            ),
+        )
+    )
+    legs = [
+        (journal_id, leg)
+        for journal_id, posting in zip(journal_ids, postings, strict=True)
+        for leg in posting.legs
+    ]
+    await session.execute(
+        insert(ENTRY).from_select(
+            ["journal_id", "ledger_account_id", "amount"],
+            select(
+                *arrays_as_rows(
+                    ([journal_id for journal_id, _ in legs], BigInteger()),
+                    ([leg.ledger_account_id for _, leg in legs], Integer()),
+                    ([leg.amount for _, leg in legs], Numeric(20, 6)),
+                ).c
+            ),
+        )
     )
     return journal_ids
 

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.config import OrderSettings
+from panel.db import one_of
 from panel.models import Order, OrderStatus
 from panel.orders.settlement import Ending, settle_many
 from panel.providers.adapter import OrderState
@@ -44,7 +45,7 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> dict[in
         return {}
     await session.execute(
         update(Order)
-        .where(Order.id.in_([row.id for row in rows]))
+        .where(one_of(Order.id, [row.id for row in rows]))
         .values(next_poll_at=now + LEASE)
         .execution_options(synchronize_session=False)
     )
@@ -67,7 +68,7 @@ async def apply(
     endings: list[Ending] = []
     orders = await session.scalars(
         select(Order)
-        .where(Order.id.in_(answers), Order.status == OrderStatus.in_progress)
+        .where(one_of(Order.id, answers), Order.status == OrderStatus.in_progress)
         .order_by(Order.id)
         .with_for_update()
     )
@@ -86,21 +87,27 @@ def _read(
     order: Order, answer: UpstreamStatus, now: datetime, settings: OrderSettings
 ) -> Ending | None:
     """Update `order` from the upstream's answer; how it ended, if it did."""
-    if answer.start_count is not None:
-        order.start_count = answer.start_count
     if answer.state is OrderState.in_progress:
+        if answer.start_count is not None:
+            order.start_count = answer.start_count
         if answer.remains is not None:
             order.remains = answer.remains
         order.next_poll_at = now + poll_interval(order, now, settings)
         return None
     if answer.state is OrderState.completed:
-        return Ending(order, OrderStatus.completed, 0, "completed upstream")
+        return Ending(order, OrderStatus.completed, 0, "completed upstream", answer.start_count)
     if answer.state is OrderState.partial and answer.remains is not None:
-        return Ending(order, OrderStatus.partial, answer.remains, "partial upstream")
+        return Ending(
+            order, OrderStatus.partial, answer.remains, "partial upstream", answer.start_count
+        )
     if answer.state is OrderState.canceled:
-        return Ending(order, OrderStatus.canceled, order.quantity, "canceled upstream")
+        return Ending(
+            order, OrderStatus.canceled, order.quantity, "canceled upstream", answer.start_count
+        )
     # Unknown to the upstream, or partial without saying how much is left: a refund computed
     # from a guess would be wrong, so an operator decides.
+    if answer.start_count is not None:
+        order.start_count = answer.start_count
     order.status = OrderStatus.needs_review
     order.next_poll_at = None
     order.review_reason = f"upstream status {answer.state} (remains {answer.remains})"

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Integer, String, column, select, update, values
+from sqlalchemy import BigInteger, Integer, String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
+from panel.db import arrays_as_rows, one_of
 from panel.ledger import accounts
 from panel.ledger.service import Leg, Posting, post_many
 from panel.models import (
@@ -39,6 +41,7 @@ class Ending:
     status: OrderStatus
     remains: int
     reason: str
+    start_count: int | None = None  # as the upstream last reported it
 
 
 async def settle(
@@ -57,18 +60,23 @@ async def settle_many(session: AsyncSession, endings: Sequence[Ending]) -> list[
     assert all(ending.status in TERMINAL for ending in endings)
     now = datetime.now(UTC)
     clamped = {e.order.id: (e, max(0, min(e.remains, e.order.quantity))) for e in endings}
-    given = values(
-        column("id", BigInteger),
-        column("status", String),
-        column("remains", Integer),
-        name="ending",
-    ).data([(order_id, e.status.value, remains) for order_id, (e, remains) in clamped.items()])
+    # The endings travel as three arrays: one parameter each, however many orders.
+    given = arrays_as_rows(
+        (list(clamped), BigInteger()),
+        ([e.status.value for e, _ in clamped.values()], String()),
+        ([remains for _, remains in clamped.values()], Integer()),
+        ([e.start_count for e, _ in clamped.values()], Integer()),
+    )
     moved = set(
         await session.scalars(
             update(Order)
-            .where(Order.id == given.c.id, Order.status.not_in(TERMINAL))
+            .where(Order.id == given.c.c0, Order.status.not_in(TERMINAL))
             .values(
-                status=given.c.status, remains=given.c.remains, finished_at=now, next_poll_at=None
+                status=given.c.c1,
+                remains=given.c.c2,
+                start_count=func.coalesce(given.c.c3, Order.start_count),
+                finished_at=now,
+                next_poll_at=None,
             )
             .returning(Order.id)
             .execution_options(synchronize_session=False)
@@ -77,11 +85,9 @@ async def settle_many(session: AsyncSession, endings: Sequence[Ending]) -> list[
     settled = []
     for order_id in moved:
         ending, remains = clamped[order_id]
-        ending.order.status, ending.order.remains, ending.order.finished_at = (
-            ending.status,
-            remains,
-            now,
-        )
+        # What the database now holds; set as already saved, so no flush writes it again.
+        for name, value in (("status", ending.status), ("remains", remains), ("finished_at", now)):
+            set_committed_value(ending.order, name, value)
         settled.append(ending)
     if settled:
         book = await _Book.load(session, [e.order for e in settled])
@@ -108,10 +114,13 @@ class _Book:
     @classmethod
     async def load(cls, session: AsyncSession, orders: Sequence[Order]) -> "_Book":
         charges: dict[int, dict[int, Decimal]] = defaultdict(dict)
-        for charge in await session.scalars(
-            select(OrderCharge).where(OrderCharge.order_id.in_([o.id for o in orders]))
-        ):
-            charges[charge.order_id][charge.account_id] = charge.amount
+        rows = await session.execute(
+            select(OrderCharge.order_id, OrderCharge.account_id, OrderCharge.amount).where(
+                one_of(OrderCharge.order_id, [o.id for o in orders])
+            )
+        )
+        for order_id, account_id, amount in rows.tuples():
+            charges[order_id][account_id] = amount
         owners = {o.account_id for o in orders} | {o.reseller_id for o in orders}
         wallets = await session.execute(
             select(LedgerAccount.owner_id, LedgerAccount.id).where(

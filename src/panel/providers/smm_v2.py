@@ -15,6 +15,7 @@ the order. For the safe-to-repeat calls the same failures raise `UpstreamUnavail
 `UpstreamRefused` instead.
 """
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterator, Mapping
@@ -63,6 +64,7 @@ from panel.providers.ratelimit import RateLimiter
 
 log = logging.getLogger("panel.providers")
 
+PARALLEL_CALLS = 4  # status calls in flight at once to one provider
 BATCH = 100  # API v2 takes at most 100 ids per status, cancel or refill_status call
 DEFAULT_BACKOFF_S = 1.0  # after a 429 without Retry-After
 SNIPPET = 200  # characters of an unreadable body kept for operators
@@ -165,19 +167,30 @@ class SmmV2Adapter:
         return found
 
     async def status(self, upstream_ids: list[str]) -> dict[str, OrderStatus]:
+        # Calls of 100 ids go out a few at a time: a poll of thousands is not 20 round trips
+        # in a row, and the provider is not flooded either (the limiter still applies).
+        chunks = list(_chunks(upstream_ids))
         statuses: dict[str, OrderStatus] = {}
-        for chunk in _chunks(upstream_ids):
-            if len(chunk) == 1:
-                payload = await self._query("status", {"order": chunk[0]})
-                rows = self._rows_for_one("status", chunk[0], payload, "order")
-            else:
-                payload = await self._query("status", {"orders": ",".join(chunk)})
-                rows = self._rows_for_many("status", payload, "order")
-            for upstream_id, row in rows:
-                if upstream_id in chunk and (found := parse_order_status(row)) is not None:
-                    statuses[upstream_id] = found
-            if len(chunk) == 1 and chunk[0] not in statuses:
-                self._unexpected("status", payload)
+        for start in range(0, len(chunks), PARALLEL_CALLS):
+            for found in await asyncio.gather(
+                *(self._status_chunk(chunk) for chunk in chunks[start : start + PARALLEL_CALLS])
+            ):
+                statuses.update(found)
+        return statuses
+
+    async def _status_chunk(self, chunk: list[str]) -> dict[str, OrderStatus]:
+        statuses: dict[str, OrderStatus] = {}
+        if len(chunk) == 1:
+            payload = await self._query("status", {"order": chunk[0]})
+            rows = self._rows_for_one("status", chunk[0], payload, "order")
+        else:
+            payload = await self._query("status", {"orders": ",".join(chunk)})
+            rows = self._rows_for_many("status", payload, "order")
+        for upstream_id, row in rows:
+            if upstream_id in chunk and (found := parse_order_status(row)) is not None:
+                statuses[upstream_id] = found
+        if len(chunk) == 1 and chunk[0] not in statuses:
+            self._unexpected("status", payload)
         return statuses
 
     async def cancel(self, upstream_ids: list[str]) -> dict[str, CancelResult]:

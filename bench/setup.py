@@ -1,0 +1,124 @@
+"""What the benchmarks share: a scratch database migrated to head, a sandbox provider in its own
+process, and a priced catalogue built through Pasok's own services. Nothing here is a test."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from panel.accounts import service as accounts
+from panel.catalogue import routes
+from panel.catalogue import service as catalogue
+from panel.db import async_url, create_engine, create_sessionmaker, transaction
+from panel.ledger import service as ledger
+from panel.migrations import upgrade
+from panel.models import AccountKind
+from panel.pricing import rule_book, tiers
+
+ADMIN_URL = os.environ.get("PASOK_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("PASOK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+PASOK = str(Path(sys.executable).with_name("pasok"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def _admin(statement: str) -> None:
+    engine = create_engine(ADMIN_URL, pool_size=1)
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text(statement))
+    await engine.dispose()
+
+
+@asynccontextmanager
+async def scratch_database() -> AsyncIterator[str]:
+    """A new database migrated to head, dropped afterwards."""
+    name = f"pasok_bench_{uuid.uuid4().hex[:8]}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    url = make_url(async_url(ADMIN_URL)).set(database=name).render_as_string(hide_password=False)
+    try:
+        await asyncio.to_thread(upgrade, url)
+        yield url
+    finally:
+        await _admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def process(
+    args: list[str], env: dict[str, str], ready_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A `pasok` subcommand in its own process, stopped afterwards."""
+    child = subprocess.Popen(
+        [PASOK, *args], env=os.environ | env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(ready_url, timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or child.poll() is not None:
+                    raise RuntimeError(f"pasok {args[0]} did not start") from None
+                time.sleep(0.2)
+        yield child
+    finally:
+        child.terminate()
+        child.wait(timeout=15)
+
+
+async def catalogue_for(
+    url: str, sandbox_api: str, resellers: int, balance: Decimal
+) -> dict[str, object]:
+    """A provider (the sandbox), one service routed to its service 1, a 25% tier and
+    `resellers` funded resellers, each with an API key."""
+    from panel.keys import service as keys
+
+    engine = create_engine(url, pool_size=2)
+    made: dict[str, object] = {}
+    async with transaction(create_sessionmaker(engine)) as session:
+        provider = await catalogue.create_provider(
+            session, name="Sandbox", api_url=sandbox_api, api_key="bench"
+        )
+        upstream = await catalogue.upsert_provider_service(
+            session,
+            provider.id,
+            "1",
+            name="Followers",
+            rate=Decimal("0.90"),
+            min_quantity=10,
+            max_quantity=100_000,
+        )
+        service = await catalogue.create_service(
+            session, name="Followers", min_quantity=10, max_quantity=100_000
+        )
+        await routes.replace(session, service.id, [upstream.id])
+        tier = await tiers.create(session, name="Standard", min_spend_90d=Decimal(0))
+        await rule_book.create(session, tier_id=tier.id, markup_percent=Decimal(25))
+        keys_by_reseller = []
+        for number in range(resellers):
+            reseller = await accounts.create(
+                session, kind=AccountKind.reseller, name=f"R{number}", tier_id=tier.id
+            )
+            await ledger.top_up(session, reseller.id, balance, "bench funds", None)
+            issued = await keys.issue(session, reseller)
+            keys_by_reseller.append((reseller.id, issued.plaintext))
+        made = {"provider": provider.id, "service": service.id, "resellers": keys_by_reseller}
+    await engine.dispose()
+    return made
