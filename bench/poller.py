@@ -37,23 +37,22 @@ RATE = Decimal("1.125")  # 0.90 cost + 25%
 
 
 async def _upstream_orders(api: str, count: int) -> list[str]:
-    ids: list[str] = []
-    limits = httpx.Limits(max_connections=16)
-    timeout = httpx.Timeout(30, pool=None)  # 2,000 calls queue for 16 connections
-    async with httpx.AsyncClient(limits=limits, timeout=timeout) as http:
+    """`count` orders placed in the sandbox by 16 clients, each sending back to back."""
+    ids: list[str] = [""] * count
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=16), timeout=30) as http:
 
-        async def add(number: int) -> str:
-            form = {
-                "key": "bench",
-                "action": "add",
-                "service": "1",
-                "link": f"https://instagram.com/b{number}",
-                "quantity": str(QUANTITY),
-            }
-            return str((await http.post(api, data=form)).json()["order"])
+        async def client(first: int) -> None:
+            for number in range(first, count, 16):
+                form = {
+                    "key": "bench",
+                    "action": "add",
+                    "service": "1",
+                    "link": f"https://instagram.com/b{number}",
+                    "quantity": str(QUANTITY),
+                }
+                ids[number] = str((await http.post(api, data=form)).json()["order"])
 
-        for start in range(0, count, 2000):
-            ids += await asyncio.gather(*(add(n) for n in range(start, min(count, start + 2000))))
+        await asyncio.gather(*(client(first) for first in range(16)))
     return ids
 
 

@@ -121,3 +121,43 @@ def test_up_serves_a_demo_and_keeps_it_across_restarts(tmp_path: Path) -> None:
         # Same accounts and balances: the data survived and the demo was not seeded again.
         assert _summary(_accounts(base_url, demo["operator_token"])) == _summary(accounts)
         _stop(process, data_dir, log)
+
+
+def test_a_demo_order_completes_by_itself_within_a_minute(tmp_path: Path) -> None:
+    """api, worker and sandbox together: an order placed with the demo key over API v2 goes
+    Pending, In progress, then Completed or Partial with nobody touching it."""
+    data_dir, log = tmp_path / "data", tmp_path / "up.log"
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with _up(data_dir, port, log) as process:
+        _wait_ready(base_url, process, log)
+        key = json.loads((data_dir / "demo.json").read_text())["reseller"]["api_key"]
+        api = f"{base_url}/api/v2"
+        services = httpx.post(api, data={"key": key, "action": "services"}, timeout=10).json()
+        service = services[0]
+        placed = httpx.post(
+            api,
+            data={
+                "key": key,
+                "action": "add",
+                "service": str(service["service"]),
+                "link": "https://instagram.com/pasok.demo",
+                "quantity": service["min"],
+            },
+            timeout=10,
+        ).json()
+        assert "order" in placed, placed
+        seen = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status = httpx.post(
+                api, data={"key": key, "action": "status", "order": placed["order"]}, timeout=10
+            ).json()["status"]
+            if not seen or seen[-1] != status:
+                seen.append(status)
+            if status in ("Completed", "Partial"):
+                break
+            time.sleep(0.5)
+        assert seen[-1] in ("Completed", "Partial"), f"{seen}\n{log.read_text()[-3000:]}"
+        assert seen[0] in ("Pending", "Processing", "In progress")
+        _stop(process, data_dir, log)
