@@ -4,11 +4,12 @@ rolled back after each test, and a real Redis flushed before each test."""
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr
 from redis.asyncio import Redis
@@ -140,25 +141,35 @@ async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     await client.aclose()
 
 
+AppFor = Callable[[async_sessionmaker[AsyncSession]], FastAPI]
+
+
 @pytest.fixture
-async def client(
+def app_for(
     settings: Settings,
     engine: AsyncEngine,
-    sessionmaker: async_sessionmaker[AsyncSession],
     redis: Redis,
     queue: Queue,
     http: httpx.AsyncClient,
+) -> AppFor:
+    """The app on the real PostgreSQL and Redis, its sessions drawn from the given maker: the
+    test's rolled-back connection, or `committed` for requests that race each other."""
+
+    def build(sessionmaker: async_sessionmaker[AsyncSession]) -> FastAPI:
+        app = create_app(settings)
+        app.state.runtime = Runtime(
+            settings, engine, sessionmaker, redis, queue, http, Adapters(http)
+        )
+        return app
+
+    return build
+
+
+@pytest.fixture
+async def client(
+    app_for: AppFor, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[AsyncClient]:
-    app = create_app(settings)
-    app.state.runtime = Runtime(
-        settings=settings,
-        engine=engine,
-        sessionmaker=sessionmaker,
-        redis=redis,
-        queue=queue,
-        http=http,
-        adapters=Adapters(http),
-    )
+    app = app_for(sessionmaker)
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://pasok.test") as c:
         yield c
 

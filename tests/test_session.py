@@ -2,22 +2,16 @@
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from fastapi import APIRouter
 from httpx import ASGITransport, AsyncClient
-from redis.asyncio import Redis
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from panel.app import create_app
-from panel.config import Settings
 from panel.deps import SessionDep
 from panel.errors import Invalid
 from panel.models import Tier
-from panel.providers.registry import Adapters
-from panel.runtime import Runtime
-from workers.queue import Queue
+from tests.conftest import AppFor
 
 probes = APIRouter()
 
@@ -45,16 +39,10 @@ async def raises_after_write(session: SessionDep) -> dict[str, str]:
 
 @pytest.fixture
 async def probe(
-    settings: Settings,
-    engine: AsyncEngine,
-    committed: async_sessionmaker[AsyncSession],
-    redis: Redis,
-    queue: Queue,
-    http: httpx.AsyncClient,
+    app_for: AppFor, committed: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[AsyncClient]:
-    app = create_app(settings)
+    app = app_for(committed)
     app.include_router(probes)
-    app.state.runtime = Runtime(settings, engine, committed, redis, queue, http, Adapters(http))
     transport = ASGITransport(app=app, raise_app_exceptions=False)
     async with AsyncClient(transport=transport, base_url="http://pasok.test") as client:
         yield client

@@ -7,22 +7,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from httpx import ASGITransport, AsyncClient, Response
-from redis.asyncio import Redis
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel.accounts import service as accounts
-from panel.app import create_app
-from panel.config import Settings
 from panel.keys import service as keys
 from panel.models import AccountKind
-from panel.providers.registry import Adapters
-from panel.runtime import Runtime
-from tests.conftest import Operator
-from workers.queue import Queue
+from tests.conftest import AppFor, Operator
 
 D = Decimal
 API = "/api/v2"
@@ -227,17 +220,11 @@ async def world(panel: Panel) -> World:
 
 @pytest.fixture
 async def live_world(
-    settings: Settings,
-    engine: AsyncEngine,
-    committed: async_sessionmaker[AsyncSession],
-    redis: Redis,
-    queue: Queue,
-    http: httpx.AsyncClient,
+    app_for: AppFor, committed: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[World]:
     """The same world with real commits, for requests that race each other on many
     connections. Everything is wiped afterwards."""
-    app = create_app(settings)
-    app.state.runtime = Runtime(settings, engine, committed, redis, queue, http, Adapters(http))
+    app = app_for(committed)
     async with committed.begin() as session:
         account = await accounts.create(session, kind=AccountKind.operator, name="Ops")
         issued = await keys.issue(session, account, "tests")

@@ -155,11 +155,9 @@ async def _add(call: Call) -> Response:
 
 async def _status(call: Call) -> Response:
     sandbox, writer, params = call.sandbox, call.writer, call.params
-    ids = _ids(params, "order", "orders")
-    if ids is None:
-        return _json(writer.error("Incorrect order ID"))
-    if len(ids) > MAX_IDS:
-        return _json(writer.error("Incorrect request"))
+    ids = _bounded_ids(call, "order", "orders", "Incorrect order ID")
+    if isinstance(ids, Response):
+        return ids
     await _pause(sandbox.latency(sandbox.services_of(ids)))
     rows = sandbox.statuses(ids)
     if "orders" in params:
@@ -168,13 +166,21 @@ async def _status(call: Call) -> Response:
     return _json(writer.status(found) if found else writer.error("Incorrect order ID"))
 
 
+def _bounded_ids(call: Call, one: str, many: str, missing: str) -> list[str] | Response:
+    """The ids asked about, or the error answer: none readable, or more than 100."""
+    ids = _ids(call.params, one, many)
+    if ids is None:
+        return _json(call.writer.error(missing))
+    if len(ids) > MAX_IDS:
+        return _json(call.writer.error("Incorrect request"))
+    return ids
+
+
 async def _refill(call: Call) -> Response:
     sandbox, writer, params = call.sandbox, call.writer, call.params
-    ids = _ids(params, "order", "orders")
-    if ids is None:
-        return _json(writer.error("Incorrect order ID"))
-    if len(ids) > MAX_IDS:
-        return _json(writer.error("Incorrect request"))
+    ids = _bounded_ids(call, "order", "orders", "Incorrect order ID")
+    if isinstance(ids, Response):
+        return ids
     await _pause(sandbox.latency(sandbox.services_of(ids)))
     made: list[tuple[str, int | str]] = []
     for order_id in ids:
@@ -190,11 +196,9 @@ async def _refill(call: Call) -> Response:
 
 async def _refill_status(call: Call) -> Response:
     writer, params = call.writer, call.params
-    ids = _ids(params, "refill", "refills")
-    if ids is None:
-        return _json(writer.error("Refill not found"))
-    if len(ids) > MAX_IDS:
-        return _json(writer.error("Incorrect request"))
+    ids = _bounded_ids(call, "refill", "refills", "Refill not found")
+    if isinstance(ids, Response):
+        return ids
     rows = call.sandbox.refill_statuses(ids)
     if "refills" in params:
         return _json(
@@ -207,12 +211,10 @@ async def _refill_status(call: Call) -> Response:
 
 
 async def _cancel(call: Call) -> Response:
-    sandbox, writer, params = call.sandbox, call.writer, call.params
-    ids = _ids(params, "order", "orders")
-    if ids is None:
-        return _json(writer.error("Incorrect order ID"))
-    if len(ids) > MAX_IDS:
-        return _json(writer.error("Incorrect request"))
+    sandbox, writer = call.sandbox, call.writer
+    ids = _bounded_ids(call, "order", "orders", "Incorrect order ID")
+    if isinstance(ids, Response):
+        return ids
     await _pause(sandbox.latency(sandbox.services_of(ids)))
     return _json(writer.canceled(sandbox.cancel(ids)))
 
