@@ -24,7 +24,7 @@ async def _run_audit_job(settings: Settings, redis: Redis) -> int:
         assert not await queue.enqueue("ledger_audit", job_id="audit-test")
     finally:
         await queue.close()
-    worker = build(settings, burst=True)
+    worker = build(settings, burst=True, crons=False)
     try:
         await worker.async_run()
     finally:
