@@ -82,6 +82,8 @@ async def authenticate(session: AsyncSession, plaintext: str, kind: ApiKeyKind) 
 
 async def _record_use(session: AsyncSession, key: ApiKey) -> None:
     now = datetime.now(UTC)
+    if key.last_used_at is not None and key.last_used_at >= now - LAST_USE_PRECISION:
+        return  # recorded recently enough: no write on this request's path
     await session.execute(
         update(ApiKey)
         .where(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel import outbox
 from panel.errors import InsufficientFunds, NotFound
 from panel.ledger import accounts as ledger_accounts
-from panel.ledger.service import Leg, post
+from panel.ledger.service import Leg, Posting, post_many
 from panel.models import (
     TERMINAL,
     Account,
@@ -85,15 +85,19 @@ async def accept(
         route_index=0,
         submit_attempts=0,
     )
-    try:
-        async with session.begin_nested():
-            session.add(order)
-            await session.flush()
-    except IntegrityError:
-        # The same request id raced us here: the order that won is the answer.
-        if request_id is not None and (earlier := await _by_request(session, buyer, request_id)):
-            return earlier
-        raise
+    if request_id is None:
+        session.add(order)
+        await session.flush()
+    else:
+        try:
+            # A savepoint only where a race is possible: the same request id sent twice at once.
+            async with session.begin_nested():
+                session.add(order)
+                await session.flush()
+        except IntegrityError:
+            if earlier := await _by_request(session, buyer, request_id):
+                return earlier  # the order that won the race is the answer
+            raise
     session.add_all(
         OrderCharge(order_id=order.id, account_id=c.account_id, rate=c.rate, amount=c.amount)
         for c in charges
@@ -108,14 +112,10 @@ async def _pay(session: AsyncSession, buyer: Account, order: Order) -> None:
     """The buyer's whole charge goes into clearing until the order settles."""
     wallet = await ledger_accounts.wallet_of(session, buyer.id)
     clearing = await ledger_accounts.system(session, ledger_accounts.CLEARING)
+    legs = [Leg(wallet.id, -order.charge), Leg(clearing, order.charge)]
     try:
-        await post(
-            session,
-            kind=JournalKind.order,
-            reason=f"order {order.id}",
-            legs=[Leg(wallet.id, -order.charge), Leg(clearing, order.charge)],
-            actor_id=buyer.id,
-            order_id=order.id,
+        await post_many(
+            session, [Posting(JournalKind.order, f"order {order.id}", legs, buyer.id, order.id)]
         )
     except InsufficientFunds:
         raise InsufficientFunds(texts.NOT_ENOUGH_FUNDS) from None
