@@ -1,5 +1,6 @@
 """`/admin/v1/accounts`: operators create and manage accounts."""
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -16,13 +17,25 @@ from panel.schemas import MAX_ID, PathId
 router = APIRouter(prefix="/accounts", tags=["admin: accounts"])
 
 
+async def accounts_out(
+    session: AsyncSession, runtime: Runtime, accounts: Sequence[Account]
+) -> list[AccountOut]:
+    """Accounts with their wallet balances, read in one query (operators have none)."""
+    balances = await ledger.balances(session, [account.id for account in accounts])
+    return [
+        AccountOut.model_validate(
+            {
+                **vars(account),
+                "balance": balances.get(account.id),
+                "currency": runtime.settings.currency,
+            }
+        )
+        for account in accounts
+    ]
+
+
 async def account_out(session: AsyncSession, runtime: Runtime, account: Account) -> AccountOut:
-    balance = None
-    if account.kind is not AccountKind.operator:
-        balance = await ledger.balance(session, account.id)
-    return AccountOut.model_validate(
-        {**vars(account), "balance": balance, "currency": runtime.settings.currency}
-    )
+    return (await accounts_out(session, runtime, [account]))[0]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -47,7 +60,7 @@ async def list_accounts(
     found = await service.list_accounts(
         session, kind=kind, parent_id=parent_id, after=after, limit=limit
     )
-    return [await account_out(session, runtime, account) for account in found]
+    return await accounts_out(session, runtime, found)
 
 
 @router.get("/{account_id}")

@@ -240,6 +240,16 @@ async def balance(session: AsyncSession, account_id: int) -> Decimal:
     return wallet.balance
 
 
+async def balances(session: AsyncSession, account_ids: Sequence[int]) -> dict[int, Decimal]:
+    """The wallet balance of each of `account_ids` that has a wallet."""
+    rows = await session.execute(
+        select(LedgerAccount.owner_id, LedgerAccount.balance).where(
+            LedgerAccount.owner_id.in_(account_ids), LedgerAccount.balance.is_not(None)
+        )
+    )
+    return {owner: balance for owner, balance in rows if owner is not None and balance is not None}
+
+
 @dataclass(frozen=True)
 class StatementLine:
     entry_id: int

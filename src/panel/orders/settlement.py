@@ -119,7 +119,7 @@ class _Book:
                 one_of(OrderCharge.order_id, [o.id for o in orders])
             )
         )
-        for order_id, account_id, amount in rows.tuples():
+        for order_id, account_id, amount in rows:
             charges[order_id][account_id] = amount
         owners = {o.account_id for o in orders} | {o.reseller_id for o in orders}
         wallets = await session.execute(
@@ -134,7 +134,7 @@ class _Book:
         return cls(
             clearing=await accounts.system(session, accounts.CLEARING),
             revenue=await accounts.system(session, accounts.REVENUE),
-            wallets={owner: wallet for owner, wallet in wallets.tuples() if owner is not None},
+            wallets={owner: wallet for owner, wallet in wallets if owner is not None},
             providers=providers,
             charges=charges,
         )
