@@ -61,8 +61,10 @@ async def authenticate(session: AsyncSession, plaintext: str, kind: ApiKeyKind) 
     digest = _digest(plaintext)
     # An agency's key stops working with its reseller suspended, too.
     parent = aliased(Account)
-    candidates = await session.scalars(
-        select(ApiKey)
+    # The account is loaded with its key, so callers that want it next find it in the
+    # session instead of asking the database again.
+    candidates = await session.execute(
+        select(ApiKey, Account)
         .join(Account, Account.id == ApiKey.account_id)
         .outerjoin(parent, parent.id == Account.parent_id)
         .where(
@@ -73,7 +75,7 @@ async def authenticate(session: AsyncSession, plaintext: str, kind: ApiKeyKind) 
             or_(parent.id.is_(None), parent.status == AccountStatus.active),
         )
     )
-    for key in candidates:
+    for key, _account in candidates:
         if hmac.compare_digest(key.secret_hash, digest):
             await _record_use(session, key)
             return key
