@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
 
     api = commands.add_parser("api", parents=[common], help="serve the HTTP API")
     _listen_options(api)
+    api.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="API processes sharing the port (one Python process uses one core at most)",
+    )
     api.set_defaults(command=api_command)
 
     worker = commands.add_parser("worker", parents=[common], help="run the job worker (arq)")
@@ -110,7 +116,12 @@ def api_command(args: argparse.Namespace, settings: Settings) -> int:
     logs.configure(settings.log_level)
     # log_config=None keeps the JSON handler configured above for uvicorn's own loggers.
     uvicorn.run(
-        "panel.app:create_app", factory=True, host=args.host, port=args.port, log_config=None
+        "panel.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.processes,
+        log_config=None,
     )
     return 0
 

@@ -14,7 +14,8 @@ from panel.models import ApiKey, ApiKeyKind
 from panel.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+# async: a plain `def` dependency would cost every request a hop through the thread pool.
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -33,7 +34,7 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_redis(runtime: RuntimeDep) -> Redis:
+async def get_redis(runtime: RuntimeDep) -> Redis:
     return runtime.redis
 
 
@@ -48,10 +49,10 @@ async def get_operator(
 ) -> ApiKey:
     if credentials is None:
         raise Unauthorized("send the operator token as `Authorization: Bearer <token>`")
-    key = await keys.authenticate(session, credentials.credentials, ApiKeyKind.operator)
-    if key is None:
+    holder = await keys.authenticate(session, credentials.credentials, ApiKeyKind.operator)
+    if holder is None:
         raise Unauthorized("invalid or revoked operator token")
-    return key
+    return holder.key
 
 
 OperatorDep = Annotated[ApiKey, Depends(get_operator)]

@@ -47,11 +47,10 @@ Action = Callable[[Call], Awaitable[Any]]
 
 async def caller(session: AsyncSession, key: str) -> Account:
     """The reseller or agency whose live key this is; operator tokens do not open API v2."""
-    api_key = await keys.authenticate(session, key, ApiKeyKind.api)
-    account = await session.get(Account, api_key.account_id) if api_key is not None else None
-    if account is None or account.kind not in BUYERS:
+    holder = await keys.authenticate(session, key, ApiKeyKind.api)
+    if holder is None or holder.account.kind not in BUYERS:
         raise Refused(texts.INVALID_KEY)
-    return account
+    return holder.account
 
 
 async def run(session: AsyncSession, key: str, params: Mapping[str, str], currency: str) -> Any:

@@ -14,19 +14,24 @@ def _live() -> ColumnElement[bool]:
     return and_(ProviderService.active.is_(True), Provider.enabled.is_(True))
 
 
-async def primary_costs(session: AsyncSession, service_ids: Sequence[int]) -> dict[int, Decimal]:
-    """The upstream rate of each service's first live route; services with none are absent."""
-    if not service_ids:
-        return {}
-    rows = await session.execute(
-        select(Route.service_id, ProviderService.rate)
+async def priced_services(
+    session: AsyncSession, service_ids: Sequence[int] | None = None
+) -> list[tuple[Service, Decimal]]:
+    """Enabled services (all, or those asked) with the upstream rate of their first live
+    route, by service id; services with no live route are left out."""
+    query = (
+        select(Service, ProviderService.rate)
+        .join(Route, Route.service_id == Service.id)
         .join(ProviderService, ProviderService.id == Route.provider_service_id)
         .join(Provider, Provider.id == ProviderService.provider_id)
-        .where(Route.service_id.in_(service_ids), _live())
-        .order_by(Route.service_id, Route.position.desc())
+        .where(Service.enabled.is_(True), _live())
+        # DISTINCT ON keeps each service's first row: its primary live route.
+        .distinct(Service.id)
+        .order_by(Service.id, Route.position)
     )
-    # Later rows overwrite earlier ones: ordered by position descending, the primary wins.
-    return {service_id: rate for service_id, rate in rows}
+    if service_ids is not None:
+        query = query.where(Service.id.in_(service_ids))
+    return [(service, rate) for service, rate in await session.execute(query)]
 
 
 async def live_routes(session: AsyncSession, service_id: int) -> list[ProviderService]:

@@ -18,6 +18,17 @@ OPERATOR_MARK = "op_"
 # Recording every use would write on every request; a minute's precision is enough to tell
 # a live key from a forgotten one.
 LAST_USE_PRECISION = timedelta(minutes=1)
+# An agency's key stops working with its reseller suspended, too. One alias for the life of
+# the process: a new alias per call would make SQLAlchemy compile the query afresh each time.
+_parent = aliased(Account)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A live key and the account it opens."""
+
+    key: ApiKey
+    account: Account
 
 
 @dataclass(frozen=True)
@@ -54,31 +65,28 @@ async def issue(session: AsyncSession, account: Account, label: str = "") -> Iss
     return IssuedKey(key=key, plaintext=plaintext)
 
 
-async def authenticate(session: AsyncSession, plaintext: str, kind: ApiKeyKind) -> ApiKey | None:
-    """The live key of an active account matching `plaintext`, or None."""
+async def authenticate(session: AsyncSession, plaintext: str, kind: ApiKeyKind) -> Holder | None:
+    """The live key matching `plaintext` and its active account, or None."""
     if not plaintext or len(plaintext) > 128:
         return None
     digest = _digest(plaintext)
-    # An agency's key stops working with its reseller suspended, too.
-    parent = aliased(Account)
-    # The account is loaded with its key, so callers that want it next find it in the
-    # session instead of asking the database again.
+    # The account is loaded with its key: one query, not two.
     candidates = await session.execute(
         select(ApiKey, Account)
         .join(Account, Account.id == ApiKey.account_id)
-        .outerjoin(parent, parent.id == Account.parent_id)
+        .outerjoin(_parent, _parent.id == Account.parent_id)
         .where(
             ApiKey.lookup_prefix == _lookup_prefix(plaintext),
             ApiKey.kind == kind,
             ApiKey.revoked_at.is_(None),
             Account.status == AccountStatus.active,
-            or_(parent.id.is_(None), parent.status == AccountStatus.active),
+            or_(_parent.id.is_(None), _parent.status == AccountStatus.active),
         )
     )
-    for key, _account in candidates:
+    for key, account in candidates:
         if hmac.compare_digest(key.secret_hash, digest):
             await _record_use(session, key)
-            return key
+            return Holder(key, account)
     return None
 
 

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,9 +15,13 @@ REVENUE = "revenue"
 EXTERNAL = "external"
 
 
+def _wallet_code(account_id: int) -> str:
+    return f"wallet:{account_id}"
+
+
 async def open_wallet(session: AsyncSession, account: Account) -> LedgerAccount:
     wallet = LedgerAccount(
-        code=f"wallet:{account.id}",
+        code=_wallet_code(account.id),
         kind=LedgerAccountKind.wallet,
         owner_id=account.id,
         balance=Decimal(0),
@@ -32,6 +36,22 @@ async def wallet_of(session: AsyncSession, account_id: int) -> LedgerAccount:
     if wallet is None:
         raise NotFound(f"account {account_id} has no wallet")
     return wallet
+
+
+async def wallet_and_system(session: AsyncSession, account_id: int, code: str) -> tuple[int, int]:
+    """The ids of an account's wallet and of a system account, in one query: the two ends of
+    an order's payment or of a top-up."""
+    rows = await session.execute(
+        select(LedgerAccount.id, LedgerAccount.code).where(
+            or_(LedgerAccount.owner_id == account_id, LedgerAccount.code == code)
+        )
+    )
+    ids = {found_code: ledger_account_id for ledger_account_id, found_code in rows}
+    if code not in ids:
+        raise LookupError(f"ledger account {code!r} is missing: run `pasok migrate`")
+    if _wallet_code(account_id) not in ids:
+        raise NotFound(f"account {account_id} has no wallet")
+    return ids[_wallet_code(account_id)], ids[code]
 
 
 async def system(session: AsyncSession, code: str) -> int:

@@ -11,28 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import (
-    BigInteger,
-    Integer,
-    Numeric,
-    String,
-    Text,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
-from panel.db import arrays_as_rows
 from panel.errors import InsufficientFunds, Invalid
 from panel.ledger import accounts
-from panel.models import Account, AccountKind, Base, Entry, Journal, JournalKind, LedgerAccount
+from panel.models import Account, AccountKind, Entry, Journal, JournalKind, LedgerAccount
 from panel.money import PLACES
-
-# The tables themselves, for Core inserts.
-JOURNAL = Base.metadata.tables["journal"]
-ENTRY = Base.metadata.tables["entry"]
 
 # NUMERIC(20, 6) holds up to 14 whole digits.
 MAX_BALANCE = Decimal("99999999999999.999999")
@@ -71,54 +58,51 @@ async def post(
 
 async def post_many(session: AsyncSession, postings: Sequence[Posting]) -> list[int]:
     """Write balanced journals together (the poller settles thousands at once): each wallet's
-    balance moves once by the sum of its legs, then all journals and entries are inserted in
-    two statements. Returns the journal ids in the order given."""
+    balance moves once by the sum of its legs, then all journals and entries are inserted by
+    one statement. Returns the journal ids in the order given."""
     for posting in postings:
         _check_balanced(posting.legs)
         if not posting.reason.strip():
             raise Invalid("a reason is required")
     await _move_wallets(session, [leg for posting in postings for leg in posting.legs])
-    # Ids are drawn first so journals and entries can each go in as one INSERT from arrays:
-    # a few parameters however many rows, where a row-by-row insert costs more than the rows.
-    journal_ids = list(
-        await session.scalars(
-            select(func.nextval("journal_id_seq")).select_from(
-                func.generate_series(1, len(postings))
-            )
-        )
+    legs = [(number, leg) for number, posting in enumerate(postings) for leg in posting.legs]
+    journal_ids = await session.scalars(
+        _WRITE_JOURNALS,
+        {
+            "kinds": [posting.kind.value for posting in postings],
+            "reasons": [posting.reason for posting in postings],
+            "actors": [posting.actor_id for posting in postings],
+            "orders": [posting.order_id for posting in postings],
+            "leg_postings": [number for number, _ in legs],
+            "leg_accounts": [leg.ledger_account_id for _, leg in legs],
+            "leg_amounts": [leg.amount for _, leg in legs],
+        },
     )
-    await session.execute(
-        insert(JOURNAL).from_select(
-            ["id", "kind", "reason", "actor_id", "order_id"],
-            select(
-                *arrays_as_rows(
-                    (journal_ids, BigInteger()),
-                    ([p.kind.value for p in postings], String()),
-                    ([p.reason for p in postings], Text()),
-                    ([p.actor_id for p in postings], Integer()),
-                    ([p.order_id for p in postings], BigInteger()),
-                ).c
-            ),
-        )
-    )
-    legs = [
-        (journal_id, leg)
-        for journal_id, posting in zip(journal_ids, postings, strict=True)
-        for leg in posting.legs
-    ]
-    await session.execute(
-        insert(ENTRY).from_select(
-            ["journal_id", "ledger_account_id", "amount"],
-            select(
-                *arrays_as_rows(
-                    ([journal_id for journal_id, _ in legs], BigInteger()),
-                    ([leg.ledger_account_id for _, leg in legs], Integer()),
-                    ([leg.amount for _, leg in legs], Numeric(20, 6)),
-                ).c
-            ),
-        )
-    )
-    return journal_ids
+    return list(journal_ids)
+
+
+# Journals and their entries in one round trip, whatever their number: rows travel as one
+# array per column. Journal ids are drawn from the sequence in the order the postings were
+# given (WITH ORDINALITY), so each entry finds its journal without a second query.
+_WRITE_JOURNALS = text("""
+WITH posting AS MATERIALIZED (
+    SELECT nextval('journal_id_seq') AS id, p.*
+    FROM unnest(CAST(:kinds AS text[]), CAST(:reasons AS text[]), CAST(:actors AS integer[]),
+                CAST(:orders AS bigint[])) WITH ORDINALITY AS p(kind, reason, actor_id, order_id, n)
+),
+journals AS (
+    INSERT INTO journal (id, kind, reason, actor_id, order_id)
+    SELECT id, kind, reason, actor_id, order_id FROM posting
+)
+, entries AS (
+    INSERT INTO entry (journal_id, ledger_account_id, amount)
+    SELECT posting.id, leg.ledger_account_id, leg.amount
+    FROM unnest(CAST(:leg_postings AS bigint[]), CAST(:leg_accounts AS integer[]),
+                CAST(:leg_amounts AS numeric[])) AS leg(n, ledger_account_id, amount)
+    JOIN posting ON posting.n = leg.n + 1
+)
+SELECT id FROM posting ORDER BY n
+""")
 
 
 def _check_balanced(legs: Sequence[Leg]) -> None:
@@ -137,36 +121,50 @@ async def _move_wallets(session: AsyncSession, legs: Iterable[Leg]) -> None:
     deltas: dict[int, Decimal] = defaultdict(Decimal)
     for leg in legs:
         deltas[leg.ledger_account_id] += leg.amount
-    wallet_ids = set(
-        await session.scalars(
-            select(LedgerAccount.id).where(
-                LedgerAccount.id.in_(deltas), LedgerAccount.balance.is_not(None)
-            )
-        )
+    moving = {account_id: delta for account_id, delta in deltas.items() if delta != 0}
+    if not moving:
+        return
+    rows = await session.execute(
+        _MOVE_WALLETS,
+        {"ids": list(moving), "deltas": list(moving.values()), "most": MAX_BALANCE},
     )
-    for ledger_account_id in sorted(wallet_ids):
-        delta = deltas[ledger_account_id]
-        if delta == 0:
-            continue
-        moved = await session.scalar(
-            update(LedgerAccount)
-            .where(
-                LedgerAccount.id == ledger_account_id,
-                LedgerAccount.balance + delta >= 0,
-                LedgerAccount.balance + delta <= MAX_BALANCE,
-            )
-            .values(balance=LedgerAccount.balance + delta)
-            # Returning the row refreshes any copy this session already holds, so a caller
-            # that loaded the wallet before posting reads the new balance, not the old one.
-            .returning(LedgerAccount)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        )
-        if moved is None and delta > 0:
+    for ledger_account_id, balance, moved in rows:
+        if not moved and moving[ledger_account_id] > 0:
             raise Invalid("the balance would exceed the largest amount a wallet holds")
-        if moved is None:
+        if not moved:
             raise InsufficientFunds(
                 "Not enough funds on balance", ledger_account_id=ledger_account_id
             )
+        # A copy of the wallet this session already holds shows the new balance, not the old.
+        held = session.identity_map.get(identity_key(LedgerAccount, ledger_account_id))
+        if held is not None:
+            set_committed_value(held, "balance", balance)
+
+
+# Every wallet among the legs is locked in id order (ORDER BY under FOR UPDATE locks in that
+# order), so transfers in opposite directions cannot deadlock; each then moves by its delta
+# unless that would take it below zero or past what NUMERIC(20, 6) holds. One row per wallet
+# says whether it moved; accounts without a cached balance (the system's) are not wallets and
+# are left alone.
+_MOVE_WALLETS = text("""
+WITH delta AS (
+    SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:deltas AS numeric[])) AS d(id, delta)
+),
+locked AS MATERIALIZED (
+    SELECT ledger_account.id, ledger_account.balance + delta.delta AS after
+    FROM ledger_account JOIN delta USING (id)
+    WHERE ledger_account.balance IS NOT NULL
+    ORDER BY ledger_account.id
+    FOR UPDATE OF ledger_account
+),
+moved AS (
+    UPDATE ledger_account SET balance = locked.after
+    FROM locked
+    WHERE ledger_account.id = locked.id AND locked.after BETWEEN 0 AND :most
+    RETURNING ledger_account.id
+)
+SELECT locked.id, locked.after, moved.id IS NOT NULL FROM locked LEFT JOIN moved USING (id)
+""")
 
 
 def _positive(amount: Decimal) -> Decimal:
@@ -204,14 +202,13 @@ async def _from_outside(
     actor_id: int | None,
 ) -> Journal:
     """Move `amount` between the outside world and a wallet (negative: out of the wallet)."""
-    wallet = await accounts.wallet_of(session, account_id)
-    external = await accounts.system(session, accounts.EXTERNAL)
+    wallet, external = await accounts.wallet_and_system(session, account_id, accounts.EXTERNAL)
     return await post(
         session,
         kind=kind,
         reason=reason,
         actor_id=actor_id,
-        legs=[Leg(external, -amount), Leg(wallet.id, amount)],
+        legs=[Leg(external, -amount), Leg(wallet, amount)],
     )
 
 

@@ -110,9 +110,10 @@ async def accept(
 
 async def _pay(session: AsyncSession, buyer: Account, order: Order) -> None:
     """The buyer's whole charge goes into clearing until the order settles."""
-    wallet = await ledger_accounts.wallet_of(session, buyer.id)
-    clearing = await ledger_accounts.system(session, ledger_accounts.CLEARING)
-    legs = [Leg(wallet.id, -order.charge), Leg(clearing, order.charge)]
+    wallet, clearing = await ledger_accounts.wallet_and_system(
+        session, buyer.id, ledger_accounts.CLEARING
+    )
+    legs = [Leg(wallet, -order.charge), Leg(clearing, order.charge)]
     try:
         await post_many(
             session, [Posting(JournalKind.order, f"order {order.id}", legs, buyer.id, order.id)]

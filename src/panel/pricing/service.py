@@ -77,12 +77,9 @@ async def _chain_prices(
     """Prices for the buyer and, for an agency, its reseller: buyer first."""
     if account.kind is AccountKind.operator:
         raise Invalid("operators do not buy services")
-    query = select(Service).where(Service.enabled.is_(True))
-    if service_ids is not None:
-        query = query.where(Service.id.in_(service_ids))
-    services = (await session.scalars(query)).all()
-    costs = await routes.primary_costs(session, [service.id for service in services])
-    services = [service for service in services if service.id in costs]
+    priced = await routes.priced_services(session, service_ids)
+    services = [service for service, _ in priced]
+    costs = {service.id: cost for service, cost in priced}
 
     reseller = account if account.kind is AccountKind.reseller else await _parent(session, account)
     rules = await _rules(session, owner_id=None, account=reseller)
