@@ -30,6 +30,9 @@ class OrderSettings(BaseModel):
     min_poll_interval_s: float = 15.0
     max_poll_interval_s: float = 900.0
     poll_batch: int = 2000
+    # How long one minute of a drip-feed's `interval` lasts when Pasok runs the runs itself;
+    # a sandbox or a test shortens it.
+    dripfeed_minute_s: float = Field(default=60.0, gt=0)
 
 
 class Settings(BaseSettings):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from panel.models import Order, Provider
-from panel.orders import polling, refills, submission, sweeper
+from panel.orders import dripfeed, polling, refills, submission, sweeper
 from panel.providers.adapter import OrderStatus as UpstreamStatus
 from panel.providers.adapter import UpstreamError
 from panel.runtime import Runtime
@@ -22,7 +22,9 @@ EVERY_10_SECONDS = {0, 10, 20, 30, 40, 50}
 @registry.job(own_transactions=True)
 async def submit_order(runtime: Runtime, order_id: int) -> str | None:
     async with runtime.transaction() as session:
-        attempt = await submission.claim(session, order_id, datetime.now(UTC))
+        attempt = await submission.claim(
+            session, order_id, datetime.now(UTC), runtime.settings.orders
+        )
     if attempt is None:
         return None
     # Committed as `submitting` before this call: whatever happens next, never sent twice.
@@ -71,6 +73,12 @@ async def _ask(
         )
         return {}
     return {by_upstream[uid]: status for uid, status in statuses.items() if uid in by_upstream}
+
+
+@registry.every(seconds=EVERY_10_SECONDS)
+async def finish_drip_feeds(ctx: JobContext) -> int:
+    """Settle the emulated drip-feeds whose last run has ended."""
+    return len(await dripfeed.finish(ctx.session))
 
 
 @registry.every(seconds={5, 35})

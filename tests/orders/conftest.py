@@ -1,12 +1,15 @@
 """The pipeline under test: committed data, the sandbox over HTTP, real arq workers."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal
 
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel.config import HttpSettings, OrderSettings, Settings
+from panel.ledger import service as ledger
+from panel.ledger.audit import audit
 from panel.runtime import Runtime
 from tests.factories import World, build_world
 from tests.fixtures_sandbox import SandboxHandle
@@ -62,3 +65,14 @@ def run_jobs(pipeline_settings: Settings) -> RunJobs:
         return worker.jobs_complete
 
     return run
+
+
+async def audit_clean(runtime: Runtime) -> None:
+    """The ledger audit finds nothing wrong."""
+    async with runtime.transaction() as session:
+        assert await audit(session) == []
+
+
+async def balance(runtime: Runtime, account_id: int) -> Decimal:
+    async with runtime.transaction() as session:
+        return await ledger.balance(session, account_id)

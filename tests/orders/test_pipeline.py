@@ -6,15 +6,13 @@ from decimal import Decimal
 
 from sqlalchemy import update
 
-from panel.ledger import service as ledger
-from panel.ledger.audit import audit
 from panel.models import Order, OrderStatus
 from panel.money import charge_for, refund_for
 from panel.orders import review, service, sweeper
 from panel.runtime import Runtime
 from tests.factories import AGENCY_RATE, COST, RESELLER_RATE, World
 from tests.fixtures_sandbox import SandboxHandle
-from tests.orders.conftest import RunJobs
+from tests.orders.conftest import RunJobs, audit_clean, balance
 from workers import order_jobs
 
 LINK = "https://instagram.com/pasok"
@@ -38,16 +36,6 @@ async def _get(runtime: Runtime, order_id: int) -> Order:
         return await session.get_one(Order, order_id)
 
 
-async def _audit_clean(runtime: Runtime) -> None:
-    async with runtime.transaction() as session:
-        assert await audit(session) == []
-
-
-async def _balance(runtime: Runtime, account_id: int) -> Decimal:
-    async with runtime.transaction() as session:
-        return await ledger.balance(session, account_id)
-
-
 async def test_order_reaches_completed(
     runtime: Runtime, world: World, sandbox: SandboxHandle, run_jobs: RunJobs
 ) -> None:
@@ -61,15 +49,15 @@ async def test_order_reaches_completed(
     assert await order_jobs.poll_orders(runtime) == 1
     done = await _get(runtime, order_id)
     assert (done.status, done.remains) == (OrderStatus.completed, 0)
-    assert await _balance(runtime, world.reseller.id) == Decimal(100) - RESELLER_RATE
-    await _audit_clean(runtime)
+    assert await balance(runtime, world.reseller.id) == Decimal(100) - RESELLER_RATE
+    await audit_clean(runtime)
 
 
 async def test_partial_refunds_each_link_of_the_chain(
     runtime: Runtime, world: World, sandbox: SandboxHandle, run_jobs: RunJobs
 ) -> None:
     sandbox.set_behaviour("1", partial_rate=1.0)
-    reseller_before = await _balance(runtime, world.reseller.id)
+    reseller_before = await balance(runtime, world.reseller.id)
     order_id = await _order(runtime, world, agency=True, quantity=1000)
     await run_jobs()
     sandbox.advance(3600)
@@ -82,10 +70,10 @@ async def test_partial_refunds_each_link_of_the_chain(
     reseller_paid = charge_for(RESELLER_RATE, 1000)
     agency_refund = refund_for(agency_paid, order.remains, 1000)
     reseller_refund = refund_for(reseller_paid, order.remains, 1000)
-    assert await _balance(runtime, world.agency.id) == Decimal(50) - agency_paid + agency_refund
+    assert await balance(runtime, world.agency.id) == Decimal(50) - agency_paid + agency_refund
     margin = (agency_paid - agency_refund) - (reseller_paid - reseller_refund)
-    assert await _balance(runtime, world.reseller.id) == reseller_before + margin
-    await _audit_clean(runtime)
+    assert await balance(runtime, world.reseller.id) == reseller_before + margin
+    await audit_clean(runtime)
 
 
 async def test_cancel_upstream_refunds_everything(
@@ -97,8 +85,8 @@ async def test_cancel_upstream_refunds_everything(
     sandbox.advance(3600)
     await order_jobs.poll_orders(runtime)
     assert (await _get(runtime, order_id)).status is OrderStatus.canceled
-    assert await _balance(runtime, world.agency.id) == Decimal(50)
-    await _audit_clean(runtime)
+    assert await balance(runtime, world.agency.id) == Decimal(50)
+    await audit_clean(runtime)
 
 
 async def _route_followers_to_backup_service(runtime: Runtime, world: World) -> None:
@@ -144,8 +132,8 @@ async def test_rejected_everywhere_fails_with_a_full_refund(
     order_id = await _order(runtime, world, agency=True)
     await run_jobs()
     assert (await _get(runtime, order_id)).status is OrderStatus.failed
-    assert await _balance(runtime, world.agency.id) == Decimal(50)
-    await _audit_clean(runtime)
+    assert await balance(runtime, world.agency.id) == Decimal(50)
+    await audit_clean(runtime)
 
 
 async def test_a_read_timeout_after_sending_parks_the_order(
@@ -171,7 +159,7 @@ async def test_a_read_timeout_after_sending_parks_the_order(
     sandbox.advance(3600)
     await order_jobs.poll_orders(runtime)
     assert (await _get(runtime, order_id)).status is OrderStatus.completed
-    await _audit_clean(runtime)
+    await audit_clean(runtime)
 
 
 async def test_connection_refused_is_retried_and_submitted_once(

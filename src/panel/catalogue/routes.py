@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, and_, delete, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.errors import Invalid, NotFound
@@ -26,7 +27,7 @@ async def priced_services(
         .join(Provider, Provider.id == ProviderService.provider_id)
         .where(Service.enabled.is_(True), _live())
         # DISTINCT ON keeps each service's first row: its primary live route.
-        .distinct(Service.id)
+        .ext(distinct_on(Service.id))
         .order_by(Service.id, Route.position)
     )
     if service_ids is not None:

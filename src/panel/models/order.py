@@ -52,6 +52,14 @@ class Order(CreatedAt, Base):
             "next_poll_at",
             postgresql_where=text("status = 'in_progress'"),
         ),
+        # Runs of an emulated drip-feed, found from their order; and such orders, in progress
+        # with no upstream order of their own, found when their runs may have ended.
+        Index("order_parent_id_idx", "parent_id", postgresql_where=text("parent_id IS NOT NULL")),
+        Index(
+            "order_emulated_idx",
+            "id",
+            postgresql_where=text("status = 'in_progress' AND upstream_id IS NULL"),
+        ),
         Index(
             "order_open_status_idx",
             "status",
@@ -65,6 +73,10 @@ class Order(CreatedAt, Base):
     # The reseller at the top of the buyer's chain: every query is scoped to a tree.
     reseller_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), index=True)
+    # Set on the runs of a drip-feed that Pasok emulates for an upstream without one: each run
+    # is an order of its own upstream, free to its buyer (the parent order was paid), settled
+    # with the parent once every run has ended. Runs are never shown to the buyer.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("order.id"))
     link: Mapped[str] = mapped_column(Text)
     quantity: Mapped[int] = mapped_column(Integer)
     # Type-specific API v2 parameters (comments, usernames, runs, interval, ...), as given.

@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import outbox
 from panel.errors import Conflict, Invalid, NotFound
 from panel.models import Order, OrderStatus
-from panel.orders.service import submit_job_id
+from panel.orders.jobs import submit_later
 from panel.orders.settlement import settle
 
 
@@ -62,5 +61,5 @@ async def resubmit(session: AsyncSession, order_id: int) -> Order:
     order.status = OrderStatus.pending
     order.review_reason = None
     order.next_attempt_at = None
-    outbox.later(session, "submit_order", order.id, job_id=submit_job_id(order))
+    submit_later(session, order)
     return order

@@ -12,6 +12,7 @@ class OrderOut(Out):
     account_id: int
     reseller_id: int
     service_id: int
+    parent_id: int | None = Field(description="set on a run of a drip-feed Pasok runs itself")
     link: str
     quantity: int
     params: dict[str, str | int]

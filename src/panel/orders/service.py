@@ -24,7 +24,8 @@ from panel.models import (
     RefillStatus,
     Service,
 )
-from panel.orders import texts, validation
+from panel.orders import dripfeed, texts, validation
+from panel.orders.jobs import cancel_later, submit_later
 from panel.orders.settlement import settle
 from panel.orders.texts import Refused
 from panel.pricing import service as pricing
@@ -32,11 +33,6 @@ from panel.schemas import MAX_ID
 
 OPEN = frozenset(OrderStatus) - TERMINAL
 REFILLABLE = frozenset({OrderStatus.completed, OrderStatus.partial})
-
-
-def submit_job_id(order: Order) -> str:
-    # One id per attempt: arq refuses a job id it still remembers, and a retry is a new attempt.
-    return f"submit:{order.id}:{order.submit_attempts}"
 
 
 async def accept(
@@ -104,7 +100,7 @@ async def accept(
     )
     if order.charge > 0:
         await _pay(session, buyer, order)
-    outbox.later(session, "submit_order", order.id, job_id=submit_job_id(order))
+    submit_later(session, order)
     return order
 
 
@@ -142,10 +138,11 @@ async def visible(
     session: AsyncSession, viewer: Account, order_ids: Sequence[int]
 ) -> dict[int, Order]:
     """The orders among `order_ids` that `viewer` may see: its own, and a reseller's agencies'
-    orders. Anything else is absent, exactly as if it did not exist."""
+    orders. Anything else is absent, exactly as if it did not exist; so are the runs of an
+    emulated drip-feed, which belong to their order."""
     if not order_ids:
         return {}
-    query = select(Order).where(Order.id.in_(order_ids))
+    query = select(Order).where(Order.id.in_(order_ids), Order.parent_id.is_(None))
     if viewer.kind is AccountKind.reseller:
         query = query.where(Order.reseller_id == viewer.id)
     else:
@@ -169,8 +166,11 @@ async def request_cancel(session: AsyncSession, viewer: Account, order_id: int) 
         return locked
     if locked.status is not OrderStatus.in_progress or locked.cancel_requested_at is not None:
         raise Refused(texts.CANCEL_NOT_ELIGIBLE)
+    if dripfeed.is_emulated(locked):
+        await dripfeed.cancel_runs(session, locked, datetime.now(UTC))
+        return locked
     locked.cancel_requested_at = datetime.now(UTC)
-    outbox.later(session, "cancel_upstream", locked.id, job_id=f"cancel:{locked.id}")
+    cancel_later(session, locked)
     return locked
 
 

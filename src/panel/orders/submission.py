@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import outbox
 from panel.catalogue import routes
 from panel.config import OrderSettings
 from panel.models import Order, OrderStatus, Provider
-from panel.orders.service import submit_job_id
+from panel.orders import dripfeed
+from panel.orders.jobs import submit_later
 from panel.orders.settlement import settle
 from panel.providers.adapter import AddResult, Outcome
 
@@ -35,9 +35,12 @@ class Attempt:
     params: dict[str, str | int]
 
 
-async def claim(session: AsyncSession, order_id: int, now: datetime) -> Attempt | None:
-    """Take a due `pending` order and mark it `submitting` on its next usable route; settle it
-    as failed when no route is left. None when there is nothing to send now."""
+async def claim(
+    session: AsyncSession, order_id: int, now: datetime, settings: OrderSettings
+) -> Attempt | None:
+    """Take a due `pending` order and mark it `submitting` on its next route; settle it as
+    failed when no route is left, or split a drip-feed into runs when the route cannot drip-feed.
+    None when there is nothing to send now."""
     order = await session.scalar(
         select(Order)
         .where(Order.id == order_id, Order.status == OrderStatus.pending)
@@ -46,17 +49,14 @@ async def claim(session: AsyncSession, order_id: int, now: datetime) -> Attempt 
     if order is None or (order.next_attempt_at is not None and order.next_attempt_at > now):
         return None
     candidates = await routes.live_routes(session, order.service_id)
-    drip_fed = "runs" in order.params
-    while order.route_index < len(candidates):
-        route = candidates[order.route_index]
-        # Emulating drip-feed is not supported: a route must run the runs itself.
-        if not drip_fed or route.dripfeed:
-            break
-        order.route_index += 1
-    else:
+    if order.route_index >= len(candidates):
         await settle(
             session, order, OrderStatus.failed, order.quantity, "no upstream route accepted it"
         )
+        return None
+    route = candidates[order.route_index]
+    if "runs" in order.params and not route.dripfeed:
+        await dripfeed.emulate(session, order, now, settings)
         return None
     provider = await session.get_one(Provider, route.provider_id)
     order.status = OrderStatus.submitting
@@ -95,12 +95,12 @@ async def record(
         order.status = OrderStatus.pending
         order.route_index += 1
         order.next_attempt_at = now
-        outbox.later(session, "submit_order", order.id, job_id=submit_job_id(order))
+        submit_later(session, order)
     elif result.outcome is Outcome.transient:
         delay = _backoff(order.submit_attempts, result.retry_after_s)
         order.status = OrderStatus.pending
         order.next_attempt_at = now + delay
-        outbox.later(session, "submit_order", order.id, job_id=submit_job_id(order), defer_by=delay)
+        submit_later(session, order, defer_by=delay)
     else:
         order.status = OrderStatus.needs_review
         order.review_reason = f"upstream answer to add unknown: {result.detail}"

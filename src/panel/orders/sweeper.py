@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel import outbox
 from panel.config import OrderSettings
 from panel.models import Order, OrderStatus, Refill, RefillStatus
-from panel.orders.service import submit_job_id
+from panel.orders.jobs import submit_later
 
 BATCH = 1000
 
@@ -34,7 +34,7 @@ async def sweep(session: AsyncSession, now: datetime, settings: OrderSettings) -
     )
     redriven = 0
     for order in stale:
-        outbox.later(session, "submit_order", order.id, job_id=submit_job_id(order))
+        submit_later(session, order)
         redriven += 1
     parked = await session.execute(
         update(Order)
