@@ -58,12 +58,14 @@ async def post(
 
 async def post_many(session: AsyncSession, postings: Sequence[Posting]) -> list[int]:
     """Write balanced journals together (the poller settles thousands at once): each wallet's
-    balance moves once by the sum of its legs, then all journals and entries are inserted by
+    balance moves once by the sum of its legs, and all journals and entries are inserted by
     one statement. Returns the journal ids in the order given."""
     for posting in postings:
         _check_balanced(posting.legs)
         if not posting.reason.strip():
             raise Invalid("a reason is required")
+    # Wallets first: a refusal (not enough money) then leaves nothing written, whatever the
+    # caller does next with its transaction.
     await _move_wallets(session, [leg for posting in postings for leg in posting.legs])
     legs = [(number, leg) for number, posting in enumerate(postings) for leg in posting.legs]
     journal_ids = await session.scalars(
@@ -141,11 +143,12 @@ async def _move_wallets(session: AsyncSession, legs: Iterable[Leg]) -> None:
             set_committed_value(held, "balance", balance)
 
 
-# Every wallet among the legs is locked in id order (ORDER BY under FOR UPDATE locks in that
-# order), so transfers in opposite directions cannot deadlock; each then moves by its delta
-# unless that would take it below zero or past what NUMERIC(20, 6) holds. One row per wallet
-# says whether it moved; accounts without a cached balance (the system's) are not wallets and
-# are left alone.
+# Every wallet among the legs is locked in id order (ORDER BY under a row lock locks in that
+# order), so transfers in opposite directions cannot deadlock. The lock is the one an UPDATE
+# takes, NO KEY UPDATE, which lets other transactions' entries reference the wallet meanwhile
+# (their foreign key takes KEY SHARE). Each then moves by its delta unless that would take it
+# below zero or past what NUMERIC(20, 6) holds. One row per wallet says whether it moved;
+# accounts without a cached balance (the system's) are not wallets and are left alone.
 _MOVE_WALLETS = text("""
 WITH delta AS (
     SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:deltas AS numeric[])) AS d(id, delta)
@@ -155,7 +158,7 @@ locked AS MATERIALIZED (
     FROM ledger_account JOIN delta USING (id)
     WHERE ledger_account.balance IS NOT NULL
     ORDER BY ledger_account.id
-    FOR UPDATE OF ledger_account
+    FOR NO KEY UPDATE OF ledger_account
 ),
 moved AS (
     UPDATE ledger_account SET balance = locked.after

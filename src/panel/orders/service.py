@@ -98,6 +98,9 @@ async def accept(
         OrderCharge(order_id=order.id, account_id=c.account_id, rate=c.rate, amount=c.amount)
         for c in charges
     )
+    # Written now rather than at commit: paying locks the buyer's wallet, and the less comes
+    # after that, the sooner the wallet is free for the buyer's next order.
+    await session.flush()
     if order.charge > 0:
         await _pay(session, buyer, order)
     submit_later(session, order)
