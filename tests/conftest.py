@@ -30,7 +30,7 @@ from panel.runtime import Runtime
 from tests import servers
 from workers.queue import Queue
 
-pytest_plugins = ["tests.fixtures_sandbox"]
+pytest_plugins = ["tests.fixtures_sandbox", "tests.fixtures_world"]
 
 # Tables that the first migration fills and every test expects to find.
 SYSTEM_LEDGER_ACCOUNTS = (

@@ -10,6 +10,7 @@ from panel.admin.router import router as admin_router
 from panel.api_v2 import router as api_v2_router
 from panel.config import Settings, get_settings
 from panel.runtime import Runtime
+from panel.v1.router import router as v1_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,5 +35,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(health.router)
     app.include_router(admin_router)
+    app.include_router(v1_router)
     app.include_router(api_v2_router)
     return app

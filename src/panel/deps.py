@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.errors import Unauthorized
 from panel.keys import service as keys
-from panel.models import ApiKey, ApiKeyKind
+from panel.models import BUYERS, Account, ApiKey, ApiKeyKind
 from panel.runtime import Runtime
 
 
@@ -56,3 +56,21 @@ async def get_operator(
 
 
 OperatorDep = Annotated[ApiKey, Depends(get_operator)]
+
+_key_bearer = HTTPBearer(auto_error=False, description="Your API key (the same as for /api/v2)")
+
+
+async def get_buyer(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_key_bearer)],
+) -> Account:
+    """The reseller or agency whose API key this is."""
+    if credentials is None:
+        raise Unauthorized("send your API key as `Authorization: Bearer <key>`")
+    holder = await keys.authenticate(session, credentials.credentials, ApiKeyKind.api)
+    if holder is None or holder.account.kind not in BUYERS:
+        raise Unauthorized("invalid or revoked API key")
+    return holder.account
+
+
+BuyerDep = Annotated[Account, Depends(get_buyer)]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api_v2.conftest import Caller, World
+from tests.fixtures_world import Caller, World
 
 LINK = "https://instagram.com/pasok"
 

@@ -9,7 +9,7 @@ import pytest
 from httpx import AsyncClient, Response
 
 from panel import outbox
-from tests.api_v2.conftest import API, D, World
+from tests.fixtures_world import API, D, World
 
 Send = Callable[[AsyncClient, dict[str, str]], Awaitable[Response]]
 

@@ -7,9 +7,8 @@ transaction rolls back and nothing it did stays. A refusal of one item of a list
 """
 
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel.api_v2 import shapes
 from panel.keys import service as keys
 from panel.ledger import service as ledger
-from panel.models import Account, AccountKind, ApiKeyKind, Order, OrderCharge, Service
+from panel.models import BUYERS, Account, ApiKeyKind, Service
 from panel.orders import service as orders
 from panel.orders import texts
 from panel.orders.texts import Refused
@@ -29,7 +28,6 @@ BIGINT_MAX = 2**63 - 1  # order and refill ids are PostgreSQL bigints
 REQUEST_ID_MAX = 64
 _ID = re.compile(r"\d{1,19}")
 _SERVICE_ID = re.compile(r"\d{1,10}")
-BUYERS = frozenset({AccountKind.reseller, AccountKind.agency})
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,7 @@ async def status(call: Call) -> shapes.Json:
     if "orders" in call.params:
         ids = _id_list(call.params["orders"])
         found = await orders.visible(call.session, call.account, _existing(ids))
-        charges = await _charges(call, found.values())
+        charges = await orders.paid_by(call.session, call.account, found.values())
         return {
             str(order_id): (
                 shapes.order_status(found[order_id], charges[order_id], call.currency)
@@ -101,7 +99,7 @@ async def status(call: Call) -> shapes.Json:
     order = (await orders.visible(call.session, call.account, [order_id])).get(order_id)
     if order is None:
         raise Refused(texts.INCORRECT_ORDER)
-    charges = await _charges(call, [order])
+    charges = await orders.paid_by(call.session, call.account, [order])
     return shapes.order_status(order, charges[order.id], call.currency)
 
 
@@ -187,20 +185,6 @@ async def _inline(
             return await attempt(call, order_id)
     except Refused as refused:
         return shapes.error(refused.detail)
-
-
-async def _charges(call: Call, found: Iterable[Order]) -> dict[int, Decimal]:
-    """What the caller paid for each order: a reseller sees its own charge for an agency's
-    order, never the agency's."""
-    ids = [order.id for order in found]
-    if not ids:
-        return {}
-    rows = await call.session.execute(
-        select(OrderCharge.order_id, OrderCharge.amount).where(
-            OrderCharge.order_id.in_(ids), OrderCharge.account_id == call.account.id
-        )
-    )
-    return {order_id: amount for order_id, amount in rows}
 
 
 def _id_list(value: str) -> list[int]:

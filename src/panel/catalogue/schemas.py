@@ -116,3 +116,20 @@ class RouteOut(Out):
     service_id: int
     provider_service_id: int
     position: int
+
+
+class ServiceView(Out):
+    """A service as a buyer sees it: its own rate, never the upstream's cost."""
+
+    id: int
+    name: str
+    type: str
+    category: str
+    description: str
+    rate: MoneyText = Field(description="your price per 1000")
+    currency: str
+    min_quantity: int
+    max_quantity: int
+    refill: bool
+    cancel: bool
+    dripfeed: bool

@@ -11,6 +11,7 @@ from panel import metrics
 from panel.accounts import service as accounts
 from panel.deps import OperatorDep, RedisDep, RuntimeDep, SessionDep
 from panel.ledger import audit, service
+from panel.ledger.endpoints import Before, statement_page
 from panel.ledger.schemas import (
     Adjustment,
     AgencyFunding,
@@ -82,22 +83,11 @@ async def statement(
     account_id: PathId,
     session: SessionDep,
     runtime: RuntimeDep,
-    before: Annotated[
-        int | None, Query(ge=1, le=2**63 - 1, description="Cursor: entries older than this")
-    ] = None,
+    before: Before = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Statement:
     await accounts.get(session, account_id)
-    lines = await service.statement(session, account_id, before=before, limit=limit)
-    return Statement.model_validate(
-        {
-            "account_id": account_id,
-            "currency": runtime.settings.currency,
-            "balance": await service.balance(session, account_id),
-            "lines": [asdict(line) for line in lines],
-            "next_before": lines[-1].entry_id if len(lines) == limit else None,
-        }
-    )
+    return await statement_page(session, account_id, runtime.settings.currency, before, limit)
 
 
 @router.get("/ledger/audit")

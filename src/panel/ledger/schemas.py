@@ -30,6 +30,11 @@ class Movement(Out):
     currency: str
 
 
+class Balance(Out):
+    balance: MoneyText
+    currency: str
+
+
 class StatementLine(Out):
     entry_id: int
     journal_id: int

@@ -1,8 +1,16 @@
 """Every table, imported here so Alembic sees the whole schema."""
 
-from panel.models.account import Account, AccountKind, AccountStatus, ApiKey, ApiKeyKind
+from panel.models.account import (
+    BUYERS,
+    Account,
+    AccountKind,
+    AccountStatus,
+    ApiKey,
+    ApiKeyKind,
+)
 from panel.models.base import Base
 from panel.models.catalogue import Provider, ProviderService, Route, Service
+from panel.models.idempotency import IdempotencyKey
 from panel.models.ledger import Entry, Journal, JournalKind, LedgerAccount, LedgerAccountKind
 from panel.models.order import (
     TERMINAL,
@@ -20,8 +28,10 @@ __all__ = [
     "AccountStatus",
     "ApiKey",
     "ApiKeyKind",
+    "BUYERS",
     "Base",
     "Entry",
+    "IdempotencyKey",
     "Journal",
     "JournalKind",
     "LedgerAccount",

@@ -13,6 +13,10 @@ class AccountKind(StrEnum):
     agency = "agency"
 
 
+# The accounts that order, and open /api/v2 and /v1 with their keys.
+BUYERS = frozenset({AccountKind.reseller, AccountKind.agency})
+
+
 class AccountStatus(StrEnum):
     active = "active"
     suspended = "suspended"

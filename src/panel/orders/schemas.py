@@ -1,10 +1,11 @@
 from datetime import datetime
-from typing import Literal
+from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from panel.models import OrderStatus
-from panel.schemas import MoneyText, Out, Reason, Schema
+from panel.models import OrderStatus, RefillStatus
+from panel.schemas import MAX_ID, MoneyText, Out, Reason, RefId, Schema
 
 
 class OrderOut(Out):
@@ -36,3 +37,93 @@ class ReviewDecision(Schema):
     )
     upstream_id: str | None = Field(default=None, min_length=1, max_length=64)
     reason: Reason
+
+
+class PublicStatus(StrEnum):
+    """An order's status as its buyer sees it: the internal `submitting` and `needs_review`
+    are both "processing", Pasok still finding out where the order stands."""
+
+    pending = "pending"
+    processing = "processing"
+    in_progress = "in_progress"
+    completed = "completed"
+    partial = "partial"
+    canceled = "canceled"
+    failed = "failed"
+
+
+PUBLIC_STATUS: dict[OrderStatus, PublicStatus] = {
+    OrderStatus.pending: PublicStatus.pending,
+    OrderStatus.submitting: PublicStatus.processing,
+    OrderStatus.needs_review: PublicStatus.processing,
+    OrderStatus.in_progress: PublicStatus.in_progress,
+    OrderStatus.completed: PublicStatus.completed,
+    OrderStatus.partial: PublicStatus.partial,
+    OrderStatus.canceled: PublicStatus.canceled,
+    OrderStatus.failed: PublicStatus.failed,
+}
+
+
+Lines = Annotated[list[Annotated[str, Field(min_length=1, max_length=1000)]], Field(min_length=1)]
+Count = Annotated[int, Field(ge=0, le=MAX_ID)]
+
+
+class OrderCreate(Schema):
+    """A new order. Which fields a service needs depends on its `type`, as in API v2: Default
+    takes `link` and `quantity` (and `runs` + `interval` for drip-feed), Package only `link`,
+    Custom Comments `link` and `comments`, Mentions `usernames`, Poll `answer_number`, ..."""
+
+    service_id: RefId
+    link: str | None = Field(default=None, max_length=2048)
+    quantity: Count | None = None
+    runs: Count | None = None
+    interval: Count | None = Field(default=None, description="minutes between runs")
+    comments: Lines | None = None
+    usernames: Lines | None = None
+    hashtags: Lines | None = None
+    keywords: Lines | None = None
+    username: str | None = Field(default=None, max_length=1000)
+    hashtag: str | None = Field(default=None, max_length=1000)
+    media: str | None = Field(default=None, max_length=1000)
+    answer_number: str | None = Field(default=None, max_length=1000)
+    min: Count | None = None
+    max: Count | None = None
+    posts: Count | None = None
+    old_posts: Count | None = None
+    delay: Count | None = None
+    expiry: str | None = Field(default=None, max_length=10, description="dd/mm/yyyy")
+
+    def fields(self) -> dict[str, str]:
+        """The order's parameters as API v2 sends them: one rule reads both surfaces."""
+        given = self.model_dump(exclude={"service_id"}, exclude_none=True)
+        return {
+            name: "\n".join(value) if isinstance(value, list) else str(value)
+            for name, value in given.items()
+        }
+
+
+class OrderView(Out):
+    id: int
+    service_id: int
+    link: str
+    quantity: int
+    params: dict[str, str | int]
+    status: PublicStatus
+    charge: MoneyText = Field(description="what you paid for it")
+    currency: str
+    start_count: int | None
+    remains: int | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class OrderPage(Out):
+    items: list[OrderView]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next (older) page")
+
+
+class RefillView(Out):
+    id: int
+    order_id: int
+    status: RefillStatus
+    created_at: datetime

@@ -1,10 +1,11 @@
 """Accepting orders and answering for them: the rules every surface (API v2, /v1, the web
 panel) shares."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -137,6 +138,13 @@ async def _link_busy(session: AsyncSession, buyer: Account, link: str) -> bool:
     return busy is not None
 
 
+def seen_by(viewer: Account) -> ColumnElement[bool]:
+    """The orders `viewer` may see: its own, and a reseller's agencies' orders; never the runs
+    of an emulated drip-feed, which belong to their order."""
+    owner = Order.reseller_id if viewer.kind is AccountKind.reseller else Order.account_id
+    return and_(owner == viewer.id, Order.parent_id.is_(None))
+
+
 async def visible(
     session: AsyncSession, viewer: Account, order_ids: Sequence[int]
 ) -> dict[int, Order]:
@@ -145,12 +153,47 @@ async def visible(
     emulated drip-feed, which belong to their order."""
     if not order_ids:
         return {}
-    query = select(Order).where(Order.id.in_(order_ids), Order.parent_id.is_(None))
-    if viewer.kind is AccountKind.reseller:
-        query = query.where(Order.reseller_id == viewer.id)
-    else:
-        query = query.where(Order.account_id == viewer.id)
+    query = select(Order).where(Order.id.in_(order_ids), seen_by(viewer))
     return {order.id: order for order in await session.scalars(query)}
+
+
+async def listing(
+    session: AsyncSession,
+    viewer: Account,
+    *,
+    statuses: Collection[OrderStatus] | None = None,
+    service_id: int | None = None,
+    link: str | None = None,
+    before: int | None = None,
+    limit: int = 100,
+) -> list[Order]:
+    """The orders `viewer` may see, newest first; `before` is the last id of the page before."""
+    query = select(Order).where(seen_by(viewer))
+    if statuses is not None:
+        query = query.where(Order.status.in_(statuses))
+    if service_id is not None:
+        query = query.where(Order.service_id == service_id)
+    if link is not None:
+        query = query.where(Order.link == link)
+    if before is not None:
+        query = query.where(Order.id < before)
+    return list(await session.scalars(query.order_by(Order.id.desc()).limit(limit)))
+
+
+async def paid_by(
+    session: AsyncSession, viewer: Account, found: Iterable[Order]
+) -> dict[int, Decimal]:
+    """What `viewer` paid for each order: a reseller sees its own charge for an agency's
+    order, never the agency's."""
+    ids = [order.id for order in found]
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(OrderCharge.order_id, OrderCharge.amount).where(
+            OrderCharge.order_id.in_(ids), OrderCharge.account_id == viewer.id
+        )
+    )
+    return {order_id: amount for order_id, amount in rows}
 
 
 async def request_cancel(session: AsyncSession, viewer: Account, order_id: int) -> Order:
@@ -208,9 +251,9 @@ async def visible_refills(
     """The refills among `refill_ids` of orders `viewer` may see."""
     if not refill_ids:
         return {}
-    query = select(Refill).join(Order, Order.id == Refill.order_id).where(Refill.id.in_(refill_ids))
-    if viewer.kind is AccountKind.reseller:
-        query = query.where(Order.reseller_id == viewer.id)
-    else:
-        query = query.where(Order.account_id == viewer.id)
+    query = (
+        select(Refill)
+        .join(Order, Order.id == Refill.order_id)
+        .where(Refill.id.in_(refill_ids), seen_by(viewer))
+    )
     return {refill.id: refill for refill in await session.scalars(query)}

@@ -1,5 +1,5 @@
 """A priced catalogue, two resellers and two agencies, set up as an operator would through
-/admin/v1, and a reseller's view of it through /api/v2."""
+/admin/v1, and the callers' view of it through /api/v2 and /v1."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -125,6 +125,16 @@ class Panel:
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == "application/json"
         return response.json()
+
+    async def v1(
+        self, caller: Caller | str | None, method: str, path: str, **kwargs: Any
+    ) -> Response:
+        """Call /v1 with the caller's key as a bearer token."""
+        key = caller.key if isinstance(caller, Caller) else caller
+        headers = dict(kwargs.pop("headers", {}))
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key}"
+        return await self.client.request(method, f"/v1{path}", headers=headers, **kwargs)
 
     async def order(self, caller: Caller, service: int, **params: Any) -> int:
         """Place an order that must be accepted; its id."""

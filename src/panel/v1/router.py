@@ -1,0 +1,12 @@
+"""`/v1`: the REST API for resellers and agencies. Every route needs an API key."""
+
+from fastapi import APIRouter, Depends
+
+from panel.catalogue.endpoints import router as services
+from panel.deps import get_buyer
+from panel.ledger.endpoints import router as balance
+from panel.orders.endpoints import router as orders
+
+router = APIRouter(prefix="/v1", dependencies=[Depends(get_buyer)])
+for part in (services, orders, balance):
+    router.include_router(part)
