@@ -35,6 +35,19 @@ class OrderSettings(BaseModel):
     dripfeed_minute_s: float = Field(default=60.0, gt=0)
 
 
+class WebhookSettings(BaseModel):
+    """Sending order events to buyers' receivers."""
+
+    timeout_s: float = Field(default=10.0, gt=0)
+    first_retry_s: float = Field(default=10.0, gt=0)  # doubled after every failed attempt
+    max_retry_s: float = Field(default=3600.0, gt=0)
+    retry_for_hours: float = Field(default=25.0, gt=0)  # then the delivery is given up
+    # Receivers on loopback, private or link-local addresses are refused, so a buyer cannot
+    # make the panel call into its own network. A panel whose buyers run receivers on the
+    # same network (or a test) allows them.
+    allow_private_hosts: bool = False
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PASOK_", env_nested_delimiter="__", extra="ignore"
@@ -52,6 +65,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     http: HttpSettings = HttpSettings()
     orders: OrderSettings = OrderSettings()
+    webhooks: WebhookSettings = WebhookSettings()
 
     @field_validator("data_dir")
     @classmethod

@@ -21,6 +21,13 @@ from panel.models.order import (
     RefillStatus,
 )
 from panel.models.pricing import PriceRule, Tier
+from panel.models.webhook import (
+    DeliveryStatus,
+    OrderEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 __all__ = [
     "Account",
@@ -29,6 +36,7 @@ __all__ = [
     "ApiKey",
     "ApiKeyKind",
     "BUYERS",
+    "DeliveryStatus",
     "Base",
     "Entry",
     "IdempotencyKey",
@@ -38,6 +46,7 @@ __all__ = [
     "LedgerAccountKind",
     "Order",
     "OrderCharge",
+    "OrderEvent",
     "OrderStatus",
     "PriceRule",
     "Provider",
@@ -48,4 +57,7 @@ __all__ = [
     "Service",
     "TERMINAL",
     "Tier",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -1,6 +1,5 @@
 """`/v1/orders`: orders, refills and cancels for resellers and agencies."""
 
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, status
@@ -36,28 +35,11 @@ IdempotencyKey = Annotated[
 Cursor = Annotated[str | None, Query(pattern=r"^\d{1,19}$", description="`next_cursor` of a page")]
 
 
-def _view(order: Order, paid: Decimal, currency: str) -> OrderView:
-    return OrderView(
-        id=order.id,
-        service_id=order.service_id,
-        link=order.link,
-        quantity=order.quantity,
-        params=order.params,
-        status=PUBLIC_STATUS[order.status],
-        charge=paid,
-        currency=currency,
-        start_count=order.start_count,
-        remains=order.remains,
-        created_at=order.created_at,
-        finished_at=order.finished_at,
-    )
-
-
 async def _views(
     session: AsyncSession, buyer: Account, found: list[Order], currency: str
 ) -> list[OrderView]:
     paid = await service.paid_by(session, buyer, found)
-    return [_view(order, paid[order.id], currency) for order in found]
+    return [OrderView.of(order, paid[order.id], currency) for order in found]
 
 
 async def _visible(session: AsyncSession, buyer: Account, order_id: int) -> Order:

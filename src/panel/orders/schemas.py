@@ -1,10 +1,11 @@
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from panel.models import OrderStatus, RefillStatus
+from panel.models import Order, OrderStatus, RefillStatus
 from panel.schemas import MAX_ID, MoneyText, Out, Reason, RefId, Schema
 
 
@@ -115,6 +116,24 @@ class OrderView(Out):
     remains: int | None
     created_at: datetime
     finished_at: datetime | None
+
+    @classmethod
+    def of(cls, order: Order, paid: Decimal, currency: str) -> "OrderView":
+        """An order as one buyer of its chain sees it, at what that buyer paid."""
+        return cls(
+            id=order.id,
+            service_id=order.service_id,
+            link=order.link,
+            quantity=order.quantity,
+            params=order.params,
+            status=PUBLIC_STATUS[order.status],
+            charge=paid,
+            currency=currency,
+            start_count=order.start_count,
+            remains=order.remains,
+            created_at=order.created_at,
+            finished_at=order.finished_at,
+        )
 
 
 class OrderPage(Out):

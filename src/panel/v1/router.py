@@ -6,7 +6,8 @@ from panel.catalogue.endpoints import router as services
 from panel.deps import get_buyer
 from panel.ledger.endpoints import router as balance
 from panel.orders.endpoints import router as orders
+from panel.webhooks.endpoints import router as webhooks
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(get_buyer)])
-for part in (services, orders, balance):
+for part in (services, orders, balance, webhooks):
     router.include_router(part)
