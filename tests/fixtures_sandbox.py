@@ -96,6 +96,9 @@ class SandboxHandle:
         service: dict[str, Any] = self._call("PUT", f"/services/{service_id}", json=fields)
         return service
 
+    def remove_service(self, service_id: str) -> None:
+        self.http.delete(f"{self.base_url}/sandbox/services/{service_id}").raise_for_status()
+
     def set_dialect(self, name: str) -> None:
         self._call("POST", "/dialect", json={"dialect": name})
 

@@ -19,6 +19,16 @@ LEDGER_AUDIT_BREACHES = Gauge(
 LEDGER_AUDIT_BREACHES.set(-1)
 
 
+PROVIDER_BALANCE = Gauge(
+    "pasok_provider_balance", "What a provider last said Pasok has with it", ["provider"]
+)
+PROVIDER_BALANCE_LOW = Gauge(
+    "pasok_provider_balance_low",
+    "1 when a provider's balance is below its alert level",
+    ["provider"],
+)
+
+
 def exposition() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
 
@@ -33,7 +43,22 @@ async def publish_audit(redis: Redis, breaches: int) -> None:
     await redis.set(AUDIT_RESULT_KEY, breaches)
 
 
+PROVIDER_BALANCES_KEY = "pasok:providers:balance"
+
+
+async def publish_provider_balance(redis: Redis, provider_id: int, balance: str, low: bool) -> None:
+    PROVIDER_BALANCE.labels(str(provider_id)).set(float(balance))
+    PROVIDER_BALANCE_LOW.labels(str(provider_id)).set(int(low))
+    await redis.hset(PROVIDER_BALANCES_KEY, str(provider_id), f"{balance} {int(low)}")  # type: ignore[misc]
+
+
 async def refresh_shared(redis: Redis) -> None:
     value = await redis.get(AUDIT_RESULT_KEY)
     if value is not None:
         LEDGER_AUDIT_BREACHES.set(int(value))
+    balances: dict[bytes, bytes] = await redis.hgetall(PROVIDER_BALANCES_KEY)  # type: ignore[misc]
+    for provider_id, shown in balances.items():
+        balance, low = shown.decode().split()
+        # A gauge is a float by nature; the exact figure stays in the database.
+        PROVIDER_BALANCE.labels(provider_id.decode()).set(float(balance))
+        PROVIDER_BALANCE_LOW.labels(provider_id.decode()).set(int(low))

@@ -7,7 +7,14 @@ from arq.worker import Worker
 from panel.config import Settings
 from panel.embedded import resolve_urls
 from panel.runtime import Runtime
-from workers import idempotency_jobs, ledger_audit, order_jobs, queue, tasks, webhook_jobs
+from workers import (
+    idempotency_jobs,
+    ledger_audit,
+    order_jobs,
+    queue,
+    tasks,
+    webhook_jobs,
+)
 
 JOB_MODULES = (
     idempotency_jobs,

@@ -1,10 +1,13 @@
 """`/admin/v1`: providers, their services, Pasok's services and the routes between them."""
 
-from typing import Any
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
-from panel.catalogue import routes, service
+from panel import metrics
+from panel.catalogue import routes, service, sync
 from panel.catalogue.schemas import (
     ProviderCreate,
     ProviderOut,
@@ -16,8 +19,9 @@ from panel.catalogue.schemas import (
     ServiceCreate,
     ServiceOut,
     ServiceUpdate,
+    SyncReportOut,
 )
-from panel.deps import SessionDep
+from panel.deps import RuntimeDep, SessionDep
 from panel.schemas import PathId
 
 router = APIRouter(tags=["admin: catalogue"])
@@ -41,6 +45,33 @@ async def create_provider(body: ProviderCreate, session: SessionDep) -> Provider
 @router.get("/providers")
 async def list_providers(session: SessionDep) -> list[ProviderOut]:
     return [ProviderOut.model_validate(p) for p in await service.list_providers(session)]
+
+
+@router.post("/providers/{provider_id}/sync")
+async def sync_provider(
+    provider_id: PathId,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    dry_run: Annotated[bool, Query(description="show the changes without making them")] = False,
+) -> SyncReportOut:
+    """Bring in the provider's services and balance now, and show what changed."""
+    provider = await service.get_provider(session, provider_id)
+    adapter = runtime.adapters.for_provider(provider)
+    listed, balance = await adapter.services(), await adapter.balance()
+    now = datetime.now(UTC)
+    savepoint = await session.begin_nested()
+    report = await sync.apply(session, provider, listed, now)
+    low = await sync.record_balance(session, provider, balance.balance, now)
+    if dry_run:
+        await savepoint.rollback()
+    else:
+        await savepoint.commit()
+        await metrics.publish_provider_balance(
+            runtime.redis, provider.id, str(balance.balance), low
+        )
+    return SyncReportOut.model_validate(
+        asdict(report) | {"applied": not dry_run, "balance": balance.balance, "balance_low": low}
+    )
 
 
 @router.patch("/providers/{provider_id}")

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, delete, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,8 +11,14 @@ from panel.errors import Invalid, NotFound
 from panel.models import Provider, ProviderService, Route, Service
 
 
-def _live() -> ColumnElement[bool]:
-    return and_(ProviderService.active.is_(True), Provider.enabled.is_(True))
+def live() -> ColumnElement[bool]:
+    """A route can take orders: its provider service is listed, its provider enabled and not
+    known to be out of funds."""
+    return and_(
+        ProviderService.active.is_(True),
+        Provider.enabled.is_(True),
+        or_(Provider.balance.is_(None), Provider.balance > 0),
+    )
 
 
 async def priced_services(
@@ -25,7 +31,7 @@ async def priced_services(
         .join(Route, Route.service_id == Service.id)
         .join(ProviderService, ProviderService.id == Route.provider_service_id)
         .join(Provider, Provider.id == ProviderService.provider_id)
-        .where(Service.enabled.is_(True), _live())
+        .where(Service.enabled.is_(True), live())
         # DISTINCT ON keeps each service's first row: its primary live route.
         .ext(distinct_on(Service.id))
         .order_by(Service.id, Route.position)
@@ -41,7 +47,7 @@ async def live_routes(session: AsyncSession, service_id: int) -> list[ProviderSe
         select(ProviderService)
         .join(Route, Route.provider_service_id == ProviderService.id)
         .join(Provider, Provider.id == ProviderService.provider_id)
-        .where(Route.service_id == service_id, _live())
+        .where(Route.service_id == service_id, live())
         .order_by(Route.position)
     )
     return list(rows)

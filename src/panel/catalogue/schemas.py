@@ -19,6 +19,7 @@ class ProviderCreate(Schema):
 
 class ProviderUpdate(Patch):
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    low_balance: Rate | None = Field(default=None, description="alert below this balance")
     api_url: AnyHttpUrl | None = None
     api_key: SecretStr | None = Field(default=None, min_length=1, max_length=500)
     enabled: bool | None = None
@@ -32,7 +33,31 @@ class ProviderOut(Out):
     api_url: str
     adapter: str
     enabled: bool
+    balance: MoneyText | None
+    balance_checked_at: datetime | None
+    low_balance: MoneyText
     created_at: datetime
+
+
+class RateChangeOut(Out):
+    external_id: str
+    old: MoneyText
+    new: MoneyText
+
+
+class SyncReportOut(Out):
+    """What a sync changed (or, on a dry run, would change)."""
+
+    provider_id: int
+    applied: bool
+    added: list[str]
+    repriced: list[RateChangeOut]
+    gone: list[str]
+    back: list[str]
+    skipped: list[str]
+    disabled_services: list[int]
+    balance: MoneyText
+    balance_low: bool
 
 
 class ProviderServiceIn(Schema):

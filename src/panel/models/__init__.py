@@ -9,7 +9,7 @@ from panel.models.account import (
     ApiKeyKind,
 )
 from panel.models.base import Base
-from panel.models.catalogue import Provider, ProviderService, Route, Service
+from panel.models.catalogue import Provider, ProviderService, ProviderServiceCost, Route, Service
 from panel.models.idempotency import IdempotencyKey
 from panel.models.ledger import Entry, Journal, JournalKind, LedgerAccount, LedgerAccountKind
 from panel.models.order import (
@@ -51,6 +51,7 @@ __all__ = [
     "PriceRule",
     "Provider",
     "ProviderService",
+    "ProviderServiceCost",
     "Refill",
     "RefillStatus",
     "Route",

@@ -1,6 +1,17 @@
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from panel.models.base import Base, CreatedAt, Money
@@ -17,6 +28,11 @@ class Provider(CreatedAt, Base):
     api_key: Mapped[str] = mapped_column(String(500))
     adapter: Mapped[str] = mapped_column(String(32), default="smm_v2")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # What the provider last said Pasok has with it; routing skips a provider with nothing
+    # left, and below `low_balance` an alert is raised.
+    balance: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    balance_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    low_balance: Mapped[Money] = mapped_column(default=Decimal(0), server_default="0")
 
 
 class ProviderService(CreatedAt, Base):
@@ -40,6 +56,16 @@ class ProviderService(CreatedAt, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ProviderServiceCost(CreatedAt, Base):
+    """A provider service's rate from the time it was seen: the cost history."""
+
+    __tablename__ = "provider_service_cost"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    provider_service_id: Mapped[int] = mapped_column(ForeignKey("provider_service.id"), index=True)
+    rate: Mapped[Money]
 
 
 class Service(CreatedAt, Base):

@@ -127,6 +127,13 @@ async def put_service(request: Request, service_id: str, body: ServiceBody) -> d
     return next(row for row in sandbox.catalogue() if row["id"] == service_id)
 
 
+@router.delete("/services/{service_id}", status_code=204)
+async def remove_service(request: Request, service_id: str) -> None:
+    """The service disappears from the catalogue; orders already made on it go on."""
+    if not _sandbox(request).remove_service(service_id):
+        raise HTTPException(404, "no such service")
+
+
 @router.get("/services/{service_id}/behaviour")
 async def behaviour(request: Request, service_id: str) -> dict[str, Any]:
     sandbox = _sandbox(request)

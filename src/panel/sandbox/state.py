@@ -160,6 +160,11 @@ class Sandbox:
         with self._lock:
             self._state.services[service.id] = service
 
+    def remove_service(self, service_id: str) -> bool:
+        """Stop selling a service, as an upstream does; its orders go on."""
+        with self._lock:
+            return self._state.services.pop(service_id, None) is not None
+
     def behaviour(self, service_id: str) -> Behaviour:
         with self._lock:
             return self._behaviour(service_id)

@@ -1,0 +1,161 @@
+"""Catalogue sync: what a provider sells now, brought into Pasok.
+
+Each of the provider's services is created or refreshed, with every rate change kept in the
+cost history; a service the provider no longer lists goes inactive; a Pasok service left with
+no live route is disabled. Prices follow by themselves: Pasok's rates are computed from the
+primary route's cost under the price rules (their floors included) whenever they are asked
+for. Orders are never touched: each keeps the rate and charge it was accepted at.
+
+What comes from a provider is data: stored as text through bound parameters, cut to the
+column's size, never run or rendered as given.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_UP, Decimal
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.catalogue import routes
+from panel.models import Provider, ProviderService, ProviderServiceCost, Route, Service
+from panel.money import PLACES
+from panel.providers.adapter import UpstreamService
+
+log = logging.getLogger("panel.catalogue")
+
+MAX_QUANTITY = 2_147_483_647
+MAX_RATE = Decimal(10) ** 14
+
+
+@dataclass(frozen=True)
+class RateChange:
+    external_id: str
+    old: Decimal
+    new: Decimal
+
+
+@dataclass
+class SyncReport:
+    """What a sync changed, as an operator reads it."""
+
+    provider_id: int
+    added: list[str] = field(default_factory=list)
+    repriced: list[RateChange] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)  # no longer listed: inactive
+    back: list[str] = field(default_factory=list)  # listed again: active
+    skipped: list[str] = field(default_factory=list)  # unusable rows (no id, bad numbers)
+    disabled_services: list[int] = field(default_factory=list)
+
+
+async def apply(
+    session: AsyncSession, provider: Provider, listed: Sequence[UpstreamService], now: datetime
+) -> SyncReport:
+    """Bring the provider's catalogue in line with `listed`."""
+    report = SyncReport(provider.id)
+    known = {
+        ps.external_id: ps
+        for ps in await session.scalars(
+            select(ProviderService).where(ProviderService.provider_id == provider.id)
+        )
+    }
+    seen: set[str] = set()
+    for upstream in listed:
+        read = _read(upstream)
+        if read is None or upstream.external_id in seen:
+            report.skipped.append(upstream.external_id[:64])
+            continue
+        seen.add(upstream.external_id)
+        rate, fields = read
+        existing = known.get(upstream.external_id)
+        if existing is None:
+            existing = ProviderService(provider_id=provider.id, external_id=upstream.external_id)
+            session.add(existing)
+            report.added.append(upstream.external_id)
+        elif existing.rate != rate:
+            report.repriced.append(RateChange(upstream.external_id, existing.rate, rate))
+        if existing.active is False:
+            report.back.append(upstream.external_id)
+        rate_changed = existing.rate != rate
+        existing.rate = rate
+        for name, value in fields.items():
+            setattr(existing, name, value)
+        existing.active = True
+        existing.synced_at = now
+        if rate_changed:
+            await session.flush()
+            session.add(ProviderServiceCost(provider_service_id=existing.id, rate=existing.rate))
+    for external_id, existing in known.items():
+        if external_id not in seen and existing.active:
+            existing.active = False
+            report.gone.append(external_id)
+    await session.flush()
+    if report.gone:
+        report.disabled_services = await disable_unrouted(session)
+    return report
+
+
+async def record_balance(
+    session: AsyncSession, provider: Provider, balance: Decimal, now: datetime
+) -> bool:
+    """Keep what the provider says Pasok has with it; True when that is below its alert
+    level. Routing skips a provider with nothing left."""
+    provider.balance = balance
+    provider.balance_checked_at = now
+    low = balance < provider.low_balance or balance <= 0
+    if low:
+        log.warning(
+            "provider balance low",
+            extra={
+                "fields": {
+                    "provider": provider.id,
+                    "balance": str(balance),
+                    "alert_below": str(provider.low_balance),
+                }
+            },
+        )
+    return low
+
+
+async def disable_unrouted(session: AsyncSession) -> list[int]:
+    """Disable the enabled services that have routes but none of them live; their ids."""
+    live = (
+        select(Route.id)
+        .join(ProviderService, ProviderService.id == Route.provider_service_id)
+        .join(Provider, Provider.id == ProviderService.provider_id)
+        .where(Route.service_id == Service.id, routes.live())
+    )
+    routed = select(Route.id).where(Route.service_id == Service.id)
+    stranded = list(
+        await session.scalars(
+            select(Service).where(Service.enabled.is_(True), exists(routed), ~exists(live))
+        )
+    )
+    for service in stranded:
+        service.enabled = False
+    return [service.id for service in stranded]
+
+
+def _read(upstream: UpstreamService) -> tuple[Decimal, dict[str, object]] | None:
+    """The rate and other columns of a listed service, or None when it cannot be used."""
+    if not upstream.external_id or len(upstream.external_id) > 64:
+        return None
+    if not upstream.rate.is_finite() or not 0 <= upstream.rate < MAX_RATE:
+        return None
+    if not 1 <= upstream.min_quantity <= upstream.max_quantity <= MAX_QUANTITY:
+        return None
+    # NUMERIC(20, 6): a cost finer than that is rounded up, never down.
+    rate = upstream.rate.quantize(PLACES, rounding=ROUND_UP)
+    return rate, {
+        "name": upstream.name[:500] or upstream.external_id,
+        "type": upstream.type[:64] or "Default",
+        "category": upstream.category[:200],
+        "min_quantity": upstream.min_quantity,
+        "max_quantity": upstream.max_quantity,
+        "refill": upstream.refill,
+        "cancel": upstream.cancel,
+        "dripfeed": upstream.dripfeed,
+        "description": upstream.description[:20_000],
+    }

@@ -1,0 +1,49 @@
+"""The catalogue cron: every enabled provider's services and balance, brought in hourly."""
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from panel import metrics
+from panel.catalogue import sync
+from panel.models import Provider
+from panel.providers.adapter import UpstreamError
+from panel.runtime import Runtime
+from workers.tasks import registry
+
+log = logging.getLogger("panel.catalogue")
+
+
+@registry.every(minutes={15}, own_transactions=True)
+async def sync_catalogues(runtime: Runtime) -> int:
+    """Returns how many providers were synced."""
+    async with runtime.transaction() as session:
+        providers = list(await session.scalars(select(Provider).where(Provider.enabled.is_(True))))
+    synced = 0
+    for provider in providers:
+        try:
+            await sync_provider(runtime, provider.id)
+            synced += 1
+        except UpstreamError as error:
+            # One provider down must not stop the others; the next hour tries again.
+            log.warning(
+                "catalogue sync failed",
+                extra={"fields": {"provider": provider.id, "error": str(error)}},
+            )
+    return synced
+
+
+async def sync_provider(runtime: Runtime, provider_id: int) -> sync.SyncReport:
+    async with runtime.transaction() as session:
+        provider = await session.get_one(Provider, provider_id)
+    adapter = runtime.adapters.for_provider(provider)
+    listed = await adapter.services()
+    balance = await adapter.balance()
+    now = datetime.now(UTC)
+    async with runtime.transaction() as session:
+        provider = await session.get_one(Provider, provider_id, with_for_update=True)
+        report = await sync.apply(session, provider, listed, now)
+        low = await sync.record_balance(session, provider, balance.balance, now)
+    await metrics.publish_provider_balance(runtime.redis, provider_id, str(balance.balance), low)
+    return report
