@@ -48,6 +48,12 @@ class WebhookSettings(BaseModel):
     allow_private_hosts: bool = False
 
 
+class TierSettings(BaseModel):
+    """Earned tiers: promotion comes at once, demotion only after a grace."""
+
+    demotion_grace_days: float = Field(default=14.0, ge=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PASOK_", env_nested_delimiter="__", extra="ignore"
@@ -66,6 +72,7 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     orders: OrderSettings = OrderSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    tiers: TierSettings = TierSettings()
 
     @field_validator("data_dir")
     @classmethod

@@ -8,18 +8,22 @@ from panel.config import Settings
 from panel.embedded import resolve_urls
 from panel.runtime import Runtime
 from workers import (
+    catalogue_jobs,
     idempotency_jobs,
     ledger_audit,
     order_jobs,
     queue,
     tasks,
+    tier_jobs,
     webhook_jobs,
 )
 
 JOB_MODULES = (
+    catalogue_jobs,
     idempotency_jobs,
     ledger_audit,
     order_jobs,
+    tier_jobs,
     webhook_jobs,
 )  # importing a module registers its jobs
 

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.errors import Invalid, NotFound
 from panel.ledger import accounts as ledger_accounts
-from panel.models import Account, AccountKind, AccountStatus, Tier
+from panel.models import Account, AccountKind, AccountStatus, Tier, TierChange
 
 
 async def get(session: AsyncSession, account_id: int) -> Account:
@@ -66,7 +66,19 @@ async def update(
     if tier_id is not None:
         if account.kind is not AccountKind.reseller:
             raise Invalid("only a reseller belongs to a tier")
-        account.tier_id = (await _tier(session, tier_id)).id
+        tier = await _tier(session, tier_id)
+        if tier.id != account.tier_id:
+            session.add(
+                TierChange(
+                    account_id=account.id,
+                    from_tier_id=account.tier_id,
+                    to_tier_id=tier.id,
+                    spend_90d=None,
+                    reason="set by an operator",
+                )
+            )
+        account.tier_id = tier.id
+        account.tier_below_since = None
     await session.flush()
     return account
 

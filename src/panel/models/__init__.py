@@ -20,7 +20,7 @@ from panel.models.order import (
     Refill,
     RefillStatus,
 )
-from panel.models.pricing import PriceRule, Tier
+from panel.models.pricing import PriceRule, Tier, TierChange
 from panel.models.webhook import (
     DeliveryStatus,
     OrderEvent,
@@ -58,6 +58,7 @@ __all__ = [
     "Service",
     "TERMINAL",
     "Tier",
+    "TierChange",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

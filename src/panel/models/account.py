@@ -43,6 +43,8 @@ class Account(CreatedAt, Base):
     )
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
     tier_id: Mapped[int | None] = mapped_column(ForeignKey("tier.id"), index=True)
+    # Since when the reseller's 90-day spend has been below its tier: demotion waits a grace.
+    tier_below_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ApiKeyKind(StrEnum):

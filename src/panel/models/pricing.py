@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from panel.models.base import Base, CreatedAt, Money, Percent
@@ -14,6 +14,20 @@ class Tier(CreatedAt, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     min_spend_90d: Mapped[Money] = mapped_column(default=Decimal(0))
+
+
+class TierChange(CreatedAt, Base):
+    """A reseller moved between tiers by its spend (or by an operator): the history."""
+
+    __tablename__ = "tier_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    from_tier_id: Mapped[int | None] = mapped_column(ForeignKey("tier.id"))
+    to_tier_id: Mapped[int | None] = mapped_column(ForeignKey("tier.id"))
+    # The spend that moved it; none when an operator did.
+    spend_90d: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    reason: Mapped[str] = mapped_column(String(200))
 
 
 class PriceRule(CreatedAt, Base):

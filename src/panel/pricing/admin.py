@@ -1,13 +1,26 @@
 """`/admin/v1`: tiers, price rules, and the prices an account would pay."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
 from panel.accounts import service as accounts
 from panel.deps import RuntimeDep, SessionDep
-from panel.pricing import rule_book, service, tiers
-from panel.pricing.schemas import PriceOut, RuleCreate, RuleOut, TierCreate, TierOut, TierUpdate
+from panel.errors import NotFound
+from panel.models import AccountKind
+from panel.pricing import rule_book, service, standing, tiers
+from panel.pricing.schemas import (
+    PriceOut,
+    RuleCreate,
+    RuleOut,
+    StandingOut,
+    StandingWithHistory,
+    TierChangeOut,
+    TierCreate,
+    TierOut,
+    TierUpdate,
+)
 from panel.schemas import MAX_ID, PathId
 
 router = APIRouter(tags=["admin: pricing"])
@@ -46,6 +59,23 @@ async def list_rules(
 async def delete_rule(rule_id: PathId, session: SessionDep) -> Response:
     await rule_book.delete(session, rule_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/accounts/{account_id}/tier")
+async def account_standing(
+    account_id: PathId, session: SessionDep, runtime: RuntimeDep
+) -> StandingWithHistory:
+    """A reseller's 90-day spend, its tier, what the next takes, and every move so far."""
+    account = await accounts.get(session, account_id)
+    if account.kind is not AccountKind.reseller:
+        raise NotFound(f"account {account_id} is not a reseller")
+    now = datetime.now(UTC)
+    shown = await standing.standing(session, account, now)
+    history = await standing.history(session, account)
+    return StandingWithHistory.model_validate(
+        StandingOut.fields_of(shown, runtime.settings.currency)
+        | {"history": [TierChangeOut.model_validate(change) for change in history]}
+    )
 
 
 @router.get("/accounts/{account_id}/prices")

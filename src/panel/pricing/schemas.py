@@ -1,5 +1,6 @@
+from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
@@ -10,6 +11,10 @@ NonNegativeMoney = Annotated[
 ]
 MoneyDelta = Annotated[Decimal, Field(max_digits=20, decimal_places=6, allow_inf_nan=False)]
 Percent = Annotated[Decimal, Field(ge=-100, max_digits=9, decimal_places=4, allow_inf_nan=False)]
+
+
+if TYPE_CHECKING:
+    from panel.pricing.standing import Standing
 
 
 class TierCreate(Schema):
@@ -60,3 +65,35 @@ class PriceOut(Out):
     cost: MoneyText
     rate: MoneyText
     currency: str
+
+
+class StandingOut(Out):
+    """A reseller's earned tier: where it stands and what the next tier takes."""
+
+    tier: TierOut | None
+    spend_90d: MoneyText = Field(description="paid in the last 90 days, refunds deducted")
+    next_tier: TierOut | None
+    spend_to_next: MoneyText | None = Field(description="spend this much more to reach it")
+    currency: str
+
+    @classmethod
+    def fields_of(cls, shown: "Standing", currency: str) -> dict[str, Any]:
+        return {
+            "tier": shown.tier,
+            "spend_90d": shown.spend_90d,
+            "next_tier": shown.next_tier,
+            "spend_to_next": shown.spend_to_next,
+            "currency": currency,
+        }
+
+
+class TierChangeOut(Out):
+    from_tier_id: int | None
+    to_tier_id: int | None
+    spend_90d: MoneyText | None
+    reason: str
+    created_at: datetime
+
+
+class StandingWithHistory(StandingOut):
+    history: list[TierChangeOut]

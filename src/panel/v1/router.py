@@ -6,8 +6,9 @@ from panel.catalogue.endpoints import router as services
 from panel.deps import get_buyer
 from panel.ledger.endpoints import router as balance
 from panel.orders.endpoints import router as orders
+from panel.pricing.endpoints import router as tier
 from panel.webhooks.endpoints import router as webhooks
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(get_buyer)])
-for part in (services, orders, balance, webhooks):
+for part in (services, orders, balance, tier, webhooks):
     router.include_router(part)
