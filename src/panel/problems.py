@@ -5,11 +5,51 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from panel.errors import PanelError
 
 MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457). `detail` says what to fix; invalid input also lists `errors`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+_MEANING = {
+    400: "The request cannot be read",
+    401: "No valid key or token",
+    402: "Not enough funds on balance",
+    403: "Not allowed",
+    404: "Not found, or not yours",
+    409: "Conflicts with the current state",
+    422: "Invalid input",
+    429: "Too many requests: wait `Retry-After` seconds",
+    502: "The upstream provider failed",
+}
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers of a router, for its OpenAPI document: problem JSON, each."""
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {
+        status: {
+            "model": Problem,
+            "description": _MEANING[status],
+            "content": {MEDIA_TYPE: {"schema": schema}},
+        }
+        for status in statuses
+    }
 
 
 def problem(
@@ -42,7 +82,19 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A value the database itself refused (SQLSTATE class 22, "data exception": text it
+    cannot store, a number out of range) is the client's to fix: the transaction was rolled
+    back, nothing changed. Anything else is a fault of the panel's, answered as such."""
+    assert isinstance(exc, DBAPIError)
+    sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
+    if not sqlstate.startswith("22"):
+        raise exc
+    return problem(422, "Invalid input", "a value was refused by the database as it stands")
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(PanelError, _panel_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

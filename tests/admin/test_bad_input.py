@@ -372,6 +372,14 @@ CASES: dict[str, Case] = {
         "PATCH", "/providers/{provider_id}", lambda w: {"enabled": None}, 422
     ),
     "listing accounts of an unknown kind": Case("GET", "/accounts?kind=boss", None, 422),
+    # PostgreSQL cannot store a NUL character in text: refused as input, never a 500.
+    "top-up with a NUL in its reason": Case("POST", TOP_UP, _money("5", "bank\x00transfer"), 422),
+    "provider named with a NUL": Case(
+        "POST",
+        "/providers",
+        lambda w: {"name": "Up\x00", "api_url": "https://up.example/api/v2", "api_key": "k"},
+        422,
+    ),
     "statement with a zero cursor": Case(
         "GET", "/accounts/{reseller_id}/statement?before=0", None, 422
     ),

@@ -60,8 +60,19 @@ async def test_incorrect_request(world: World, params: dict[str, str]) -> None:
         {"link": LINK, "quantity": "100", "runs": "1", "interval": "10"},
         {"link": LINK, "quantity": "100", "runs": "3"},
         {"link": LINK, "quantity": "100", "request_id": "r" * 65},
+        {"link": LINK + "\x00", "quantity": "100"},
+        {"link": LINK, "quantity": "100", "request_id": "r\x00"},
     ],
-    ids=["no-quantity", "word", "fraction", "one-run", "no-interval", "long-request-id"],
+    ids=[
+        "no-quantity",
+        "word",
+        "fraction",
+        "one-run",
+        "no-interval",
+        "long-request-id",
+        "nul-in-link",
+        "nul-in-request-id",
+    ],
 )
 async def test_incorrect_add_request(world: World, params: dict[str, str]) -> None:
     await refused(

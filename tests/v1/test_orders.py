@@ -170,3 +170,15 @@ async def test_services_show_the_caller_s_own_rate(world: World) -> None:
         "1.32",
         "1",
     ]
+
+
+async def test_text_the_database_cannot_hold_is_invalid_input(world: World) -> None:
+    """A NUL character reaches PostgreSQL only in a query parameter; refused there, as 422."""
+    answer = await world.panel.v1(world.agency, "GET", "/orders", params={"link": "a\x00b"})
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    async with world.panel.unchanged():
+        made = await _create(
+            world, world.agency, service_id=world.followers, link="https://x.io/\x00", quantity=100
+        )
+    assert made.status_code == 422

@@ -9,7 +9,12 @@ from panel.keys.admin import router as keys
 from panel.ledger.admin import router as ledger
 from panel.orders.admin import router as orders
 from panel.pricing.admin import router as pricing
+from panel.problems import documented
 
-router = APIRouter(prefix="/admin/v1", dependencies=[Depends(get_operator)])
+router = APIRouter(
+    prefix="/admin/v1",
+    dependencies=[Depends(get_operator)],
+    responses=documented(400, 401, 402, 404, 409, 422, 429, 502),
+)
 for part in (accounts, keys, ledger, pricing, catalogue, orders):
     router.include_router(part)

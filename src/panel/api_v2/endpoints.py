@@ -57,9 +57,11 @@ async def api_v2(request: Request, runtime: RuntimeDep) -> JSONResponse:
 
 async def read_params(request: Request) -> dict[str, str]:
     """The query string merged with the body; the body wins. Values that are not text (files,
-    nested JSON) are dropped like unknown parameters."""
+    nested JSON) are dropped like unknown parameters; a NUL character anywhere is refused."""
     params = dict(request.query_params)
     params.update(await _body(request))
+    if any("\x00" in value for value in params.values()):
+        raise Refused(texts.INCORRECT_REQUEST)  # text PostgreSQL cannot store
     return params
 
 

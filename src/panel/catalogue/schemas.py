@@ -1,12 +1,11 @@
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field, SecretStr
 
-from panel.schemas import MoneyText, Out, Patch, RefId, Schema
+from panel.schemas import MoneyText, NonNegativeAmount, Out, Patch, RefId, Schema
 
-Rate = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=6, allow_inf_nan=False)]
+Rate = NonNegativeAmount
 Quantity = Annotated[int, Field(ge=1, le=1_000_000_000)]
 
 

@@ -2,15 +2,32 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from panel.schemas import MoneyText, Out, Patch, RefId, Schema
+from panel.schemas import (
+    MoneyText,
+    NonNegativeAmount,
+    Out,
+    Patch,
+    RefId,
+    Schema,
+    SignedAmount,
+)
 
-NonNegativeMoney = Annotated[
-    Decimal, Field(ge=0, max_digits=20, decimal_places=6, allow_inf_nan=False)
+NonNegativeMoney = NonNegativeAmount
+MoneyDelta = SignedAmount
+Percent = Annotated[
+    Decimal,
+    Field(ge=-100, max_digits=9, decimal_places=4, allow_inf_nan=False),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": -100},
+                {"type": "string", "pattern": r"^[+-]?\d{1,5}(\.\d{1,4})?$"},
+            ]
+        }
+    ),
 ]
-MoneyDelta = Annotated[Decimal, Field(max_digits=20, decimal_places=6, allow_inf_nan=False)]
-Percent = Annotated[Decimal, Field(ge=-100, max_digits=9, decimal_places=4, allow_inf_nan=False)]
 
 
 if TYPE_CHECKING:

@@ -7,8 +7,13 @@ from panel.deps import get_buyer
 from panel.ledger.endpoints import router as balance
 from panel.orders.endpoints import router as orders
 from panel.pricing.endpoints import router as tier
+from panel.problems import documented
 from panel.webhooks.endpoints import router as webhooks
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(get_buyer)])
+router = APIRouter(
+    prefix="/v1",
+    dependencies=[Depends(get_buyer)],
+    responses=documented(400, 401, 402, 404, 409, 422, 429),
+)
 for part in (services, orders, balance, tier, webhooks):
     router.include_router(part)
