@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from panel import health, logs, problems
+from panel import health, logs, problems, throttle
 from panel.admin.router import router as admin_router
 from panel.api_v2 import router as api_v2_router
 from panel.config import Settings, get_settings
@@ -31,6 +31,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    # The last added runs first: every answer is logged and counted, a 429 included; a
+    # request over its limit costs nothing more.
+    app.add_middleware(throttle.RateLimits)
     app.add_middleware(logs.RequestLog)
     problems.install(app)
     app.include_router(health.router)

@@ -54,6 +54,14 @@ class TierSettings(BaseModel):
     demotion_grace_days: float = Field(default=14.0, ge=0)
 
 
+class RateLimitSettings(BaseModel):
+    """Requests per minute on /v1, /admin/v1 and /api/v2, shared by every API process."""
+
+    enabled: bool = True
+    per_key_per_minute: int = Field(default=3000, ge=1)
+    per_ip_per_minute: int = Field(default=6000, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PASOK_", env_nested_delimiter="__", extra="ignore"
@@ -73,6 +81,7 @@ class Settings(BaseSettings):
     orders: OrderSettings = OrderSettings()
     webhooks: WebhookSettings = WebhookSettings()
     tiers: TierSettings = TierSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
 
     @field_validator("data_dir")
     @classmethod

@@ -1,8 +1,9 @@
 """`/api/v2`: the SMM standard for resellers' existing scripts, bots and child panels.
 
 One endpoint takes every transport the standard's clients use (form, JSON, multipart, query
-string) and always answers 200 with JSON, errors included: many clients call
-`raise_for_status()` before they read `{"error": ...}`.
+string) and answers 200 with JSON, errors included: many clients call `raise_for_status()`
+before they read `{"error": ...}`. The one exception is a caller over its rate limit: 429, so
+that its client backs off, still with `{"error": ...}`.
 """
 
 import json
@@ -14,11 +15,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from panel import throttle
 from panel.api_v2 import actions, shapes
 from panel.deps import RuntimeDep
 from panel.errors import InsufficientFunds, PanelError
 from panel.orders import texts
 from panel.orders.texts import Refused
+from panel.runtime import Runtime
 
 log = logging.getLogger("panel.api_v2")
 
@@ -35,9 +38,13 @@ async def api_v2(request: Request, runtime: RuntimeDep) -> JSONResponse:
     # The transaction is opened here rather than by the session dependency so that a refusal
     # can roll it back and still be answered as 200 {"error": ...}: a failed request changes
     # nothing, and the client still reads why.
+    quota = None
     try:
         params = await read_params(request)
         key = params.pop("key", "") or request.headers.get("x-api-key", "")
+        quota = await _count(runtime, key)
+        if quota is not None and quota.exceeded:
+            return _answer(shapes.error(throttle.API_V2_TOO_MANY), quota, 429)
         async with runtime.transaction() as session:
             answer = await actions.run(session, key, params, runtime.settings.currency)
     except Refused as refused:
@@ -52,7 +59,23 @@ async def api_v2(request: Request, runtime: RuntimeDep) -> JSONResponse:
         # Rolled back like any failure; the trace stays in the log under the request id.
         log.exception("api v2 request failed")
         answer = shapes.error(texts.INCORRECT_REQUEST)
-    return JSONResponse(answer)
+    return _answer(answer, quota)
+
+
+async def _count(runtime: Runtime, key: str) -> throttle.Quota | None:
+    limits = runtime.settings.rate_limits
+    if not limits.enabled or not key:
+        return None
+    return await throttle.take(
+        runtime.redis, "key", throttle.key_digest(key), limits.per_key_per_minute
+    )
+
+
+def _answer(body: Any, quota: throttle.Quota | None, status: int = 200) -> JSONResponse:
+    response = JSONResponse(body, status_code=status)
+    for name, value in quota.headers() if quota else []:
+        response.headers[name.decode()] = value.decode()
+    return response
 
 
 async def read_params(request: Request) -> dict[str, str]:
