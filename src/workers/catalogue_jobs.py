@@ -1,4 +1,5 @@
-"""The catalogue cron: every enabled provider's services and balance, brought in hourly."""
+"""The catalogue crons: every enabled provider's services and balance, brought in hourly, and
+the quality figures, recomputed every ten minutes."""
 
 import logging
 from datetime import UTC, datetime
@@ -6,13 +7,19 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from panel import metrics
-from panel.catalogue import sync
+from panel.catalogue import quality, sync
 from panel.models import Provider
 from panel.providers.adapter import UpstreamError
 from panel.runtime import Runtime
-from workers.tasks import registry
+from workers.tasks import JobContext, registry
 
 log = logging.getLogger("panel.catalogue")
+
+
+@registry.every(minutes={2, 12, 22, 32, 42, 52})
+async def refresh_quality(ctx: JobContext) -> int:
+    """The 30-day quality figures of every service and provider, recomputed."""
+    return await quality.refresh(ctx.session, datetime.now(UTC))
 
 
 @registry.every(minutes={15}, own_transactions=True)

@@ -49,6 +49,10 @@ async def test_order_reaches_completed(
     assert await order_jobs.poll_orders(runtime) == 1
     done = await _get(runtime, order_id)
     assert (done.status, done.remains) == (OrderStatus.completed, 0)
+    # Seen finished at the first poll: that is when it is known to have started, at the latest.
+    assert done.submitted_at is not None
+    assert done.started_at is not None
+    assert done.submitted_at <= done.started_at
     assert await balance(runtime, world.reseller.id) == Decimal(100) - RESELLER_RATE
     await audit_clean(runtime)
 

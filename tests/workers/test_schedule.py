@@ -14,6 +14,7 @@ CRONS = {
     "forget_idempotency_keys",
     "sync_catalogues",
     "review_tiers",
+    "refresh_quality",
 }
 JOBS = {"submit_order", "cancel_upstream", "refill_upstream"}
 

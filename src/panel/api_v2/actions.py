@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.api_v2 import shapes
+from panel.catalogue import quality
 from panel.keys import service as keys
 from panel.ledger import service as ledger
 from panel.models import BUYERS, Account, ApiKeyKind, Service
@@ -66,7 +67,10 @@ async def services(call: Call) -> list[shapes.Json]:
     rows = await call.session.scalars(
         select(Service).where(Service.id.in_(prices)).order_by(Service.id)
     )
-    return [shapes.service_row(service, prices[service.id]) for service in rows]
+    figures = await quality.figures_of(call.session, quality.SERVICE, list(prices))
+    return [
+        shapes.service_row(service, prices[service.id], figures.get(service.id)) for service in rows
+    ]
 
 
 async def add(call: Call) -> shapes.Json:

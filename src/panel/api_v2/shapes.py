@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from panel import money
-from panel.models import Order, OrderStatus, Refill, RefillStatus, Service
+from panel.models import Order, OrderStatus, QualityFigures, Refill, RefillStatus, Service
 from panel.pricing.service import Price
 
 # Internal states a client cannot act on show as the nearest standard one: `submitting` and
@@ -44,7 +44,9 @@ def count(value: int | None) -> str:
     return str(value if value is not None else 0)
 
 
-def service_row(service: Service, price: Price) -> Json:
+def service_row(service: Service, price: Price, figures: QualityFigures | None) -> Json:
+    """A service, with Pasok's own 30-day quality figures as extra keys (`quality_...`):
+    clients read the standard keys and leave the others alone."""
     return {
         "service": service.id,
         "name": service.name,
@@ -57,7 +59,26 @@ def service_row(service: Service, price: Price) -> Json:
         "cancel": service.cancel,
         "dripfeed": service.dripfeed,
         "description": service.description,
+        **_quality(figures),
     }
+
+
+def _quality(figures: QualityFigures | None) -> Json:
+    # Flat strings like every other key, so a script that reads each value as text copes;
+    # null until the service has orders to measure.
+    return {
+        "quality_orders_30d": _shown(figures.orders if figures else None),
+        "quality_completion_rate": _shown(figures.completion_rate if figures else None),
+        "quality_partial_rate": _shown(figures.partial_rate if figures else None),
+        "quality_cancel_rate": _shown(figures.cancel_rate if figures else None),
+        "quality_median_start_seconds": _shown(figures.median_start_s if figures else None),
+        "quality_median_complete_seconds": _shown(figures.median_complete_s if figures else None),
+        "quality_refill_success_rate": _shown(figures.refill_success_rate if figures else None),
+    }
+
+
+def _shown(value: Decimal | int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def order_status(order: Order, charge: Decimal, currency: str) -> Json:

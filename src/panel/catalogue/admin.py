@@ -2,18 +2,19 @@
 
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 
 from panel import metrics
-from panel.catalogue import routes, service, sync
+from panel.catalogue import quality, routes, service, sync
 from panel.catalogue.schemas import (
     ProviderCreate,
     ProviderOut,
     ProviderServiceIn,
     ProviderServiceOut,
     ProviderUpdate,
+    QualityRow,
     RouteOut,
     RoutesIn,
     ServiceCreate,
@@ -45,6 +46,16 @@ async def create_provider(body: ProviderCreate, session: SessionDep) -> Provider
 @router.get("/providers")
 async def list_providers(session: SessionDep) -> list[ProviderOut]:
     return [ProviderOut.model_validate(p) for p in await service.list_providers(session)]
+
+
+@router.get("/quality")
+async def quality_figures(
+    session: SessionDep,
+    subject: Annotated[Literal["service", "provider"], Query()] = "service",
+) -> list[QualityRow]:
+    """Every service's (or provider's) 30-day figures, from Pasok's own orders."""
+    found = await quality.figures_of(session, subject)
+    return [QualityRow.model_validate(found[key]) for key in sorted(found)]
 
 
 @router.post("/providers/{provider_id}/sync")

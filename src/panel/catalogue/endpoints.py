@@ -3,7 +3,8 @@
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from panel.catalogue.schemas import ServiceView
+from panel.catalogue import quality
+from panel.catalogue.schemas import QualityView, ServiceView
 from panel.deps import BuyerDep, RuntimeDep, SessionDep
 from panel.models import Service
 from panel.pricing import service as pricing
@@ -18,6 +19,7 @@ async def list_services(
     """Every service you can order now, with your rate per 1000."""
     prices = await pricing.price_list(session, buyer)
     rows = await session.scalars(select(Service).where(Service.id.in_(prices)).order_by(Service.id))
+    figures = await quality.figures_of(session, quality.SERVICE, list(prices))
     return [
         ServiceView(
             id=service.id,
@@ -32,6 +34,9 @@ async def list_services(
             refill=service.refill,
             cancel=service.cancel,
             dripfeed=service.dripfeed,
+            quality=QualityView.model_validate(figures[service.id])
+            if service.id in figures
+            else None,
         )
         for service in rows
     ]

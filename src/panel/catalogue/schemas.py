@@ -1,7 +1,8 @@
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, Field, SecretStr
+from pydantic import AnyHttpUrl, Field, PlainSerializer, SecretStr
 
 from panel.schemas import MoneyText, NonNegativeAmount, Out, Patch, RefId, Schema
 
@@ -142,6 +143,29 @@ class RouteOut(Out):
     position: int
 
 
+Share = Annotated[Decimal, PlainSerializer(str, return_type=str, when_used="json")]
+
+
+class QualityView(Out):
+    """Pasok's own record of the last 30 days; shares are between 0 and 1, null with no
+    orders to measure."""
+
+    orders: int = Field(description="orders finished in the last 30 days")
+    completion_rate: Share | None
+    partial_rate: Share | None
+    cancel_rate: Share | None
+    median_start_s: int | None = Field(description="sent upstream → delivery under way")
+    median_complete_s: int | None = Field(description="sent upstream → completed")
+    refills: int
+    refill_success_rate: Share | None
+    computed_at: datetime
+
+
+class QualityRow(QualityView):
+    subject: str
+    subject_id: int
+
+
 class ServiceView(Out):
     """A service as a buyer sees it: its own rate, never the upstream's cost."""
 
@@ -157,3 +181,6 @@ class ServiceView(Out):
     refill: bool
     cancel: bool
     dripfeed: bool
+    quality: QualityView | None = Field(
+        default=None, description="null until the service has orders to measure"
+    )

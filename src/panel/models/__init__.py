@@ -21,6 +21,7 @@ from panel.models.order import (
     RefillStatus,
 )
 from panel.models.pricing import PriceRule, Tier, TierChange
+from panel.models.quality import QualityFigures
 from panel.models.webhook import (
     DeliveryStatus,
     OrderEvent,
@@ -52,6 +53,7 @@ __all__ = [
     "Provider",
     "ProviderService",
     "ProviderServiceCost",
+    "QualityFigures",
     "Refill",
     "RefillStatus",
     "Route",
