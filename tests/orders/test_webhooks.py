@@ -4,7 +4,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -181,3 +181,19 @@ async def test_a_private_address_is_never_called(
         [attempt] = list(await session.scalars(select(WebhookAttempt)))
     assert attempt.error is not None
     assert "private" in attempt.error
+
+
+async def test_old_history_is_forgotten_and_recent_kept(
+    runtime: Runtime, world: World, receiver: Receiver
+) -> None:
+    receiver.up()
+    await _endpoint(runtime, world, receiver.url)
+    await _accept(runtime, world)
+    await _fan_out(runtime)
+    await webhook_jobs.send_webhooks(runtime)
+    async with runtime.transaction() as session:
+        assert await webhooks.purge(session, datetime.now(UTC)) == 0  # all of it recent
+    later = datetime.now(UTC) + webhooks.DELIVERY_LOG_KEPT + timedelta(seconds=1)
+    async with runtime.transaction() as session:
+        assert await webhooks.purge(session, later) == 3  # the event, its delivery, its attempt
+        assert list(await session.scalars(select(WebhookDelivery))) == []

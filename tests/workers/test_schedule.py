@@ -15,6 +15,7 @@ CRONS = {
     "sync_catalogues",
     "review_tiers",
     "refresh_quality",
+    "forget_webhook_history",
 }
 JOBS = {"submit_order", "cancel_upstream", "refill_upstream"}
 

@@ -96,8 +96,6 @@ def _read(
                 order.started_at = now
         order.next_poll_at = now + poll_interval(order, now, settings)
         return None
-    if answer.state in (OrderState.completed, OrderState.partial) and order.started_at is None:
-        order.started_at = now  # started between two polls: this is when it was seen
     if answer.state is OrderState.completed:
         return Ending(order, OrderStatus.completed, 0, "completed upstream", answer.start_count)
     if answer.state is OrderState.partial and answer.remains is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Integer, String, func, select, update
+from sqlalchemy import BigInteger, Integer, String, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -31,6 +31,8 @@ from panel.models import (
     OrderStatus,
 )
 from panel.money import charge_for, refund_for
+
+DELIVERING = [OrderStatus.completed.value, OrderStatus.partial.value]
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,11 @@ async def settle_many(session: AsyncSession, endings: Sequence[Ending]) -> list[
                 status=given.c.c1,
                 remains=given.c.c2,
                 start_count=func.coalesce(given.c.c3, Order.start_count),
+                # Delivered something but never seen under way: it started by now at the latest.
+                started_at=func.coalesce(
+                    Order.started_at,
+                    case((given.c.c1.in_(DELIVERING), now), else_=None),
+                ),
                 finished_at=now,
                 next_poll_at=None,
             )

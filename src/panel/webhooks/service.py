@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.config import WebhookSettings
@@ -34,6 +34,8 @@ from panel.orders.schemas import PUBLIC_STATUS, OrderView
 from panel.orders.service import paid_by
 
 EVENT_BATCH = 1000
+EVENTS_KEPT = timedelta(days=7)
+DELIVERY_LOG_KEPT = timedelta(days=30)
 ORDER_UPDATED = "order.updated"
 
 
@@ -116,6 +118,23 @@ async def deliveries_of(
     ):
         attempts[attempt.delivery_id].append(attempt)
     return [(delivery, attempts[delivery.id]) for delivery in found]
+
+
+async def purge(session: AsyncSession, now: datetime) -> int:
+    """Forget what is done with: events turned into deliveries a week ago, and deliveries
+    (with their attempts) that ended 30 days ago. Returns the rows removed."""
+    old = select(WebhookDelivery.id).where(
+        WebhookDelivery.status != DeliveryStatus.pending,
+        WebhookDelivery.created_at < now - DELIVERY_LOG_KEPT,
+    )
+    attempts = await session.execute(
+        delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(old))
+    )
+    deliveries = await session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(old)))
+    events = await session.execute(
+        delete(OrderEvent).where(OrderEvent.fanned_out_at < now - EVENTS_KEPT)
+    )
+    return sum(result.rowcount for result in (attempts, deliveries, events))  # type: ignore[attr-defined]
 
 
 async def fan_out(session: AsyncSession, now: datetime, currency: str) -> int:
