@@ -11,6 +11,9 @@ from panel.api_v2 import router as api_v2_router
 from panel.config import Settings, get_settings
 from panel.runtime import Runtime
 from panel.v1.router import router as v1_router
+from panel.web import pages as web_pages
+from panel.web.order_pages import router as web_order_router
+from panel.web.pages import router as web_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,8 +39,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(throttle.RateLimits)
     app.add_middleware(logs.RequestLog)
     problems.install(app)
+    web_pages.install(app)
     app.include_router(health.router)
     app.include_router(admin_router)
     app.include_router(v1_router)
     app.include_router(api_v2_router)
+    app.include_router(web_router)
+    app.include_router(web_order_router)
     return app

@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -250,6 +251,7 @@ def up_command(args: argparse.Namespace, settings: Settings) -> int:
             "PASOK_DATABASE_URL": database_url,
             "PASOK_REDIS_URL": redis_url,
             "PASOK_DATA_DIR": str(settings.data_dir),
+            "PASOK_WEB__SECRET": _web_secret(settings),
         }
         # One line per process that `up` runs.
         processes = [
@@ -296,6 +298,18 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def _reachable(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def _web_secret(settings: Settings) -> str:
+    """The web panel's signing secret: the configured one, else one made on the first start
+    and kept in the data folder, so sessions survive a restart."""
+    if settings.web.secret is not None:
+        return settings.web.secret.get_secret_value()
+    path = settings.data_dir / "web-secret"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 def _demo(

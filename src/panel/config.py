@@ -62,6 +62,19 @@ class RateLimitSettings(BaseModel):
     per_ip_per_minute: int = Field(default=6000, ge=1)
 
 
+class WebSettings(BaseModel):
+    """The white-label web panel."""
+
+    # Signs session cookies; pages answer 503 until it is set. Any long random string.
+    secret: SecretStr | None = None
+    session_days: float = Field(default=14.0, gt=0)
+    # Failed logins per account and per address within the window before login is refused.
+    login_attempts: int = Field(default=5, ge=1)
+    login_window_s: int = Field(default=900, ge=1)
+    # The brand an unknown host shows: the operator's own.
+    brand_name: str = "Pasok"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PASOK_", env_nested_delimiter="__", extra="ignore"
@@ -82,6 +95,7 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = WebhookSettings()
     tiers: TierSettings = TierSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    web: WebSettings = WebSettings()
 
     @field_validator("data_dir")
     @classmethod

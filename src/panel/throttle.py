@@ -55,6 +55,21 @@ async def take(redis: Redis, scope: str, who: str, limit: int) -> Quota:
     return Quota(limit, int(used), max(1, int((window + 1) * WINDOW_S - now)))
 
 
+async def failures(redis: Redis, scope: str, who: str) -> int:
+    """How many failures `who` has had in its current window (see `record_failure`)."""
+    value = await redis.get(f"pasok:failures:{scope}:{who}")
+    return int(value or 0)
+
+
+async def record_failure(redis: Redis, scope: str, who: str, window_s: int) -> None:
+    """Count a failure; the count lapses `window_s` after the last one."""
+    key = f"pasok:failures:{scope}:{who}"
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, window_s)
+        await pipe.execute()
+
+
 def key_digest(secret: str) -> str:
     # Never the secret itself in Redis; wrong keys are counted too, which slows guessing.
     return hashlib.sha256(secret.encode()).hexdigest()[:32]

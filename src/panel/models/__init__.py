@@ -9,6 +9,7 @@ from panel.models.account import (
     ApiKeyKind,
 )
 from panel.models.base import Base
+from panel.models.brand import Brand, BrandHost
 from panel.models.catalogue import Provider, ProviderService, ProviderServiceCost, Route, Service
 from panel.models.idempotency import IdempotencyKey
 from panel.models.ledger import Entry, Journal, JournalKind, LedgerAccount, LedgerAccountKind
@@ -39,6 +40,8 @@ __all__ = [
     "BUYERS",
     "DeliveryStatus",
     "Base",
+    "Brand",
+    "BrandHost",
     "Entry",
     "IdempotencyKey",
     "Journal",

@@ -37,6 +37,8 @@ class Account(CreatedAt, Base):
     )
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    # argon2; only accounts that sign in to the web panel have one.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[AccountStatus] = mapped_column(
         Enum(AccountStatus, native_enum=False, length=16, validate_strings=True),
         default=AccountStatus.active,

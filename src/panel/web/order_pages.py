@@ -1,0 +1,140 @@
+"""The web panel's order pages: services, a new order, the order list with refill and cancel.
+Every rule is the order service's, exactly as on /api/v2 and /v1."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from panel import money
+from panel.catalogue import quality
+from panel.deps import RuntimeDep, SessionDep
+from panel.errors import InsufficientFunds
+from panel.models import Service
+from panel.orders import service as orders
+from panel.orders import texts as order_texts
+from panel.orders.schemas import PUBLIC_STATUS
+from panel.orders.texts import Refused
+from panel.pricing import service as pricing
+from panel.web.pages import CsrfField, MemberDep, PageDep, check_csrf
+
+router = APIRouter(include_in_schema=False)
+PAGE_ORDERS = 50
+# The fields a new-order form may carry, by what API v2 calls them.
+ORDER_FIELDS = ("link", "quantity", "runs", "interval", "comments", "usernames", "username")
+
+
+@router.get("/services")
+async def services(
+    page: PageDep, account: MemberDep, runtime: RuntimeDep, session: SessionDep, q: str = ""
+) -> Response:
+    prices = await pricing.price_list(session, account)
+    rows = list(
+        await session.scalars(
+            select(Service).where(Service.id.in_(prices)).order_by(Service.category, Service.name)
+        )
+    )
+    wanted = q.strip().lower()[:100]
+    if wanted:
+        rows = [s for s in rows if wanted in f"{s.name} {s.category}".lower()]
+    figures = await quality.figures_of(session, quality.SERVICE, [s.id for s in rows])
+    by_category: dict[str, list[tuple[Service, str, object]]] = {}
+    for service in rows:
+        by_category.setdefault(service.category or "-", []).append(
+            (service, money.text(prices[service.id].rate), figures.get(service.id))
+        )
+    return page.render(
+        "services.html", categories=by_category, q=wanted, currency=runtime.settings.currency
+    )
+
+
+@router.get("/orders/new")
+async def new_order(
+    page: PageDep, account: MemberDep, runtime: RuntimeDep, session: SessionDep, service: int = 0
+) -> Response:
+    prices = await pricing.price_list(session, account)
+    chosen = await session.get(Service, service) if service in prices else None
+    if chosen is None:
+        return page.keep(RedirectResponse("/services", status_code=303))
+    return page.render(
+        "new_order.html",
+        service=chosen,
+        rate=money.text(prices[chosen.id].rate),
+        currency=runtime.settings.currency,
+    )
+
+
+@router.post("/orders")
+async def place_order(
+    request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    page: PageDep,
+    account: MemberDep,
+    service: Annotated[int, Form()],
+    csrf: CsrfField = "",
+) -> Response:
+    check_csrf(page, csrf)
+    form = await request.form()
+    fields = {
+        name: value
+        for name in ORDER_FIELDS
+        if isinstance(value := form.get(name), str) and value.strip()
+    }
+    try:
+        async with session.begin_nested():
+            order = await orders.accept(session, account, service, fields)
+    except (Refused, InsufficientFunds) as refused:
+        detail = refused.detail if isinstance(refused, Refused) else order_texts.NOT_ENOUGH_FUNDS
+        return page.render(
+            "message.html", 422, message=detail, back=f"/orders/new?service={service}"
+        )
+    return page.keep(RedirectResponse(f"/orders?placed={order.id}", status_code=303))
+
+
+@router.get("/orders")
+async def order_list(
+    page: PageDep, account: MemberDep, runtime: RuntimeDep, session: SessionDep, placed: int = 0
+) -> Response:
+    listed = await orders.listing(session, account, limit=PAGE_ORDERS)
+    paid = await orders.paid_by(session, account, listed)
+    services = {
+        s.id: s
+        for s in await session.scalars(
+            select(Service).where(Service.id.in_({o.service_id for o in listed}))
+        )
+    }
+    return page.render(
+        "orders.html",
+        orders=[
+            (o, services[o.service_id], PUBLIC_STATUS[o.status].value, money.text(paid[o.id]))
+            for o in listed
+        ],
+        placed=placed,
+        refillable=orders.REFILLABLE,
+        currency=runtime.settings.currency,
+    )
+
+
+@router.post("/orders/{order_id}/{action}")
+async def order_action(
+    order_id: int,
+    action: str,
+    page: PageDep,
+    account: MemberDep,
+    session: SessionDep,
+    csrf: CsrfField = "",
+) -> Response:
+    check_csrf(page, csrf)
+    if action not in ("refill", "cancel") or not 1 <= order_id <= 2**63 - 1:
+        return page.render("message.html", 404, message=order_texts.INCORRECT_ORDER)
+    try:
+        async with session.begin_nested():
+            if action == "refill":
+                await orders.request_refill(session, account, order_id)
+            else:
+                await orders.request_cancel(session, account, order_id)
+    except Refused as refused:
+        return page.render("message.html", 422, message=refused.detail, back="/orders")
+    return page.keep(RedirectResponse("/orders", status_code=303))

@@ -1,0 +1,211 @@
+"""The white-label web panel: pages rendered on the server under the brand of the host asked
+for. Sign-in, sign-out and the dashboard so far."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel import money, throttle
+from panel.deps import RuntimeDep, SessionDep
+from panel.ledger import service as ledger
+from panel.models import Account, AccountKind, AccountStatus
+from panel.orders import service as orders
+from panel.orders.schemas import PUBLIC_STATUS
+from panel.pricing import standing
+from panel.runtime import Runtime
+from panel.web import brands, passwords, sessions, texts
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+RECENT = 10
+
+
+class Page:
+    """What every page needs: the brand, the visitor, the language, the CSRF token."""
+
+    def __init__(self, request: Request, runtime: Runtime, brand: brands.Shown) -> None:
+        secret = runtime.settings.web.secret
+        assert secret is not None
+        self.request = request
+        self.runtime = runtime
+        self.brand = brand
+        self.signer = sessions.Signer(
+            secret.get_secret_value(), runtime.settings.web.session_days * 86400
+        )
+        self.visit = self.signer.read(request.cookies.get(sessions.COOKIE))
+        self.lang = texts.language(
+            request.cookies.get("lang"), request.headers.get("accept-language")
+        )
+
+    def t(self, word: str) -> str:
+        return texts.WORDS[self.lang][word]
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        response = templates.TemplateResponse(
+            self.request,
+            template,
+            {
+                "brand": self.brand,
+                "t": texts.WORDS[self.lang],
+                "lang": self.lang,
+                "csrf": self.visit.csrf,
+                **context,
+            },
+            status_code=status,
+        )
+        return self.keep(response)
+
+    def keep(self, response: Response, visit: sessions.Visit | None = None) -> Response:
+        response.set_cookie(
+            sessions.COOKIE,
+            self.signer.write(visit or self.visit),
+            max_age=int(self.signer.max_age_s),
+            httponly=True,
+            samesite="lax",
+            secure=self.request.url.scheme == "https",
+        )
+        return response
+
+
+class Interrupt(Exception):
+    """Raised by a page's dependencies to answer at once: to sign in, or that the form was
+    stale. `install` makes the app send the response it carries."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("answered early")
+        self.response = response
+
+
+def install(app: FastAPI) -> None:
+    async def answer(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Interrupt)
+        return exc.response
+
+    app.add_exception_handler(Interrupt, answer)
+
+
+async def get_page(request: Request, runtime: RuntimeDep, session: SessionDep) -> Page:
+    """The page's brand, visitor and language."""
+    if runtime.settings.web.secret is None:
+        raise Interrupt(HTMLResponse(texts.WORDS["en"]["not_configured"], status_code=503))
+    host = brands.host_of(request.headers.get("host", ""))
+    brand = await brands.for_host(session, host, runtime.settings.web.brand_name)
+    return Page(request, runtime, brand)
+
+
+PageDep = Annotated[Page, Depends(get_page)]
+
+
+async def get_member(page: PageDep, session: SessionDep) -> Account:
+    """The signed-in account; anyone else is sent to sign in."""
+    account = await _signed_in(session, page)
+    if account is None:
+        raise Interrupt(page.keep(RedirectResponse("/login", status_code=303)))
+    return account
+
+
+MemberDep = Annotated[Account, Depends(get_member)]
+
+
+def check_csrf(page: Page, token: str, template: str = "message.html") -> None:
+    """A form that does not carry this visit's token is refused, and changes nothing."""
+    if not sessions.csrf_ok(page.visit, token):
+        stale = page.t("stale_form")
+        raise Interrupt(page.render(template, 403, error="stale_form", message=stale))
+
+
+CsrfField = Annotated[str, Form(max_length=100)]
+
+
+async def _signed_in(session: AsyncSession, page: Page) -> Account | None:
+    """The visitor's account, if it is signed in, still active, and of this brand."""
+    if page.visit.account_id is None:
+        return None
+    account = await session.get(Account, page.visit.account_id)
+    if account is None or account.status is not AccountStatus.active:
+        return None
+    return account if _belongs(account, page.brand) else None
+
+
+def _belongs(account: Account, brand: brands.Shown) -> bool:
+    """On a reseller's hosts: that reseller and its agencies. On the operator's: resellers."""
+    if brand.reseller_id is None:
+        return account.kind is AccountKind.reseller
+    if account.kind is AccountKind.agency:
+        return account.parent_id == brand.reseller_id
+    return account.id == brand.reseller_id
+
+
+@router.get("/login")
+async def login_form(page: PageDep) -> Response:
+    return page.render("login.html")
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    page: PageDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf: CsrfField = "",
+) -> Response:
+    check_csrf(page, csrf, "login.html")
+    settings = runtime.settings.web
+    address = (request.client.host if request.client else "unknown") or "unknown"
+    who = email.strip().lower()
+    counts = [
+        await throttle.failures(runtime.redis, "login-email", who),
+        await throttle.failures(runtime.redis, "login-ip", address),
+    ]
+    if max(counts) >= settings.login_attempts:
+        return page.render("login.html", 429, error="too_many", email=who)
+    account = await session.scalar(select(Account).where(func.lower(Account.email) == who))
+    if (
+        account is None
+        or account.status is not AccountStatus.active
+        or not _belongs(account, page.brand)
+        or not passwords.matches(account, password)
+    ):
+        await throttle.record_failure(runtime.redis, "login-email", who, settings.login_window_s)
+        await throttle.record_failure(runtime.redis, "login-ip", address, settings.login_window_s)
+        return page.render("login.html", 401, error="wrong_login", email=who)
+    return page.keep(RedirectResponse("/", status_code=303), sessions.fresh(account.id))
+
+
+@router.post("/logout")
+async def logout(page: PageDep, csrf: CsrfField = "") -> Response:
+    check_csrf(page, csrf, "login.html")
+    return page.keep(RedirectResponse("/login", status_code=303), sessions.fresh(None))
+
+
+@router.get("/")
+async def dashboard(
+    page: PageDep, account: MemberDep, runtime: RuntimeDep, session: SessionDep
+) -> Response:
+    recent = await orders.listing(session, account, limit=RECENT)
+    paid = await orders.paid_by(session, account, recent)
+    shown_tier = (
+        await standing.standing(session, account, datetime.now(UTC))
+        if account.kind is AccountKind.reseller
+        else None
+    )
+    return page.render(
+        "dashboard.html",
+        account=account,
+        balance=money.text(await ledger.balance(session, account.id)),
+        currency=runtime.settings.currency,
+        orders=[
+            (order, PUBLIC_STATUS[order.status].value, money.text(paid[order.id]))
+            for order in recent
+        ],
+        standing=shown_tier,
+        money=money.text,
+    )
