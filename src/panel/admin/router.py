@@ -11,11 +11,12 @@ from panel.orders.admin import router as orders
 from panel.pricing.admin import router as pricing
 from panel.problems import documented
 from panel.reports.admin import router as reports
+from panel.web.admin import router as brands
 
 router = APIRouter(
     prefix="/admin/v1",
     dependencies=[Depends(get_operator)],
     responses=documented(400, 401, 402, 404, 409, 422, 429, 502),
 )
-for part in (accounts, keys, ledger, pricing, catalogue, orders, reports):
+for part in (accounts, keys, ledger, pricing, catalogue, orders, reports, brands):
     router.include_router(part)

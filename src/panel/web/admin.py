@@ -1,0 +1,49 @@
+"""`/admin/v1/accounts/{id}/brand`: the operator sets a reseller's white-label brand."""
+
+from fastapi import APIRouter
+
+from panel.accounts import service as accounts
+from panel.deps import SessionDep
+from panel.errors import NotFound
+from panel.schemas import PathId
+from panel.web import brand_book
+from panel.web.schemas import BrandIn, BrandOut
+
+router = APIRouter(tags=["admin: brands"])
+
+
+@router.get("/accounts/{account_id}/brand")
+async def get_brand(account_id: PathId, session: SessionDep) -> BrandOut:
+    reseller = await accounts.get(session, account_id)
+    found = await brand_book.brand_of(session, reseller)
+    if found is None:
+        raise NotFound(f"account {account_id} has no brand")
+    brand, hosts = found
+    return BrandOut(
+        reseller_id=brand.reseller_id,
+        name=brand.name,
+        hosts=hosts,
+        logo_url=brand.logo_url,
+        primary_color=brand.primary_color,
+        accent_color=brand.accent_color,
+        whatsapp_url=brand.whatsapp_url,
+        payment_instructions=brand.payment_instructions,
+    )
+
+
+@router.put("/accounts/{account_id}/brand")
+async def set_brand(account_id: PathId, body: BrandIn, session: SessionDep) -> BrandOut:
+    """Set a reseller's brand whole: its name, look, support link and host names."""
+    reseller = await accounts.get(session, account_id)
+    await brand_book.set_brand(
+        session,
+        reseller,
+        name=body.name,
+        hosts=body.hosts,
+        logo_url=str(body.logo_url) if body.logo_url else None,
+        primary_color=body.primary_color,
+        accent_color=body.accent_color,
+        whatsapp_url=str(body.whatsapp_url) if body.whatsapp_url else None,
+        payment_instructions=body.payment_instructions,
+    )
+    return await get_brand(account_id, session)

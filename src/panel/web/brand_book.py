@@ -1,0 +1,54 @@
+"""A reseller's brand: set whole, with the host names it answers on."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.errors import Conflict, Invalid
+from panel.models import Account, AccountKind, Brand, BrandHost
+
+
+async def brand_of(session: AsyncSession, reseller: Account) -> tuple[Brand, list[str]] | None:
+    brand = await session.scalar(select(Brand).where(Brand.reseller_id == reseller.id))
+    if brand is None:
+        return None
+    hosts = await session.scalars(
+        select(BrandHost.host).where(BrandHost.brand_id == brand.id).order_by(BrandHost.host)
+    )
+    return brand, list(hosts)
+
+
+async def set_brand(
+    session: AsyncSession,
+    reseller: Account,
+    *,
+    name: str,
+    hosts: Sequence[str],
+    logo_url: str | None,
+    primary_color: str,
+    accent_color: str,
+    whatsapp_url: str | None,
+    payment_instructions: str,
+) -> tuple[Brand, list[str]]:
+    """Create or replace the reseller's brand and its hosts; a host another brand holds is a
+    conflict."""
+    if reseller.kind is not AccountKind.reseller:
+        raise Invalid("only a reseller has a brand")
+    wanted = sorted({host.strip().lower().rstrip(".") for host in hosts})
+    found = await brand_of(session, reseller)
+    brand = found[0] if found else Brand(reseller_id=reseller.id)
+    brand.name, brand.logo_url = name, logo_url
+    brand.primary_color, brand.accent_color = primary_color, accent_color
+    brand.whatsapp_url, brand.payment_instructions = whatsapp_url, payment_instructions
+    session.add(brand)
+    await session.flush()
+    taken = await session.scalars(
+        select(BrandHost.host).where(BrandHost.host.in_(wanted), BrandHost.brand_id != brand.id)
+    )
+    if clash := list(taken):
+        raise Conflict(f"host names already used by another brand: {', '.join(clash)}")
+    await session.execute(delete(BrandHost).where(BrandHost.brand_id == brand.id))
+    session.add_all(BrandHost(host=host, brand_id=brand.id) for host in wanted)
+    await session.flush()
+    return brand, wanted

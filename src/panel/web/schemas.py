@@ -1,0 +1,36 @@
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field
+
+from panel.schemas import Out, Schema
+
+# A DNS name: labels of letters, digits and hyphens, at least one dot.
+Host = Annotated[
+    str,
+    Field(
+        max_length=253,
+        pattern=r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$",
+    ),
+]
+Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+
+
+class BrandIn(Schema):
+    name: str = Field(min_length=1, max_length=100, pattern=r"\S")
+    hosts: list[Host] = Field(min_length=1, max_length=20, description="where the panel answers")
+    logo_url: AnyHttpUrl | None = None
+    primary_color: Color = "#1f6feb"
+    accent_color: Color = "#0e1116"
+    whatsapp_url: AnyHttpUrl | None = None
+    payment_instructions: str = Field(default="", max_length=5000)
+
+
+class BrandOut(Out):
+    reseller_id: int
+    name: str
+    hosts: list[str]
+    logo_url: str | None
+    primary_color: str
+    accent_color: str
+    whatsapp_url: str | None
+    payment_instructions: str
