@@ -126,6 +126,10 @@ async def test_an_agency_sees_its_own_orders_on_its_brand_only(
     assert LINK in dashboard.text
     assert f"#{theirs.id}" not in dashboard.text
     assert "instagram.com/a2" not in dashboard.text
+    listed = await browser.get("http://a.example/orders")
+    assert f"#{mine.id}" in listed.text
+    assert f"#{theirs.id}" not in listed.text
+    assert "instagram.com/a2" not in listed.text
     # The same session on another brand's host opens nothing there.
     elsewhere = await browser.get("http://b.example/")
     assert (elsewhere.status_code, elsewhere.headers["location"]) == (303, "/login")
