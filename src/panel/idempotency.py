@@ -31,12 +31,14 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
 
 
-async def claim(session: AsyncSession, account_id: int, key: str, print_: str) -> Answer | None:
+async def claim(
+    session: AsyncSession, account_id: int, key: str, request_print: str
+) -> Answer | None:
     """None when this request holds the key and should run; else the first request's answer.
     The same key with a different request is a conflict."""
     claimed = await session.scalar(
         insert(IdempotencyKey)
-        .values(account_id=account_id, key=key, fingerprint=print_)
+        .values(account_id=account_id, key=key, fingerprint=request_print)
         .on_conflict_do_nothing()
         .returning(IdempotencyKey.key)
     )
@@ -51,7 +53,7 @@ async def claim(session: AsyncSession, account_id: int, key: str, print_: str) -
         # Committed without an answer cannot happen (the answer is written in the same
         # transaction); gone means purged between the two statements. Either way: try again.
         raise Conflict("a request with this Idempotency-Key is in progress; try again")
-    if first.fingerprint != print_:
+    if first.fingerprint != request_print:
         raise Conflict("this Idempotency-Key was used with a different request")
     return Answer(first.status_code, first.response)
 

@@ -11,18 +11,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.api_v2 import shapes
-from panel.catalogue import quality
+from panel.catalogue.offer import offer
 from panel.keys import service as keys
 from panel.ledger import service as ledger
-from panel.models import BUYERS, Account, ApiKeyKind, Service
+from panel.models import BUYERS, Account, ApiKeyKind
 from panel.orders import service as orders
 from panel.orders import texts
 from panel.orders.texts import Refused
-from panel.pricing import service as pricing
 
 MAX_IDS = 100  # ids per `orders`/`refills` list, as the standard allows
 BIGINT_MAX = 2**63 - 1  # order and refill ids are PostgreSQL bigints
@@ -63,13 +61,9 @@ async def run(session: AsyncSession, key: str, params: Mapping[str, str], curren
 
 async def services(call: Call) -> list[shapes.Json]:
     """Every service the caller can order, at the caller's own rate."""
-    prices = await pricing.price_list(call.session, call.account)
-    rows = await call.session.scalars(
-        select(Service).where(Service.id.in_(prices)).order_by(Service.id)
-    )
-    figures = await quality.figures_of(call.session, quality.SERVICE, list(prices))
     return [
-        shapes.service_row(service, prices[service.id], figures.get(service.id)) for service in rows
+        shapes.service_row(item.service, item.price, item.figures)
+        for item in await offer(call.session, call.account)
     ]
 
 

@@ -1,7 +1,5 @@
 """`/v1`: a reseller's or agency's own balance and statement."""
 
-import csv
-import io
 from dataclasses import asdict
 from typing import Annotated
 
@@ -9,7 +7,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import money
+from panel import csv_export, money
 from panel.deps import BuyerDep, RuntimeDep, SessionDep
 from panel.ledger import service
 from panel.ledger.schemas import Balance, Statement
@@ -68,7 +66,7 @@ async def statement(
 @router.get(
     "/statement.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "the statement as CSV"}},
+    responses=csv_export.documented("the statement as CSV"),
 )
 async def statement_csv(
     session: SessionDep,
@@ -79,25 +77,21 @@ async def statement_csv(
 ) -> Response:
     """The same statement for a spreadsheet, amounts in the panel's currency."""
     lines = await service.statement(session, buyer.id, before=before, limit=limit)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([*CSV_COLUMNS, "currency"])
-    for line in lines:
-        writer.writerow(
-            [
-                line.entry_id,
-                line.journal_id,
-                line.created_at.isoformat(),
-                line.kind.value,
-                _cell(line.reason),
-                line.order_id or "",
-                money.text(line.amount),
-                money.text(line.balance_after),
-                runtime.settings.currency,
-            ]
-        )
-    headers = {"Content-Disposition": 'attachment; filename="statement.csv"'}
-    return Response(out.getvalue(), media_type="text/csv", headers=headers)
+    rows = (
+        [
+            line.entry_id,
+            line.journal_id,
+            line.created_at.isoformat(),
+            line.kind.value,
+            _cell(line.reason),
+            line.order_id or "",
+            money.text(line.amount),
+            money.text(line.balance_after),
+            runtime.settings.currency,
+        ]
+        for line in lines
+    )
+    return csv_export.download("statement.csv", [*CSV_COLUMNS, "currency"], rows)
 
 
 def _cell(text: str) -> str:

@@ -1,7 +1,5 @@
 """`/admin/v1/reports`: revenue, upstream cost and margin, grouped, as JSON or CSV."""
 
-import csv
-import io
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated
@@ -10,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import money
+from panel import csv_export, money
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Invalid
 from panel.reports.schemas import MarginLine, MarginReport
@@ -52,7 +50,7 @@ async def margin_report(
 @router.get(
     "/reports/margins.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "the report as CSV"}},
+    responses=csv_export.documented("the report as CSV"),
 )
 async def margin_report_csv(
     session: SessionDep,
@@ -62,23 +60,20 @@ async def margin_report_csv(
     end: End = None,
 ) -> Response:
     first, after = _period(start, end)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([by.value, "orders", "revenue", "cost", "margin", "currency"])
-    for line in await _lines(session, by, first, after):
-        writer.writerow(
-            [
-                line.key if line.key is not None else "",
-                line.orders,
-                money.text(line.revenue),
-                money.text(line.cost),
-                money.text(line.margin),
-                runtime.settings.currency,
-            ]
-        )
+    rows = (
+        [
+            line.key if line.key is not None else "",
+            line.orders,
+            money.text(line.revenue),
+            money.text(line.cost),
+            money.text(line.margin),
+            runtime.settings.currency,
+        ]
+        for line in await _lines(session, by, first, after)
+    )
     name = f"margins-by-{by.value}-{first.isoformat()}-{after.isoformat()}.csv"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    return Response(out.getvalue(), media_type="text/csv", headers=headers)
+    header = [by.value, "orders", "revenue", "cost", "margin", "currency"]
+    return csv_export.download(name, header, rows)
 
 
 async def _lines(session: AsyncSession, by: Grouping, first: date, after: date) -> list[Line]:

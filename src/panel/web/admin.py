@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from panel.accounts import service as accounts
 from panel.deps import SessionDep
 from panel.errors import NotFound
+from panel.models import Brand
 from panel.schemas import PathId
 from panel.web import brand_book
 from panel.web.schemas import BrandIn, BrandOut
@@ -18,7 +19,10 @@ async def get_brand(account_id: PathId, session: SessionDep) -> BrandOut:
     found = await brand_book.brand_of(session, reseller)
     if found is None:
         raise NotFound(f"account {account_id} has no brand")
-    brand, hosts = found
+    return _shown(*found)
+
+
+def _shown(brand: Brand, hosts: list[str]) -> BrandOut:
     return BrandOut(
         reseller_id=brand.reseller_id,
         name=brand.name,
@@ -35,7 +39,7 @@ async def get_brand(account_id: PathId, session: SessionDep) -> BrandOut:
 async def set_brand(account_id: PathId, body: BrandIn, session: SessionDep) -> BrandOut:
     """Set a reseller's brand whole: its name, look, support link and host names."""
     reseller = await accounts.get(session, account_id)
-    await brand_book.set_brand(
+    brand, hosts = await brand_book.set_brand(
         session,
         reseller,
         name=body.name,
@@ -46,4 +50,4 @@ async def set_brand(account_id: PathId, body: BrandIn, session: SessionDep) -> B
         whatsapp_url=str(body.whatsapp_url) if body.whatsapp_url else None,
         payment_instructions=body.payment_instructions,
     )
-    return await get_brand(account_id, session)
+    return _shown(brand, hosts)

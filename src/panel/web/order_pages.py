@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from panel import money
-from panel.catalogue import quality
+from panel.catalogue.offer import offer
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import InsufficientFunds
 from panel.models import Service
@@ -29,20 +29,16 @@ ORDER_FIELDS = ("link", "quantity", "runs", "interval", "comments", "usernames",
 async def services(
     page: PageDep, account: MemberDep, runtime: RuntimeDep, session: SessionDep, q: str = ""
 ) -> Response:
-    prices = await pricing.price_list(session, account)
-    rows = list(
-        await session.scalars(
-            select(Service).where(Service.id.in_(prices)).order_by(Service.category, Service.name)
-        )
+    offered = sorted(
+        await offer(session, account), key=lambda o: (o.service.category, o.service.name)
     )
     wanted = q.strip().lower()[:100]
     if wanted:
-        rows = [s for s in rows if wanted in f"{s.name} {s.category}".lower()]
-    figures = await quality.figures_of(session, quality.SERVICE, [s.id for s in rows])
+        offered = [o for o in offered if wanted in f"{o.service.name} {o.service.category}".lower()]
     by_category: dict[str, list[tuple[Service, str, object]]] = {}
-    for service in rows:
-        by_category.setdefault(service.category or "-", []).append(
-            (service, money.text(prices[service.id].rate), figures.get(service.id))
+    for item in offered:
+        by_category.setdefault(item.service.category or "-", []).append(
+            (item.service, money.text(item.price.rate), item.figures)
         )
     return page.render(
         "services.html", categories=by_category, q=wanted, currency=runtime.settings.currency
