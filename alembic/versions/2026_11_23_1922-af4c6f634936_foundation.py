@@ -353,7 +353,6 @@ def upgrade() -> None:
     op.create_index(
         "entry_ledger_account_id_id_idx", "entry", ["ledger_account_id", "id"], unique=False
     )
-    # ### end Alembic commands ###
 
     # The ledger is append-only: history is corrected by new journals, never by edits.
     op.execute(
@@ -405,4 +404,3 @@ def downgrade() -> None:
     op.drop_table("tier")
     op.drop_table("service")
     op.drop_table("provider")
-    # ### end Alembic commands ###

@@ -163,7 +163,6 @@ def upgrade() -> None:
         sa.Column("one_order_per_link", sa.Boolean(), server_default="false", nullable=False),
     )
     op.create_foreign_key(op.f("journal_order_id_fkey"), "journal", "order", ["order_id"], ["id"])
-    # ### end Alembic commands ###
 
 
 def downgrade() -> None:
@@ -187,4 +186,3 @@ def downgrade() -> None:
     )
     op.drop_index(op.f("order_account_id_idx"), table_name="order")
     op.drop_table("order")
-    # ### end Alembic commands ###

@@ -12,6 +12,7 @@ from panel.models.base import Base
 from panel.models.brand import Brand, BrandHost
 from panel.models.catalogue import Provider, ProviderService, ProviderServiceCost, Route, Service
 from panel.models.idempotency import IdempotencyKey
+from panel.models.invitation import Invitation
 from panel.models.ledger import Entry, Journal, JournalKind, LedgerAccount, LedgerAccountKind
 from panel.models.order import (
     TERMINAL,
@@ -23,6 +24,7 @@ from panel.models.order import (
 )
 from panel.models.pricing import PriceRule, Tier, TierChange
 from panel.models.quality import QualityFigures
+from panel.models.top_up import TopUpRequest, TopUpStatus
 from panel.models.webhook import (
     DeliveryStatus,
     OrderEvent,
@@ -44,6 +46,7 @@ __all__ = [
     "BrandHost",
     "Entry",
     "IdempotencyKey",
+    "Invitation",
     "Journal",
     "JournalKind",
     "LedgerAccount",
@@ -64,6 +67,8 @@ __all__ = [
     "TERMINAL",
     "Tier",
     "TierChange",
+    "TopUpRequest",
+    "TopUpStatus",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

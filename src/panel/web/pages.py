@@ -1,5 +1,6 @@
 """The white-label web panel: pages rendered on the server under the brand of the host asked
-for. Sign-in, sign-out and the dashboard so far."""
+for. What every page shares (brand, visitor, language, CSRF), sign-in, sign-out, the language
+switch and the dashboard."""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,35 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 RECENT = 10
 
+# The tabs each kind of account sees, by path and word.
+NAV: dict[AccountKind, list[tuple[str, str]]] = {
+    AccountKind.agency: [
+        ("/", "dashboard"),
+        ("/services", "services"),
+        ("/orders", "orders"),
+        ("/orders/mass", "mass_order"),
+        ("/funds", "funds"),
+        ("/api-access", "api"),
+    ],
+    AccountKind.reseller: [
+        ("/", "dashboard"),
+        ("/services", "services"),
+        ("/orders", "orders"),
+        ("/orders/mass", "mass_order"),
+        ("/api-access", "api"),
+        ("/console/agencies", "agencies"),
+        ("/console/top-ups", "top_ups"),
+        ("/console/orders", "agency_orders"),
+        ("/console/margin", "margin"),
+        ("/console/markup", "markup"),
+        ("/console/brand", "brand"),
+    ],
+    AccountKind.operator: [
+        ("/ops/review", "review_queue"),
+        ("/ops/providers", "providers"),
+    ],
+}
+
 
 class Page:
     """What every page needs: the brand, the visitor, the language, the CSRF token."""
@@ -39,6 +69,7 @@ class Page:
             secret.get_secret_value(), runtime.settings.web.session_days * 86400
         )
         self.visit = self.signer.read(request.cookies.get(sessions.COOKIE))
+        self.member: Account | None = None  # set once the visitor is known to be signed in
         self.lang = texts.language(
             request.cookies.get("lang"), request.headers.get("accept-language")
         )
@@ -55,6 +86,9 @@ class Page:
                 "t": texts.WORDS[self.lang],
                 "lang": self.lang,
                 "csrf": self.visit.csrf,
+                "member": self.member,
+                "nav": NAV[self.member.kind] if self.member else [],
+                "here": self.request.url.path,
                 **context,
             },
             status_code=status,
@@ -107,6 +141,7 @@ async def get_member(page: PageDep, session: SessionDep) -> Account:
     account = await _signed_in(session, page)
     if account is None:
         raise Interrupt(page.keep(RedirectResponse("/login", status_code=303)))
+    page.member = account
     return account
 
 
@@ -134,9 +169,10 @@ async def _signed_in(session: AsyncSession, page: Page) -> Account | None:
 
 
 def _belongs(account: Account, brand: brands.Shown) -> bool:
-    """On a reseller's hosts: that reseller and its agencies. On the operator's: resellers."""
+    """On a reseller's hosts: that reseller and its agencies. On the operator's: resellers and
+    operators."""
     if brand.reseller_id is None:
-        return account.kind is AccountKind.reseller
+        return account.kind in (AccountKind.reseller, AccountKind.operator)
     if account.kind is AccountKind.agency:
         return account.parent_id == brand.reseller_id
     return account.id == brand.reseller_id
@@ -186,10 +222,23 @@ async def logout(page: PageDep, csrf: CsrfField = "") -> Response:
     return page.keep(RedirectResponse("/login", status_code=303), sessions.fresh(None))
 
 
+@router.get("/lang/{code}")
+async def switch_language(code: str, page: PageDep, next: str = "/") -> Response:
+    """Remember the visitor's language and go back where it was. Only a path on this host is
+    followed, so the switch cannot send anyone elsewhere."""
+    back = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = page.keep(RedirectResponse(back, status_code=303))
+    if code in texts.LANGUAGES:
+        response.set_cookie("lang", code, max_age=365 * 86400, samesite="lax")
+    return response
+
+
 @router.get("/")
 async def dashboard(
     page: PageDep, account: MemberDep, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
+    if account.kind is AccountKind.operator:
+        return page.keep(RedirectResponse(NAV[account.kind][0][0], status_code=303))
     recent = await orders.listing(session, account, limit=RECENT)
     paid = await orders.paid_by(session, account, recent)
     shown_tier = (

@@ -35,6 +35,19 @@ WORDS: dict[str, dict[str, str]] = {
         "not_configured": "The panel is not configured yet.",
         "tier": "Tier",
         "to_next": "Spend {amount} more to reach {tier}.",
+        "mass_order": "Mass order",
+        "funds": "Funds",
+        "api": "API",
+        "agencies": "Agencies",
+        "top_ups": "Top-ups",
+        "agency_orders": "Agency orders",
+        "margin": "Margin",
+        "markup": "Markup",
+        "brand": "Brand",
+        "review_queue": "Review",
+        "providers": "Providers",
+        # -- reseller console (en)
+        # -- operator console (en)
     },
     "id": {
         "services": "Layanan",
@@ -67,6 +80,19 @@ WORDS: dict[str, dict[str, str]] = {
         "not_configured": "Panel belum dikonfigurasi.",
         "tier": "Level",
         "to_next": "Belanja {amount} lagi untuk mencapai {tier}.",
+        "mass_order": "Pesanan massal",
+        "funds": "Saldo & deposit",
+        "api": "API",
+        "agencies": "Agen",
+        "top_ups": "Deposit",
+        "agency_orders": "Pesanan agen",
+        "margin": "Margin",
+        "markup": "Markup",
+        "brand": "Merek",
+        "review_queue": "Tinjauan",
+        "providers": "Penyedia",
+        # -- reseller console (id)
+        # -- operator console (id)
     },
 }
 
