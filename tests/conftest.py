@@ -30,7 +30,12 @@ from panel.runtime import Runtime
 from tests import servers
 from workers.queue import Queue
 
-pytest_plugins = ["tests.fixtures_sandbox", "tests.fixtures_world"]
+pytest_plugins = [
+    "tests.fixtures_sandbox",
+    "tests.fixtures_world",
+    "tests.fixtures_pipeline",
+    "tests.web.browsing",
+]
 
 # Tables that the first migration fills and every test expects to find.
 SYSTEM_LEDGER_ACCOUNTS = (

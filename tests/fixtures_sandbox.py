@@ -10,62 +10,14 @@ started in a background thread on a free 127.0.0.1 port, reset before each test.
 The clock starts frozen in each test, so orders move only when a test advances it.
 """
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from panel.sandbox import create_app
-
-START_TIMEOUT_S = 10.0
-STOP_TIMEOUT_S = 10.0
-
-
-class SandboxServer:
-    """uvicorn serving one sandbox app from a daemon thread, on a port of its own."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", 0))
-        port: int = self._socket.getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            # A request a fault holds back must not hold the end of the session back too.
-            timeout_graceful_shutdown=1,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-
-    def start(self) -> "SandboxServer":
-        self._thread.start()
-        for _ in range(int(START_TIMEOUT_S / 0.01)):
-            if self._server.started or not self._thread.is_alive():
-                break
-            time.sleep(0.01)
-        if not self._server.started:
-            raise RuntimeError("the sandbox server did not start")
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(STOP_TIMEOUT_S)
-        if self._thread.is_alive():
-            self._server.force_exit = True
-            self._thread.join(STOP_TIMEOUT_S)
-        self._socket.close()
+from tests.app_server import AppServer
 
 
 class SandboxHandle:
@@ -131,14 +83,14 @@ class SandboxHandle:
 
 
 @pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxServer]:
-    server = SandboxServer(create_app(seed=1)).start()
+def sandbox_server() -> Iterator[AppServer]:
+    server = AppServer(create_app(seed=1), lifespan="off").start()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def sandbox_http(sandbox_server: SandboxServer) -> Iterator[httpx.Client]:
+def sandbox_http(sandbox_server: AppServer) -> Iterator[httpx.Client]:
     with httpx.Client(timeout=10) as http:
         yield http
         # Release any answer a fault still holds back, so the server stops at once.
@@ -146,7 +98,7 @@ def sandbox_http(sandbox_server: SandboxServer) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def sandbox(sandbox_server: SandboxServer, sandbox_http: httpx.Client) -> SandboxHandle:
+def sandbox(sandbox_server: AppServer, sandbox_http: httpx.Client) -> SandboxHandle:
     handle = SandboxHandle(sandbox_server.base_url, sandbox_http)
     handle.reset(seed=1)
     return handle

@@ -3,6 +3,7 @@ restart that keeps the data."""
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -109,6 +110,18 @@ def _stop(process: subprocess.Popen[bytes], data_dir: Path, log: Path) -> None:
     assert embedded.redis_pid(data_dir) is None
 
 
+def _agency_signs_in_on_the_demo_brand(port: int, agency: dict[str, str]) -> None:
+    with httpx.Client(base_url=f"http://localhost:{port}", timeout=5) as web:
+        form = web.get("/login")
+        assert "<strong>Demo Sosmed</strong>" in form.text
+        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert token is not None
+        credentials = {"email": agency["email"], "password": agency["password"]}
+        signed_in = web.post("/login", data=credentials | {"csrf": token.group(1)})
+        assert signed_in.status_code == 303
+        assert 'id="balance">20 USD' in web.get("/").text
+
+
 def test_up_serves_a_demo_and_keeps_it_across_restarts(tmp_path: Path) -> None:
     data_dir, log = tmp_path / "data", tmp_path / "up.log"
     port = _free_port()
@@ -122,6 +135,7 @@ def test_up_serves_a_demo_and_keeps_it_across_restarts(tmp_path: Path) -> None:
         accounts = _accounts(base_url, demo["operator_token"])
         assert demo["reseller"]["id"] in [account["id"] for account in accounts]
         assert httpx.get(f"{base_url}/admin/v1/accounts", timeout=5).status_code == 401
+        _agency_signs_in_on_the_demo_brand(port, demo["agency"])
         _stop(process, data_dir, log)
 
     with _up(data_dir, port, log) as process:

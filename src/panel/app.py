@@ -12,6 +12,14 @@ from panel.config import Settings, get_settings
 from panel.runtime import Runtime
 from panel.v1.router import router as v1_router
 from panel.web import pages as web_pages
+from panel.web.api_pages import router as web_api_router
+from panel.web.console_agencies import router as web_console_agencies_router
+from panel.web.console_sales import router as web_console_sales_router
+from panel.web.console_settings import router as web_console_settings_router
+from panel.web.fund_pages import router as web_fund_router
+from panel.web.invitation_pages import router as web_invitation_router
+from panel.web.mass_pages import router as web_mass_router
+from panel.web.operator_pages import router as web_operator_router
 from panel.web.order_pages import router as web_order_router
 from panel.web.pages import router as web_router
 
@@ -45,5 +53,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(v1_router)
     app.include_router(api_v2_router)
     app.include_router(web_router)
+    app.include_router(web_mass_router)
     app.include_router(web_order_router)
+    app.include_router(web_operator_router)
+    app.include_router(web_api_router)
+    app.include_router(web_fund_router)
+    app.include_router(web_invitation_router)
+    app.include_router(web_console_agencies_router)
+    app.include_router(web_console_sales_router)
+    app.include_router(web_console_settings_router)
     return app

@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -395,12 +396,23 @@ def _announce(
         lines += [
             f"  Operator token  {demo['operator_token']}",
             f"  Reseller        #{demo['reseller']['id']}, API key {demo['reseller']['api_key']}",
+            f"  Web panel       {base_url}/login as {demo['reseller']['email']} (the operator's"
+            " brand)",
+            f"  Agency panel    {_on_brand_host(base_url)}/login as {demo['agency']['email']}"
+            " (the demo brand)",
             f"  Credentials in  {data_dir / 'demo.json'}",
         ]
     else:
         lines.append("  No demo: the database already held accounts.")
     lines += ["Press Ctrl-C to stop.", ""]
     print("\n".join(lines), flush=True)
+
+
+def _on_brand_host(base_url: str) -> str:
+    """The panel's address under the demo brand's host name."""
+    from panel.demo import BRAND_HOST
+
+    return re.sub(r"//[^:/]+", f"//{BRAND_HOST}", base_url, count=1)
 
 
 @contextmanager

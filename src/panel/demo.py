@@ -1,7 +1,8 @@
 """The demo `pasok up` seeds into an empty database: an operator, a "Standard" tier priced at
-25% over cost, one reseller in it with a balance and an API key, and the sandbox provider with
-a few services routed to it. Everything goes through the services, as an operator's clicks
-would, so the demo obeys the same rules (and the same ledger) as real data."""
+25% over cost, one reseller in it with a balance and an API key, its brand on `localhost` with
+one agency that signs in there, and the sandbox provider with a few services routed to it.
+Everything goes through the services, as an operator's clicks would, so the demo obeys the same
+rules (and the same ledger) as real data."""
 
 import secrets
 from decimal import Decimal
@@ -16,9 +17,14 @@ from panel.keys import service as keys
 from panel.ledger import service as ledger
 from panel.models import AccountKind
 from panel.pricing import rule_book, tiers
+from panel.web import brand_book, passwords
 
 DEMO_BALANCE = Decimal("100")
+AGENCY_FLOAT = Decimal("20")
 STANDARD_MARKUP_PERCENT = Decimal("25")
+AGENCY_MARKUP_PERCENT = Decimal("10")
+# The web panel shows the demo reseller's brand on this host, the operator's on any other.
+BRAND_HOST = "localhost"
 
 # What the sandbox sells: (external id, name, category, cost per 1000, min, max, refill, cancel).
 SANDBOX_SERVICES = (
@@ -45,11 +51,47 @@ async def seed(session: AsyncSession, *, sandbox_port: int = 8001) -> dict[str, 
     )
     await ledger.top_up(session, reseller.id, DEMO_BALANCE, "demo balance", operator.id)
     reseller_key = await keys.issue(session, reseller, label="demo")
+    reseller_password = secrets.token_urlsafe(12)
+    await passwords.set_password(session, reseller, reseller_password)
+    await brand_book.set_brand(
+        session,
+        reseller,
+        name="Demo Sosmed",
+        hosts=[BRAND_HOST],
+        logo_url=None,
+        primary_color="#c2410c",
+        accent_color="#111827",
+        whatsapp_url=None,
+        payment_instructions="Transfer to the demo bank account, then ask for a top-up.",
+    )
+    await rule_book.create(session, owner_id=reseller.id, markup_percent=AGENCY_MARKUP_PERCENT)
+    agency = await accounts.create(
+        session,
+        kind=AccountKind.agency,
+        name="Demo agency",
+        email="agency@demo.invalid",
+        parent_id=reseller.id,
+    )
+    await ledger.fund_agency(session, agency.id, AGENCY_FLOAT, "demo float", reseller.id)
+    agency_key = await keys.issue(session, agency, label="demo")
+    agency_password = secrets.token_urlsafe(12)
+    await passwords.set_password(session, agency, agency_password)
 
     await _sandbox_catalogue(session, f"http://127.0.0.1:{sandbox_port}/api/v2")
     return {
         "operator_token": operator_token.plaintext,
-        "reseller": {"id": reseller.id, "api_key": reseller_key.plaintext},
+        "reseller": {
+            "id": reseller.id,
+            "api_key": reseller_key.plaintext,
+            "email": reseller.email,
+            "password": reseller_password,
+        },
+        "agency": {
+            "id": agency.id,
+            "api_key": agency_key.plaintext,
+            "email": agency.email,
+            "password": agency_password,
+        },
         # Set once `pasok up` runs the sandbox provider.
         "sandbox_url": None,
     }

@@ -16,8 +16,8 @@ from panel.orders import mass, service, texts
 from panel.runtime import Runtime
 from tests.conftest import Operator
 from tests.factories import RESELLER_RATE, World, build_world
+from tests.fixtures_pipeline import RunJobs
 from tests.fixtures_sandbox import SandboxHandle
-from tests.orders.conftest import RunJobs
 from workers import order_jobs
 
 LINK = "https://instagram.com/after"

@@ -11,8 +11,8 @@ from panel.money import charge_for, refund_for
 from panel.orders import review, service, sweeper
 from panel.runtime import Runtime
 from tests.factories import AGENCY_RATE, COST, RESELLER_RATE, World
+from tests.fixtures_pipeline import RunJobs, audit_clean, balance
 from tests.fixtures_sandbox import SandboxHandle
-from tests.orders.conftest import RunJobs, audit_clean, balance
 from workers import order_jobs
 
 LINK = "https://instagram.com/pasok"

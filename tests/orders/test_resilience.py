@@ -15,8 +15,8 @@ from panel.models import TERMINAL, Order, OrderStatus
 from panel.orders import service, sweeper
 from panel.runtime import Runtime
 from tests.factories import World
+from tests.fixtures_pipeline import RunJobs
 from tests.fixtures_sandbox import SandboxHandle
-from tests.orders.conftest import RunJobs
 from workers import order_jobs
 
 PASOK = str(Path(sys.executable).with_name("pasok"))

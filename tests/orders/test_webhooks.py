@@ -17,8 +17,8 @@ from panel.runtime import Runtime
 from panel.webhooks import service as webhooks
 from panel.webhooks import signing
 from tests.factories import World
+from tests.fixtures_pipeline import RunJobs
 from tests.fixtures_sandbox import SandboxHandle
-from tests.orders.conftest import RunJobs
 from tests.orders.webhook_receiver import Receiver
 from workers import order_jobs, webhook_jobs
 from workers.tasks import JobContext

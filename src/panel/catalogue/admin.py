@@ -1,12 +1,10 @@
 """`/admin/v1`: providers, their services, Pasok's services and the routes between them."""
 
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 
-from panel import metrics
 from panel.catalogue import quality, routes, service, sync
 from panel.catalogue.schemas import (
     ProviderCreate,
@@ -66,22 +64,10 @@ async def sync_provider(
     dry_run: Annotated[bool, Query(description="show the changes without making them")] = False,
 ) -> SyncReportOut:
     """Bring in the provider's services and balance now, and show what changed."""
-    provider = await service.get_provider(session, provider_id)
-    adapter = runtime.adapters.for_provider(provider)
-    listed, balance = await adapter.services(), await adapter.balance()
-    now = datetime.now(UTC)
-    savepoint = await session.begin_nested()
-    report = await sync.apply(session, provider, listed, now)
-    low = await sync.record_balance(session, provider, balance.balance, now)
-    if dry_run:
-        await savepoint.rollback()
-    else:
-        await savepoint.commit()
-        await metrics.publish_provider_balance(
-            runtime.redis, provider.id, str(balance.balance), low
-        )
+    synced = await sync.sync_now(session, runtime, provider_id, dry_run=dry_run)
     return SyncReportOut.model_validate(
-        asdict(report) | {"applied": not dry_run, "balance": balance.balance, "balance_low": low}
+        asdict(synced.report)
+        | {"applied": synced.applied, "balance": synced.balance.balance, "balance_low": synced.low}
     )
 
 

@@ -13,16 +13,19 @@ column's size, never run or rendered as given.
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_UP, Decimal
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel import metrics
 from panel.catalogue import routes
+from panel.catalogue.service import get_provider
 from panel.models import Provider, ProviderService, ProviderServiceCost, Route, Service
 from panel.money import PLACES
-from panel.providers.adapter import UpstreamService
+from panel.providers.adapter import Balance, UpstreamService
+from panel.runtime import Runtime
 
 log = logging.getLogger("panel.catalogue")
 
@@ -48,6 +51,39 @@ class SyncReport:
     back: list[str] = field(default_factory=list)  # listed again: active
     skipped: list[str] = field(default_factory=list)  # unusable rows (no id, bad numbers)
     disabled_services: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Synced:
+    """A sync an operator asked for: what changed (or would), and the balance reported."""
+
+    report: SyncReport
+    balance: Balance
+    low: bool
+    applied: bool
+
+
+async def sync_now(
+    session: AsyncSession, runtime: Runtime, provider_id: int, *, dry_run: bool = False
+) -> Synced:
+    """Bring in one provider's services and balance within the caller's transaction; with
+    `dry_run`, only find out what would change. An unreadable provider raises UpstreamError
+    before anything is written."""
+    provider = await get_provider(session, provider_id)
+    adapter = runtime.adapters.for_provider(provider)
+    listed, balance = await adapter.services(), await adapter.balance()
+    now = datetime.now(UTC)
+    savepoint = await session.begin_nested()
+    report = await apply(session, provider, listed, now)
+    low = await record_balance(session, provider, balance.balance, now)
+    if dry_run:
+        await savepoint.rollback()
+    else:
+        await savepoint.commit()
+        await metrics.publish_provider_balance(
+            runtime.redis, provider.id, str(balance.balance), low
+        )
+    return Synced(report, balance, low, applied=not dry_run)
 
 
 async def apply(
@@ -104,7 +140,7 @@ async def record_balance(
     level. Routing skips a provider with nothing left."""
     provider.balance = balance
     provider.balance_checked_at = now
-    low = balance < provider.low_balance or balance <= 0
+    low = is_low(provider)
     if low:
         log.warning(
             "provider balance low",
@@ -117,6 +153,13 @@ async def record_balance(
             },
         )
     return low
+
+
+def is_low(provider: Provider) -> bool:
+    """Below its alert level or out of funds, as last reported; False while never checked."""
+    if provider.balance is None:
+        return False
+    return provider.balance < provider.low_balance or provider.balance <= 0
 
 
 async def disable_unrouted(session: AsyncSession) -> list[int]:

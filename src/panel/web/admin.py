@@ -1,4 +1,7 @@
-"""`/admin/v1/accounts/{id}/brand`: the operator sets a reseller's white-label brand."""
+"""`/admin/v1/accounts/{id}/brand` and `/sign-in-link`: the operator sets a reseller's
+white-label brand, and gives an account a one-time link to choose its web panel password."""
+
+from datetime import UTC, datetime
 
 from fastapi import APIRouter
 
@@ -7,8 +10,8 @@ from panel.deps import SessionDep
 from panel.errors import NotFound
 from panel.models import Brand
 from panel.schemas import PathId
-from panel.web import brand_book
-from panel.web.schemas import BrandIn, BrandOut
+from panel.web import brand_book, invitations
+from panel.web.schemas import BrandIn, BrandOut, SignInLinkOut
 
 router = APIRouter(tags=["admin: brands"])
 
@@ -51,3 +54,13 @@ async def set_brand(account_id: PathId, body: BrandIn, session: SessionDep) -> B
         payment_instructions=body.payment_instructions,
     )
     return _shown(brand, hosts)
+
+
+@router.post("/accounts/{account_id}/sign-in-link", status_code=201)
+async def sign_in_link(account_id: PathId, session: SessionDep) -> SignInLinkOut:
+    """A one-time link (7 days) with which the account chooses its web panel password: for a
+    new reseller or operator, or when a password is forgotten."""
+    account = await accounts.get(session, account_id)
+    now = datetime.now(UTC)
+    token = await invitations.password_link(session, account, now)
+    return SignInLinkOut(path=invitations.PATH + token, expires_at=now + invitations.VALID_FOR)

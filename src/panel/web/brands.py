@@ -16,6 +16,7 @@ class Shown:
     accent_color: str = "#0e1116"
     logo_url: str | None = None
     whatsapp_url: str | None = None
+    payment_instructions: str = ""
 
 
 def host_of(header: str) -> str:
@@ -36,4 +37,5 @@ async def for_host(session: AsyncSession, host: str, operator_name: str) -> Show
         brand.accent_color,
         brand.logo_url,
         brand.whatsapp_url,
+        brand.payment_instructions,
     )

@@ -11,13 +11,13 @@ from panel import money
 from panel.catalogue.offer import offer
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import InsufficientFunds
-from panel.models import Service
+from panel.models import Refill, Service
 from panel.orders import service as orders
 from panel.orders import texts as order_texts
 from panel.orders.schemas import PUBLIC_STATUS
 from panel.orders.texts import Refused
 from panel.pricing import service as pricing
-from panel.web.pages import CsrfField, MemberDep, PageDep, check_csrf
+from panel.web.pages import CsrfField, MemberDep, PageDep, check_csrf, is_row_id
 
 router = APIRouter(include_in_schema=False)
 PAGE_ORDERS = 50
@@ -101,12 +101,20 @@ async def order_list(
             select(Service).where(Service.id.in_({o.service_id for o in listed}))
         )
     }
+    # The latest refill of each order, read in id order so the last one wins.
+    refills = {
+        r.order_id: r
+        for r in await session.scalars(
+            select(Refill).where(Refill.order_id.in_([o.id for o in listed])).order_by(Refill.id)
+        )
+    }
     return page.render(
         "orders.html",
         orders=[
             (o, services[o.service_id], PUBLIC_STATUS[o.status].value, money.text(paid[o.id]))
             for o in listed
         ],
+        refills=refills,
         placed=placed,
         refillable=orders.REFILLABLE,
         currency=runtime.settings.currency,
@@ -123,7 +131,7 @@ async def order_action(
     csrf: CsrfField = "",
 ) -> Response:
     check_csrf(page, csrf)
-    if action not in ("refill", "cancel") or not 1 <= order_id <= 2**63 - 1:
+    if action not in ("refill", "cancel") or not is_row_id(order_id):
         return page.render("message.html", 404, message=order_texts.INCORRECT_ORDER)
     try:
         async with session.begin_nested():

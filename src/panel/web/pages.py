@@ -158,6 +158,18 @@ def check_csrf(page: Page, token: str, template: str = "message.html") -> None:
 CsrfField = Annotated[str, Form(max_length=100)]
 
 
+def only_for(page: Page, account: Account, kind: AccountKind) -> None:
+    """A page of one kind of account: to anyone else it does not exist."""
+    if account.kind is not kind:
+        raise Interrupt(page.render("message.html", 404, message=page.t("not_found")))
+
+
+def is_row_id(value: int) -> bool:
+    """Whether a number from a URL can name a row at all (ids are 64-bit): anything else is
+    answered as not found before the database would refuse it."""
+    return 1 <= value <= 2**63 - 1
+
+
 async def _signed_in(session: AsyncSession, page: Page) -> Account | None:
     """The visitor's account, if it is signed in, still active, and of this brand."""
     if page.visit.account_id is None:
@@ -165,10 +177,10 @@ async def _signed_in(session: AsyncSession, page: Page) -> Account | None:
     account = await session.get(Account, page.visit.account_id)
     if account is None or account.status is not AccountStatus.active:
         return None
-    return account if _belongs(account, page.brand) else None
+    return account if belongs(account, page.brand) else None
 
 
-def _belongs(account: Account, brand: brands.Shown) -> bool:
+def belongs(account: Account, brand: brands.Shown) -> bool:
     """On a reseller's hosts: that reseller and its agencies. On the operator's: resellers and
     operators."""
     if brand.reseller_id is None:
@@ -207,7 +219,7 @@ async def login(
     if (
         account is None
         or account.status is not AccountStatus.active
-        or not _belongs(account, page.brand)
+        or not belongs(account, page.brand)
         or not passwords.matches(account, password)
     ):
         await throttle.record_failure(runtime.redis, "login-email", who, settings.login_window_s)

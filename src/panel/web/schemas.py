@@ -1,3 +1,4 @@
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field
@@ -34,3 +35,8 @@ class BrandOut(Out):
     accent_color: str
     whatsapp_url: str | None
     payment_instructions: str
+
+
+class SignInLinkOut(Out):
+    path: str = Field(description="open it on a host where the account signs in; it works once")
+    expires_at: datetime

@@ -1,0 +1,100 @@
+"""The reseller console's agencies: their wallets, funding them from the reseller's own wallet,
+suspending and reactivating them."""
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import RedirectResponse, Response
+from pydantic import TypeAdapter, ValidationError
+
+from panel import money
+from panel.accounts import service as accounts
+from panel.deps import RuntimeDep, SessionDep
+from panel.errors import InsufficientFunds
+from panel.ledger import service as ledger
+from panel.models import AccountStatus
+from panel.schemas import MAX_ID, Amount
+from panel.web.console import ResellerDep, agencies_of, agency_of
+from panel.web.pages import CsrfField, Page, PageDep, check_csrf
+
+router = APIRouter(include_in_schema=False)
+PAGE = "/console/agencies"
+_amount = TypeAdapter(Amount)
+# What a redirect back may say was done, by the word that says it.
+DONE = {
+    "funded": "console_done_funded",
+    "suspended": "console_done_suspended",
+    "active": "console_done_reactivated",
+}
+
+
+@router.get(PAGE)
+async def agencies(
+    page: PageDep,
+    reseller: ResellerDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    done: str = "",
+) -> Response:
+    listed = await agencies_of(session, reseller)
+    balances = await ledger.balances(session, [reseller.id, *(a.id for a in listed)])
+    return page.render(
+        "console_agencies.html",
+        balance=money.text(balances[reseller.id]),
+        agencies=[(agency, money.text(balances[agency.id])) for agency in listed],
+        done=DONE.get(done),
+        currency=runtime.settings.currency,
+    )
+
+
+@router.post(PAGE + "/{agency_id}/fund")
+async def fund(
+    agency_id: int,
+    page: PageDep,
+    reseller: ResellerDep,
+    session: SessionDep,
+    amount: Annotated[str, Form(max_length=40)] = "",
+    csrf: CsrfField = "",
+) -> Response:
+    """Move money from the reseller's wallet to the agency's, in one journal."""
+    check_csrf(page, csrf)
+    agency = await agency_of(session, reseller, agency_id) if 1 <= agency_id <= MAX_ID else None
+    if agency is None:
+        return page.render("message.html", 404, message=page.t("console_not_found"))
+    try:
+        wanted: Decimal = _amount.validate_python(amount.strip())
+    except ValidationError:
+        return _refused(page, "console_bad_amount")
+    try:
+        async with session.begin_nested():
+            await ledger.fund_agency(
+                session, agency.id, wanted, "funded by its reseller in the web panel", reseller.id
+            )
+    except InsufficientFunds:
+        return _refused(page, "console_not_enough")
+    return page.keep(RedirectResponse(f"{PAGE}?done=funded", status_code=303))
+
+
+@router.post(PAGE + "/{agency_id}/status")
+async def set_status(
+    agency_id: int,
+    page: PageDep,
+    reseller: ResellerDep,
+    session: SessionDep,
+    status: Annotated[str, Form(max_length=20)] = "",
+    csrf: CsrfField = "",
+) -> Response:
+    """Suspend an agency (its sign-in and API keys stop working) or reactivate it."""
+    check_csrf(page, csrf)
+    agency = await agency_of(session, reseller, agency_id) if 1 <= agency_id <= MAX_ID else None
+    if agency is None:
+        return page.render("message.html", 404, message=page.t("console_not_found"))
+    if status not in (AccountStatus.active.value, AccountStatus.suspended.value):
+        return _refused(page, "console_bad_status")
+    await accounts.update(session, agency.id, status=AccountStatus(status))
+    return page.keep(RedirectResponse(f"{PAGE}?done={status}", status_code=303))
+
+
+def _refused(page: Page, word: str) -> Response:
+    return page.render("message.html", 422, message=page.t(word), back=PAGE)

@@ -1,0 +1,101 @@
+"""The reseller console's sales: its agencies' orders (and its own) with what each side paid,
+and the margin it earned on its agencies."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from panel import money
+from panel.deps import RuntimeDep, SessionDep
+from panel.models import Order, OrderCharge, Service
+from panel.orders import service as orders
+from panel.orders.schemas import PUBLIC_STATUS
+from panel.schemas import MAX_ID
+from panel.web import agency_margin
+from panel.web.console import ResellerDep, agencies_of
+from panel.web.pages import PageDep
+
+router = APIRouter(include_in_schema=False)
+PAGE_ORDERS = 50
+Id = Annotated[int, Query(ge=0, le=MAX_ID)]
+
+
+@router.get("/console/orders")
+async def order_list(
+    page: PageDep,
+    reseller: ResellerDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    agency: Id = 0,
+    before: Id = 0,
+) -> Response:
+    """Newest first, a page at a time; `agency` keeps one buyer's orders (an agency's, or the
+    reseller's own)."""
+    # The tenancy rule is the order service's: only orders this reseller may see.
+    query = select(Order).where(orders.seen_by(reseller))
+    if agency:
+        query = query.where(Order.account_id == agency)
+    if before:
+        query = query.where(Order.id < before)
+    listed = list(await session.scalars(query.order_by(Order.id.desc()).limit(PAGE_ORDERS)))
+    ids = [order.id for order in listed]
+    charges: dict[tuple[int, int], Decimal] = {
+        (order_id, payer): amount
+        for order_id, payer, amount in await session.execute(
+            select(OrderCharge.order_id, OrderCharge.account_id, OrderCharge.amount).where(
+                OrderCharge.order_id.in_(ids)
+            )
+        )
+    }
+    services = {
+        s.id: s.name
+        for s in await session.scalars(
+            select(Service).where(Service.id.in_({o.service_id for o in listed}))
+        )
+    }
+    buyers = await agencies_of(session, reseller)
+    names = {a.id: a.name for a in buyers} | {reseller.id: page.t("console_you")}
+    rows = []
+    for order in listed:
+        own = order.account_id == reseller.id
+        agency_paid = None if own else charges.get((order.id, order.account_id))
+        reseller_paid = charges.get((order.id, reseller.id), Decimal(0))
+        rows.append(
+            {
+                "order": order,
+                "buyer": names.get(order.account_id, ""),
+                "service": services.get(order.service_id, ""),
+                "status": PUBLIC_STATUS[order.status].value,
+                "agency_paid": None if agency_paid is None else money.text(agency_paid),
+                "reseller_paid": money.text(reseller_paid),
+                "margin": None if agency_paid is None else money.text(agency_paid - reseller_paid),
+            }
+        )
+    return page.render(
+        "console_orders.html",
+        rows=rows,
+        agencies=buyers,
+        agency=agency,
+        reseller_id=reseller.id,
+        older=listed[-1].id if len(listed) == PAGE_ORDERS else None,
+        currency=runtime.settings.currency,
+    )
+
+
+@router.get("/console/margin")
+async def margin(
+    page: PageDep, reseller: ResellerDep, runtime: RuntimeDep, session: SessionDep
+) -> Response:
+    earned = await agency_margin.margins(session, reseller, datetime.now(UTC))
+    return page.render(
+        "console_margin.html",
+        windows=agency_margin.WINDOWS,
+        total=earned.total,
+        by_agency=[(a, earned.by_agency.get(a.id)) for a in await agencies_of(session, reseller)],
+        money=money.text,
+        currency=runtime.settings.currency,
+    )

@@ -1,0 +1,210 @@
+"""The reseller console's settings: the markup its agencies pay over its own price, and its
+brand. Both go through the same rules as the operator's /admin/v1 (the rule book, `BrandIn`
+and the brand book), so the web panel accepts nothing the API would refuse."""
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form
+from fastapi.responses import RedirectResponse, Response
+from pydantic import Field, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel import money
+from panel.deps import RuntimeDep, SessionDep
+from panel.errors import Conflict, PanelError
+from panel.models import Account, PriceRule, Service
+from panel.pricing import rule_book
+from panel.pricing import service as pricing
+from panel.pricing.rules import sell_rate
+from panel.pricing.schemas import Percent
+from panel.web import brand_book
+from panel.web.console import ResellerDep
+from panel.web.pages import CsrfField, Page, PageDep, check_csrf
+from panel.web.schemas import BrandIn
+
+router = APIRouter(include_in_schema=False)
+# A markup below zero would not lower the agencies' price (it never goes below the
+# reseller's own), so the form takes none rather than let it look as if it did.
+_percent = TypeAdapter(Annotated[Percent, Field(ge=0)])
+BRAND_FIELDS = (
+    "name",
+    "logo_url",
+    "primary_color",
+    "accent_color",
+    "whatsapp_url",
+    "payment_instructions",
+)
+
+
+@router.get("/console/markup")
+async def markup_form(
+    page: PageDep, reseller: ResellerDep, runtime: RuntimeDep, session: SessionDep, saved: int = 0
+) -> Response:
+    return await _markup_page(page, reseller, runtime.settings.currency, session, saved=saved)
+
+
+@router.post("/console/markup")
+async def set_markup(
+    page: PageDep,
+    reseller: ResellerDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    markup_percent: Annotated[str, Form(max_length=40)] = "",
+    csrf: CsrfField = "",
+) -> Response:
+    """Replace the reseller's general rule for its agencies with one at the new percent; its
+    fixed markup and floor, if an operator set any, are kept."""
+    check_csrf(page, csrf)
+    currency = runtime.settings.currency
+    try:
+        percent: Decimal = _percent.validate_python(markup_percent.strip())
+    except ValidationError:
+        wrong = page.t("console_bad_percent")
+        return await _markup_page(page, reseller, currency, session, error=wrong)
+    try:
+        async with session.begin_nested():
+            # Two saves at once would both delete the old rule and both insert a new one.
+            lock = func.pg_advisory_xact_lock(func.hashtextextended(f"markup:{reseller.id}", 0))
+            await session.execute(select(lock))
+            general, _ = await _rules(session, reseller)
+            kept: dict[str, Any] = {}
+            if general is not None:
+                kept = {"markup_fixed": general.markup_fixed, "floor_margin": general.floor_margin}
+                await rule_book.delete(session, general.id)
+            await rule_book.create(session, owner_id=reseller.id, markup_percent=percent, **kept)
+    except PanelError as refused:
+        return await _markup_page(page, reseller, currency, session, error=refused.detail)
+    return page.keep(RedirectResponse("/console/markup?saved=1", status_code=303))
+
+
+async def _rules(session: AsyncSession, reseller: Account) -> tuple[PriceRule | None, int]:
+    """The reseller's general rule over its agencies, and how many narrower rules it has."""
+    rules = await rule_book.list_rules(session, owner_id=reseller.id)
+    general = [
+        rule
+        for rule in rules
+        if rule.account_id is None and rule.service_id is None and rule.category is None
+    ]
+    return (general[0] if general else None), len(rules) - len(general)
+
+
+async def _markup_page(
+    page: Page,
+    reseller: Account,
+    currency: str,
+    session: AsyncSession,
+    *,
+    saved: int = 0,
+    error: str | None = None,
+) -> Response:
+    general, narrower = await _rules(session, reseller)
+    prices = await pricing.price_list(session, reseller)
+    example = await session.scalar(
+        select(Service)
+        .where(Service.id.in_(list(prices)))
+        .order_by(Service.category, Service.name, Service.id)
+        .limit(1)
+    )
+    shown_example = None
+    if example is not None:
+        own = prices[example.id].rate
+        shown_example = (example, money.text(own), money.text(sell_rate(own, general)))
+    return page.render(
+        "console_markup.html",
+        422 if error else 200,
+        percent=money.text(general.markup_percent) if general else "0",
+        narrower=narrower,
+        example=shown_example,
+        saved=saved,
+        error=error,
+        currency=currency,
+    )
+
+
+@router.get("/console/brand")
+async def brand_form(
+    page: PageDep, reseller: ResellerDep, session: SessionDep, saved: int = 0
+) -> Response:
+    found = await brand_book.brand_of(session, reseller)
+    if found is None:
+        values = {"name": reseller.name, "primary_color": "#1f6feb", "accent_color": "#0e1116"}
+    else:
+        brand, hosts = found
+        values = {name: getattr(brand, name) or "" for name in BRAND_FIELDS}
+        values["hosts"] = "\n".join(hosts)
+    return page.render("console_brand.html", values=values, saved=saved)
+
+
+@router.post("/console/brand")
+async def set_brand(
+    page: PageDep,
+    reseller: ResellerDep,
+    session: SessionDep,
+    name: Annotated[str, Form(max_length=1000)] = "",
+    hosts: Annotated[str, Form(max_length=10_000)] = "",
+    logo_url: Annotated[str, Form(max_length=5000)] = "",
+    primary_color: Annotated[str, Form(max_length=100)] = "",
+    accent_color: Annotated[str, Form(max_length=100)] = "",
+    whatsapp_url: Annotated[str, Form(max_length=5000)] = "",
+    payment_instructions: Annotated[str, Form(max_length=20_000)] = "",
+    csrf: CsrfField = "",
+) -> Response:
+    """Set the reseller's brand whole, as the operator's PUT /admin/v1/accounts/{id}/brand
+    does, from the same checks."""
+    check_csrf(page, csrf)
+    values = {
+        "name": name,
+        "hosts": hosts,
+        "logo_url": logo_url,
+        "primary_color": primary_color,
+        "accent_color": accent_color,
+        "whatsapp_url": whatsapp_url,
+        "payment_instructions": payment_instructions,
+    }
+    try:
+        body = BrandIn.model_validate(
+            {
+                "name": name.strip(),
+                "hosts": [line.strip() for line in hosts.splitlines() if line.strip()],
+                "logo_url": logo_url.strip() or None,
+                "primary_color": primary_color.strip(),
+                "accent_color": accent_color.strip(),
+                "whatsapp_url": whatsapp_url.strip() or None,
+                "payment_instructions": payment_instructions.strip(),
+            }
+        )
+    except ValidationError as invalid:
+        errors = [_brand_error(page, error) for error in invalid.errors()]
+        return page.render("console_brand.html", 422, values=values, errors=errors)
+    try:
+        async with session.begin_nested():
+            await brand_book.set_brand(
+                session,
+                reseller,
+                name=body.name,
+                hosts=body.hosts,
+                logo_url=str(body.logo_url) if body.logo_url else None,
+                primary_color=body.primary_color,
+                accent_color=body.accent_color,
+                whatsapp_url=str(body.whatsapp_url) if body.whatsapp_url else None,
+                payment_instructions=body.payment_instructions,
+            )
+    except Conflict as clash:
+        errors = [page.t("console_host_taken"), clash.detail]
+        return page.render("console_brand.html", 409, values=values, errors=errors)
+    return page.keep(RedirectResponse("/console/brand?saved=1", status_code=303))
+
+
+def _brand_error(page: Page, error: ErrorDetails) -> str:
+    """One refusal of `BrandIn`, under the label the form shows for its field. A pattern is
+    no help to read, so a value that does not match one is quoted instead."""
+    field = str(error["loc"][0]) if error["loc"] else ""
+    said = error["msg"]
+    if error["type"] == "string_pattern_mismatch":
+        said = page.t("console_not_valid").format(value=error["input"])
+    if field in (*BRAND_FIELDS, "hosts"):
+        return f"{page.t('console_brand_' + field)}: {said}"
+    return said

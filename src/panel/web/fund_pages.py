@@ -1,0 +1,116 @@
+"""Funds in the web panel: an agency sees its balance and its reseller's payment instructions
+and asks for a top-up; the reseller approves or rejects the requests in its console."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import RedirectResponse, Response
+from pydantic import TypeAdapter, ValidationError
+
+from panel import money
+from panel.deps import RuntimeDep, SessionDep
+from panel.errors import PanelError
+from panel.ledger import service as ledger
+from panel.models import Account, AccountKind
+from panel.schemas import Amount
+from panel.web import pages, top_ups
+from panel.web.pages import CsrfField, MemberDep, Page, PageDep, check_csrf, only_for
+
+router = APIRouter(include_in_schema=False)
+_amount = TypeAdapter(Amount)
+
+
+async def _funds_page(
+    page: Page,
+    account: Account,
+    session: SessionDep,
+    currency: str,
+    status: int = 200,
+    **extra: object,
+) -> Response:
+    return page.render(
+        "funds.html",
+        status,
+        balance=money.text(await ledger.balance(session, account.id)),
+        currency=currency,
+        requests=await top_ups.of_agency(session, account),
+        money=money.text,
+        **extra,
+    )
+
+
+@router.get("/funds")
+async def funds(
+    page: PageDep, account: MemberDep, runtime: RuntimeDep, session: SessionDep, asked: int = 0
+) -> Response:
+    only_for(page, account, AccountKind.agency)
+    return await _funds_page(page, account, session, runtime.settings.currency, asked=asked)
+
+
+@router.post("/funds/requests")
+async def ask_top_up(
+    page: PageDep,
+    account: MemberDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    amount: Annotated[str, Form(max_length=40)] = "",
+    reference: Annotated[str, Form(max_length=200)] = "",
+    csrf: CsrfField = "",
+) -> Response:
+    check_csrf(page, csrf)
+    only_for(page, account, AccountKind.agency)
+    try:
+        wanted: Decimal = _amount.validate_python(amount.strip())
+        async with session.begin_nested():
+            request = await top_ups.ask(session, account, wanted, reference)
+    except ValidationError:
+        error = page.t("amount_invalid")
+    except PanelError as refused:
+        error = refused.detail
+    else:
+        return page.keep(RedirectResponse(f"/funds?asked={request.id}", status_code=303))
+    currency = runtime.settings.currency
+    return await _funds_page(
+        page, account, session, currency, 422, error=error, amount=amount, reference=reference
+    )
+
+
+@router.get("/console/top-ups")
+async def top_up_requests(
+    page: PageDep, account: MemberDep, runtime: RuntimeDep, session: SessionDep
+) -> Response:
+    only_for(page, account, AccountKind.reseller)
+    return page.render(
+        "console_top_ups.html",
+        requests=await top_ups.to_reseller(session, account),
+        balance=money.text(await ledger.balance(session, account.id)),
+        currency=runtime.settings.currency,
+        money=money.text,
+    )
+
+
+@router.post("/console/top-ups/{request_id}/{decision}")
+async def decide_top_up(
+    request_id: int,
+    decision: str,
+    page: PageDep,
+    account: MemberDep,
+    session: SessionDep,
+    csrf: CsrfField = "",
+) -> Response:
+    check_csrf(page, csrf)
+    only_for(page, account, AccountKind.reseller)
+    if decision not in ("approve", "reject") or not pages.is_row_id(request_id):
+        return page.render("message.html", 404, message=page.t("not_found"))
+    try:
+        async with session.begin_nested():
+            await top_ups.decide(
+                session, account, request_id, decision == "approve", datetime.now(UTC)
+            )
+    except PanelError as refused:
+        return page.render(
+            "message.html", refused.status_code, message=refused.detail, back="/console/top-ups"
+        )
+    return page.keep(RedirectResponse("/console/top-ups", status_code=303))

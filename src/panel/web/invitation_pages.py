@@ -1,0 +1,97 @@
+"""Invitation links in the web panel: a reseller makes one for a new agency and shares it (on
+WhatsApp, most likely); whoever opens it on the reseller's host joins, or chooses a password."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form
+from fastapi.responses import RedirectResponse, Response
+
+from panel.deps import SessionDep
+from panel.errors import PanelError
+from panel.models import Account, AccountKind, Invitation
+from panel.web import invitations, sessions
+from panel.web.pages import (
+    CsrfField,
+    MemberDep,
+    Page,
+    PageDep,
+    belongs,
+    check_csrf,
+    only_for,
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.post("/console/invitations")
+async def invite(
+    page: PageDep,
+    account: MemberDep,
+    session: SessionDep,
+    note: Annotated[str, Form(max_length=200)] = "",
+    csrf: CsrfField = "",
+) -> Response:
+    check_csrf(page, csrf)
+    only_for(page, account, AccountKind.reseller)
+    token = await invitations.invite_agency(session, account, note, datetime.now(UTC))
+    link = f"{page.request.base_url}{invitations.PATH.lstrip('/')}{token}"
+    share = page.t("invitation_share").format(brand=page.brand.name, link=link)
+    return page.render(
+        "invitation_made.html", link=link, note=note, whatsapp=f"https://wa.me/?text={quote(share)}"
+    )
+
+
+async def _opened(page: Page, session: SessionDep, token: str) -> Invitation | None:
+    """The invitation, if it is still good and meant for this host's brand: an agency joins
+    its reseller only on that reseller's hosts, and an account sets its password only where it
+    signs in."""
+    found = await invitations.open_link(session, token, datetime.now(UTC))
+    if found is None:
+        return None
+    if found.reseller_id is not None:
+        return found if found.reseller_id == page.brand.reseller_id else None
+    account = await session.get(Account, found.account_id)
+    return found if account is not None and belongs(account, page.brand) else None
+
+
+@router.get("/join/{token}")
+async def join_form(token: str, page: PageDep, session: SessionDep) -> Response:
+    found = await _opened(page, session, token)
+    if found is None:
+        return page.render("message.html", 404, message=page.t("link_not_valid"))
+    return page.render("join.html", token=token, new_agency=found.reseller_id is not None)
+
+
+@router.post("/join/{token}")
+async def join(
+    token: str,
+    page: PageDep,
+    session: SessionDep,
+    name: Annotated[str, Form(max_length=200)] = "",
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf: CsrfField = "",
+) -> Response:
+    check_csrf(page, csrf)
+    found = await _opened(page, session, token)
+    if found is None:
+        return page.render("message.html", 404, message=page.t("link_not_valid"))
+    new_agency = found.reseller_id is not None
+    try:
+        async with session.begin_nested():
+            account = await invitations.redeem(
+                session, found, datetime.now(UTC), password=password, name=name, email=email
+            )
+    except PanelError as refused:
+        return page.render(
+            "join.html",
+            422,
+            token=token,
+            new_agency=new_agency,
+            error=refused.detail,
+            name=name,
+            email=email,
+        )
+    return page.keep(RedirectResponse("/", status_code=303), sessions.fresh(account.id))

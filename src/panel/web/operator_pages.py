@@ -1,0 +1,233 @@
+"""The operator's console in the web panel, on the operator's own host: the review queue, with
+the same decisions as `/admin/v1/orders/{id}/review`, and the providers, with their balance and
+a sync on demand that runs exactly what `/admin/v1/providers/{id}/sync` runs."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Query
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from panel import money
+from panel.catalogue import service as catalogue
+from panel.catalogue import sync
+from panel.deps import RuntimeDep, SessionDep
+from panel.errors import Conflict, Invalid, NotFound
+from panel.models import Account, AccountKind, Order, Provider, ProviderService, Service
+from panel.orders import review
+from panel.providers.adapter import UpstreamError
+from panel.runtime import Runtime
+from panel.schemas import MAX_ID
+from panel.web.pages import CsrfField, Interrupt, MemberDep, Page, PageDep, check_csrf
+
+router = APIRouter(include_in_schema=False)
+REVIEW = "/ops/review"
+PROVIDERS = "/ops/providers"
+PAGE_ORDERS = 50
+MAX_ORDER_ID = 2**63 - 1
+
+
+async def get_operator(page: PageDep, account: MemberDep) -> Account:
+    """The signed-in operator. To anyone else signed in, the console does not exist."""
+    if account.kind is not AccountKind.operator:
+        raise Interrupt(page.render("message.html", 404, message=page.t("ops_not_found")))
+    return account
+
+
+OperatorMember = Annotated[Account, Depends(get_operator)]
+
+
+def when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+@router.get(REVIEW)
+async def review_queue(
+    page: PageDep,
+    operator: OperatorMember,
+    session: SessionDep,
+    after: Annotated[int, Query(ge=0, le=MAX_ORDER_ID)] = 0,
+) -> Response:
+    """Orders whose upstream outcome is unknown, oldest first."""
+    waiting = await review.waiting(session, after=after, limit=PAGE_ORDERS)
+    buyers = await _names(session, Account.id, Account.name, {o.account_id for o in waiting})
+    services = await _names(session, Service.id, Service.name, {o.service_id for o in waiting})
+    providers = await _names(
+        session, Provider.id, Provider.name, {o.provider_id for o in waiting if o.provider_id}
+    )
+    return page.render(
+        "ops_review.html",
+        orders=[
+            (
+                order,
+                buyers[order.account_id],
+                services[order.service_id],
+                providers[order.provider_id] if order.provider_id else None,
+            )
+            for order in waiting
+        ],
+        more=waiting[-1].id if len(waiting) == PAGE_ORDERS else None,
+        when=when,
+    )
+
+
+@router.post(REVIEW + "/{order_id}/attach")
+async def attach(
+    order_id: int,
+    page: PageDep,
+    operator: OperatorMember,
+    session: SessionDep,
+    upstream_id: Annotated[str, Form(max_length=64)] = "",
+    csrf: CsrfField = "",
+) -> Response:
+    """The upstream has the order: track it under its upstream id from now on."""
+    check_csrf(page, csrf)
+    return await _decide(
+        page, session, order_id, lambda: review.attach(session, order_id, upstream_id)
+    )
+
+
+@router.post(REVIEW + "/{order_id}/fail")
+async def fail(
+    order_id: int,
+    page: PageDep,
+    operator: OperatorMember,
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=1000)] = "",
+    csrf: CsrfField = "",
+) -> Response:
+    """The upstream does not have the order: fail it and refund its buyer in full."""
+    check_csrf(page, csrf)
+    if not reason.strip():
+        return page.render("message.html", 422, message=page.t("ops_reason_needed"), back=REVIEW)
+    return await _decide(
+        page, session, order_id, lambda: review.fail(session, order_id, reason.strip())
+    )
+
+
+@router.post(REVIEW + "/{order_id}/resubmit")
+async def resubmit(
+    order_id: int,
+    page: PageDep,
+    operator: OperatorMember,
+    session: SessionDep,
+    csrf: CsrfField = "",
+) -> Response:
+    """Send the order again on the same route; the operator has checked it is not upstream."""
+    check_csrf(page, csrf)
+    return await _decide(page, session, order_id, lambda: review.resubmit(session, order_id))
+
+
+async def _decide(
+    page: Page, session: AsyncSession, order_id: int, decision: Callable[[], Awaitable[Order]]
+) -> Response:
+    if not 1 <= order_id <= MAX_ORDER_ID:
+        return page.render("message.html", 404, message=page.t("ops_no_such_order"), back=REVIEW)
+    try:
+        async with session.begin_nested():
+            await decision()
+    except (NotFound, Conflict, Invalid) as refused:
+        return page.render("message.html", refused.status_code, message=refused.detail, back=REVIEW)
+    return page.keep(RedirectResponse(REVIEW, status_code=303))
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """What the page says about the sync just asked for."""
+
+    provider_id: int
+    synced: sync.Synced | None = None
+    error: str | None = None
+
+    @property
+    def changed(self) -> int:
+        if self.synced is None:
+            return 0
+        report = self.synced.report
+        return len({c.external_id for c in report.repriced} | set(report.back))
+
+
+@router.get(PROVIDERS)
+async def providers(
+    page: PageDep, operator: OperatorMember, runtime: RuntimeDep, session: SessionDep
+) -> Response:
+    return await _providers_page(page, runtime, session)
+
+
+@router.post(PROVIDERS + "/{provider_id}/sync")
+async def sync_provider(
+    provider_id: int,
+    page: PageDep,
+    operator: OperatorMember,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    csrf: CsrfField = "",
+) -> Response:
+    """Bring in the provider's services and balance now, and show what changed. The result is
+    rendered here rather than after a redirect: it exists only in this answer."""
+    check_csrf(page, csrf)
+    if not 1 <= provider_id <= MAX_ID:
+        return page.render("message.html", 404, message=page.t("ops_no_such_provider"))
+    try:
+        synced = await sync.sync_now(session, runtime, provider_id)
+    except NotFound:
+        return page.render(
+            "message.html", 404, message=page.t("ops_no_such_provider"), back=PROVIDERS
+        )
+    except UpstreamError as error:
+        outcome = SyncOutcome(provider_id, error=error.detail)
+        return await _providers_page(page, runtime, session, outcome, status=502)
+    return await _providers_page(page, runtime, session, SyncOutcome(provider_id, synced))
+
+
+async def _providers_page(
+    page: Page,
+    runtime: Runtime,
+    session: AsyncSession,
+    outcome: SyncOutcome | None = None,
+    status: int = 200,
+) -> Response:
+    listed = await catalogue.list_providers(session)
+    rows = await session.execute(
+        select(ProviderService.provider_id, func.count())
+        .where(ProviderService.active.is_(True))
+        .group_by(ProviderService.provider_id)
+    )
+    listing = {provider_id: count for provider_id, count in rows}
+    return page.render(
+        "ops_providers.html",
+        status,
+        providers=[
+            (
+                provider,
+                urlsplit(provider.api_url).hostname or "",
+                sync.is_low(provider),
+                listing.get(provider.id, 0),
+            )
+            for provider in listed
+        ],
+        names={provider.id: provider.name for provider in listed},
+        outcome=outcome,
+        currency=runtime.settings.currency,
+        money=money.text,
+        when=when,
+        here=PROVIDERS,
+    )
+
+
+async def _names(
+    session: AsyncSession,
+    key: InstrumentedAttribute[int],
+    name: InstrumentedAttribute[str],
+    ids: set[int],
+) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(key, name).where(key.in_(ids)))
+    return {row_id: row_name for row_id, row_name in rows}
