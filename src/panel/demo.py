@@ -15,7 +15,7 @@ from panel.catalogue import routes
 from panel.catalogue import service as catalogue
 from panel.keys import service as keys
 from panel.ledger import service as ledger
-from panel.models import AccountKind
+from panel.models import Account, AccountKind
 from panel.pricing import rule_book, tiers
 from panel.web import brand_book, passwords
 
@@ -50,9 +50,6 @@ async def seed(session: AsyncSession, *, sandbox_port: int = 8001) -> dict[str, 
         tier_id=tier.id,
     )
     await ledger.top_up(session, reseller.id, DEMO_BALANCE, "demo balance", operator.id)
-    reseller_key = await keys.issue(session, reseller, label="demo")
-    reseller_password = secrets.token_urlsafe(12)
-    await passwords.set_password(session, reseller, reseller_password)
     await brand_book.set_brand(
         session,
         reseller,
@@ -73,27 +70,27 @@ async def seed(session: AsyncSession, *, sandbox_port: int = 8001) -> dict[str, 
         parent_id=reseller.id,
     )
     await ledger.fund_agency(session, agency.id, AGENCY_FLOAT, "demo float", reseller.id)
-    agency_key = await keys.issue(session, agency, label="demo")
-    agency_password = secrets.token_urlsafe(12)
-    await passwords.set_password(session, agency, agency_password)
 
     await _sandbox_catalogue(session, f"http://127.0.0.1:{sandbox_port}/api/v2")
     return {
         "operator_token": operator_token.plaintext,
-        "reseller": {
-            "id": reseller.id,
-            "api_key": reseller_key.plaintext,
-            "email": reseller.email,
-            "password": reseller_password,
-        },
-        "agency": {
-            "id": agency.id,
-            "api_key": agency_key.plaintext,
-            "email": agency.email,
-            "password": agency_password,
-        },
+        "reseller": await _credentials(session, reseller),
+        "agency": await _credentials(session, agency),
         # Set once `pasok up` runs the sandbox provider.
         "sandbox_url": None,
+    }
+
+
+async def _credentials(session: AsyncSession, account: Account) -> dict[str, Any]:
+    """An API key and a web panel password for the account, as demo.json records them."""
+    key = await keys.issue(session, account, label="demo")
+    password = secrets.token_urlsafe(12)
+    await passwords.set_password(session, account, password)
+    return {
+        "id": account.id,
+        "api_key": key.plaintext,
+        "email": account.email,
+        "password": password,
     }
 
 

@@ -42,18 +42,7 @@ def _shown(brand: Brand, hosts: list[str]) -> BrandOut:
 async def set_brand(account_id: PathId, body: BrandIn, session: SessionDep) -> BrandOut:
     """Set a reseller's brand whole: its name, look, support link and host names."""
     reseller = await accounts.get(session, account_id)
-    brand, hosts = await brand_book.set_brand(
-        session,
-        reseller,
-        name=body.name,
-        hosts=body.hosts,
-        logo_url=str(body.logo_url) if body.logo_url else None,
-        primary_color=body.primary_color,
-        accent_color=body.accent_color,
-        whatsapp_url=str(body.whatsapp_url) if body.whatsapp_url else None,
-        payment_instructions=body.payment_instructions,
-    )
-    return _shown(brand, hosts)
+    return _shown(*await brand_book.apply(session, reseller, body))
 
 
 @router.post("/accounts/{account_id}/sign-in-link", status_code=201)

@@ -4,26 +4,16 @@ and the API v2 documentation under the brand."""
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from panel.deps import RuntimeDep, SessionDep
 from panel.keys import service as keys
-from panel.models import BUYERS, Account, ApiKey
-from panel.web.pages import CsrfField, Interrupt, MemberDep, Page, PageDep, check_csrf
+from panel.models import ApiKey
+from panel.web.forms import is_row_id
+from panel.web.pages import BuyerDep, CsrfField, Page, PageDep, check_csrf
 
 router = APIRouter(include_in_schema=False)
-KEY_ID_MAX = 2**31 - 1  # api_key.id is a PostgreSQL integer
-
-
-async def get_buyer(page: PageDep, account: MemberDep) -> Account:
-    """A reseller or an agency. An operator's keys are tokens for /admin/v1: not issued here."""
-    if account.kind not in BUYERS:
-        raise Interrupt(page.keep(RedirectResponse("/", status_code=303)))
-    return account
-
-
-BuyerDep = Annotated[Account, Depends(get_buyer)]
 
 
 @dataclass(frozen=True)
@@ -75,7 +65,7 @@ async def revoke_key(
     key_id: int, page: PageDep, account: BuyerDep, session: SessionDep, csrf: CsrfField = ""
 ) -> Response:
     check_csrf(page, csrf)
-    key = await session.get(ApiKey, key_id) if 1 <= key_id <= KEY_ID_MAX else None
+    key = await session.get(ApiKey, key_id) if is_row_id(key_id) else None
     if key is None or key.account_id != account.id:
         return _no_such_key(page)
     async with session.begin_nested():

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.errors import Conflict, Invalid
 from panel.models import Account, AccountKind, Brand, BrandHost
+from panel.web.schemas import BrandIn
 
 
 async def brand_of(session: AsyncSession, reseller: Account) -> tuple[Brand, list[str]] | None:
@@ -52,3 +53,18 @@ async def set_brand(
     session.add_all(BrandHost(host=host, brand_id=brand.id) for host in wanted)
     await session.flush()
     return brand, wanted
+
+
+async def apply(session: AsyncSession, reseller: Account, body: BrandIn) -> tuple[Brand, list[str]]:
+    """Set the brand from a validated form or request body."""
+    return await set_brand(
+        session,
+        reseller,
+        name=body.name,
+        hosts=body.hosts,
+        logo_url=str(body.logo_url) if body.logo_url else None,
+        primary_color=body.primary_color,
+        accent_color=body.accent_color,
+        whatsapp_url=str(body.whatsapp_url) if body.whatsapp_url else None,
+        payment_instructions=body.payment_instructions,
+    )

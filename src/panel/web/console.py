@@ -1,24 +1,9 @@
-"""What every page of the reseller console shares: who may open it, and its agencies."""
+"""What the reseller console's pages share: the reseller's agencies."""
 
-from typing import Annotated
-
-from fastapi import Depends
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.models import Account, AccountKind
-from panel.web.pages import Interrupt, MemberDep, PageDep
-
-
-async def get_reseller(page: PageDep, account: MemberDep) -> Account:
-    """The signed-in reseller. Anyone else signed in is told the page does not exist, as if
-    the console were not there at all."""
-    if account.kind is not AccountKind.reseller:
-        raise Interrupt(page.render("message.html", 404, message=page.t("console_not_found")))
-    return account
-
-
-ResellerDep = Annotated[Account, Depends(get_reseller)]
 
 
 async def agencies_of(session: AsyncSession, reseller: Account) -> list[Account]:

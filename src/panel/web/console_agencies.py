@@ -1,26 +1,24 @@
 """The reseller console's agencies: their wallets, funding them from the reseller's own wallet,
 suspending and reactivating them."""
 
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
-from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import money
 from panel.accounts import service as accounts
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import InsufficientFunds
 from panel.ledger import service as ledger
-from panel.models import AccountStatus
-from panel.schemas import MAX_ID, Amount
-from panel.web.console import ResellerDep, agencies_of, agency_of
-from panel.web.pages import CsrfField, Page, PageDep, check_csrf
+from panel.models import Account, AccountStatus
+from panel.web import forms
+from panel.web.console import agencies_of, agency_of
+from panel.web.pages import CsrfField, Interrupt, Page, PageDep, ResellerDep, check_csrf
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/console/agencies"
-_amount = TypeAdapter(Amount)
 # What a redirect back may say was done, by the word that says it.
 DONE = {
     "funded": "console_done_funded",
@@ -59,12 +57,9 @@ async def fund(
 ) -> Response:
     """Move money from the reseller's wallet to the agency's, in one journal."""
     check_csrf(page, csrf)
-    agency = await agency_of(session, reseller, agency_id) if 1 <= agency_id <= MAX_ID else None
-    if agency is None:
-        return page.render("message.html", 404, message=page.t("console_not_found"))
-    try:
-        wanted: Decimal = _amount.validate_python(amount.strip())
-    except ValidationError:
+    agency = await _agency(page, session, reseller, agency_id)
+    wanted = forms.amount(amount)
+    if wanted is None:
         return _refused(page, "console_bad_amount")
     try:
         async with session.begin_nested():
@@ -87,13 +82,19 @@ async def set_status(
 ) -> Response:
     """Suspend an agency (its sign-in and API keys stop working) or reactivate it."""
     check_csrf(page, csrf)
-    agency = await agency_of(session, reseller, agency_id) if 1 <= agency_id <= MAX_ID else None
-    if agency is None:
-        return page.render("message.html", 404, message=page.t("console_not_found"))
+    agency = await _agency(page, session, reseller, agency_id)
     if status not in (AccountStatus.active.value, AccountStatus.suspended.value):
         return _refused(page, "console_bad_status")
     await accounts.update(session, agency.id, status=AccountStatus(status))
     return page.keep(RedirectResponse(f"{PAGE}?done={status}", status_code=303))
+
+
+async def _agency(page: Page, session: AsyncSession, reseller: Account, agency_id: int) -> Account:
+    """One of the reseller's agencies; any other id is a page that does not exist."""
+    agency = await agency_of(session, reseller, agency_id) if forms.is_row_id(agency_id) else None
+    if agency is None:
+        raise Interrupt(page.render("message.html", 404, message=page.t("not_found")))
+    return agency
 
 
 def _refused(page: Page, word: str) -> Response:

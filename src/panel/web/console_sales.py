@@ -16,8 +16,8 @@ from panel.orders import service as orders
 from panel.orders.schemas import PUBLIC_STATUS
 from panel.schemas import MAX_ID
 from panel.web import agency_margin
-from panel.web.console import ResellerDep, agencies_of
-from panel.web.pages import PageDep
+from panel.web.console import agencies_of
+from panel.web.pages import PageDep, ResellerDep
 
 router = APIRouter(include_in_schema=False)
 PAGE_ORDERS = 50

@@ -21,8 +21,7 @@ from panel.pricing import service as pricing
 from panel.pricing.rules import sell_rate
 from panel.pricing.schemas import Percent
 from panel.web import brand_book
-from panel.web.console import ResellerDep
-from panel.web.pages import CsrfField, Page, PageDep, check_csrf
+from panel.web.pages import CsrfField, Page, PageDep, ResellerDep, check_csrf
 from panel.web.schemas import BrandIn
 
 router = APIRouter(include_in_schema=False)
@@ -181,17 +180,7 @@ async def set_brand(
         return page.render("console_brand.html", 422, values=values, errors=errors)
     try:
         async with session.begin_nested():
-            await brand_book.set_brand(
-                session,
-                reseller,
-                name=body.name,
-                hosts=body.hosts,
-                logo_url=str(body.logo_url) if body.logo_url else None,
-                primary_color=body.primary_color,
-                accent_color=body.accent_color,
-                whatsapp_url=str(body.whatsapp_url) if body.whatsapp_url else None,
-                payment_instructions=body.payment_instructions,
-            )
+            await brand_book.apply(session, reseller, body)
     except Conflict as clash:
         errors = [page.t("console_host_taken"), clash.detail]
         return page.render("console_brand.html", 409, values=values, errors=errors)

@@ -2,24 +2,20 @@
 and asks for a top-up; the reseller approves or rejects the requests in its console."""
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
-from pydantic import TypeAdapter, ValidationError
 
 from panel import money
 from panel.deps import RuntimeDep, SessionDep
-from panel.errors import PanelError
+from panel.errors import Invalid, PanelError
 from panel.ledger import service as ledger
-from panel.models import Account, AccountKind
-from panel.schemas import Amount
-from panel.web import pages, top_ups
-from panel.web.pages import CsrfField, MemberDep, Page, PageDep, check_csrf, only_for
+from panel.models import Account
+from panel.web import forms, top_ups
+from panel.web.pages import AgencyDep, CsrfField, Page, PageDep, ResellerDep, check_csrf
 
 router = APIRouter(include_in_schema=False)
-_amount = TypeAdapter(Amount)
 
 
 async def _funds_page(
@@ -43,16 +39,15 @@ async def _funds_page(
 
 @router.get("/funds")
 async def funds(
-    page: PageDep, account: MemberDep, runtime: RuntimeDep, session: SessionDep, asked: int = 0
+    page: PageDep, account: AgencyDep, runtime: RuntimeDep, session: SessionDep, asked: int = 0
 ) -> Response:
-    only_for(page, account, AccountKind.agency)
     return await _funds_page(page, account, session, runtime.settings.currency, asked=asked)
 
 
 @router.post("/funds/requests")
 async def ask_top_up(
     page: PageDep,
-    account: MemberDep,
+    account: AgencyDep,
     runtime: RuntimeDep,
     session: SessionDep,
     amount: Annotated[str, Form(max_length=40)] = "",
@@ -60,13 +55,12 @@ async def ask_top_up(
     csrf: CsrfField = "",
 ) -> Response:
     check_csrf(page, csrf)
-    only_for(page, account, AccountKind.agency)
+    wanted = forms.amount(amount)
     try:
-        wanted: Decimal = _amount.validate_python(amount.strip())
+        if wanted is None:
+            raise Invalid(page.t("amount_invalid"))
         async with session.begin_nested():
             request = await top_ups.ask(session, account, wanted, reference)
-    except ValidationError:
-        error = page.t("amount_invalid")
     except PanelError as refused:
         error = refused.detail
     else:
@@ -79,9 +73,8 @@ async def ask_top_up(
 
 @router.get("/console/top-ups")
 async def top_up_requests(
-    page: PageDep, account: MemberDep, runtime: RuntimeDep, session: SessionDep
+    page: PageDep, account: ResellerDep, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
-    only_for(page, account, AccountKind.reseller)
     return page.render(
         "console_top_ups.html",
         requests=await top_ups.to_reseller(session, account),
@@ -96,13 +89,12 @@ async def decide_top_up(
     request_id: int,
     decision: str,
     page: PageDep,
-    account: MemberDep,
+    account: ResellerDep,
     session: SessionDep,
     csrf: CsrfField = "",
 ) -> Response:
     check_csrf(page, csrf)
-    only_for(page, account, AccountKind.reseller)
-    if decision not in ("approve", "reject") or not pages.is_row_id(request_id):
+    if decision not in ("approve", "reject") or not forms.is_row_id(request_id, forms.BIG_ID):
         return page.render("message.html", 404, message=page.t("not_found"))
     try:
         async with session.begin_nested():

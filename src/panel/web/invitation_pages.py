@@ -10,16 +10,15 @@ from fastapi.responses import RedirectResponse, Response
 
 from panel.deps import SessionDep
 from panel.errors import PanelError
-from panel.models import Account, AccountKind, Invitation
+from panel.models import Account, Invitation
 from panel.web import invitations, sessions
 from panel.web.pages import (
     CsrfField,
-    MemberDep,
     Page,
     PageDep,
+    ResellerDep,
     belongs,
     check_csrf,
-    only_for,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -28,13 +27,12 @@ router = APIRouter(include_in_schema=False)
 @router.post("/console/invitations")
 async def invite(
     page: PageDep,
-    account: MemberDep,
+    account: ResellerDep,
     session: SessionDep,
     note: Annotated[str, Form(max_length=200)] = "",
     csrf: CsrfField = "",
 ) -> Response:
     check_csrf(page, csrf)
-    only_for(page, account, AccountKind.reseller)
     token = await invitations.invite_agency(session, account, note, datetime.now(UTC))
     link = f"{page.request.base_url}{invitations.PATH.lstrip('/')}{token}"
     share = page.t("invitation_share").format(brand=page.brand.name, link=link)

@@ -10,8 +10,7 @@ from panel.deps import SessionDep
 from panel.orders import mass
 from panel.orders.texts import Refused
 from panel.orders.validation import LINK_MAX
-from panel.web.api_pages import BuyerDep
-from panel.web.pages import CsrfField, PageDep, check_csrf
+from panel.web.pages import BuyerDep, CsrfField, PageDep, check_csrf
 
 router = APIRouter(include_in_schema=False)
 # Room for the most lines a mass order takes, each with the longest link; a longer text is

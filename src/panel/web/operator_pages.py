@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Form, Query
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,28 +19,17 @@ from panel.catalogue import service as catalogue
 from panel.catalogue import sync
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Conflict, Invalid, NotFound
-from panel.models import Account, AccountKind, Order, Provider, ProviderService, Service
+from panel.models import Account, Order, Provider, ProviderService, Service
 from panel.orders import review
 from panel.providers.adapter import UpstreamError
 from panel.runtime import Runtime
-from panel.schemas import MAX_ID
-from panel.web.pages import CsrfField, Interrupt, MemberDep, Page, PageDep, check_csrf
+from panel.web import forms
+from panel.web.pages import CsrfField, OperatorDep, Page, PageDep, check_csrf
 
 router = APIRouter(include_in_schema=False)
 REVIEW = "/ops/review"
 PROVIDERS = "/ops/providers"
 PAGE_ORDERS = 50
-MAX_ORDER_ID = 2**63 - 1
-
-
-async def get_operator(page: PageDep, account: MemberDep) -> Account:
-    """The signed-in operator. To anyone else signed in, the console does not exist."""
-    if account.kind is not AccountKind.operator:
-        raise Interrupt(page.render("message.html", 404, message=page.t("ops_not_found")))
-    return account
-
-
-OperatorMember = Annotated[Account, Depends(get_operator)]
 
 
 def when(moment: datetime | None) -> str:
@@ -50,9 +39,9 @@ def when(moment: datetime | None) -> str:
 @router.get(REVIEW)
 async def review_queue(
     page: PageDep,
-    operator: OperatorMember,
+    operator: OperatorDep,
     session: SessionDep,
-    after: Annotated[int, Query(ge=0, le=MAX_ORDER_ID)] = 0,
+    after: Annotated[int, Query(ge=0, le=forms.BIG_ID)] = 0,
 ) -> Response:
     """Orders whose upstream outcome is unknown, oldest first."""
     waiting = await review.waiting(session, after=after, limit=PAGE_ORDERS)
@@ -81,7 +70,7 @@ async def review_queue(
 async def attach(
     order_id: int,
     page: PageDep,
-    operator: OperatorMember,
+    operator: OperatorDep,
     session: SessionDep,
     upstream_id: Annotated[str, Form(max_length=64)] = "",
     csrf: CsrfField = "",
@@ -97,7 +86,7 @@ async def attach(
 async def fail(
     order_id: int,
     page: PageDep,
-    operator: OperatorMember,
+    operator: OperatorDep,
     session: SessionDep,
     reason: Annotated[str, Form(max_length=1000)] = "",
     csrf: CsrfField = "",
@@ -115,7 +104,7 @@ async def fail(
 async def resubmit(
     order_id: int,
     page: PageDep,
-    operator: OperatorMember,
+    operator: OperatorDep,
     session: SessionDep,
     csrf: CsrfField = "",
 ) -> Response:
@@ -127,7 +116,7 @@ async def resubmit(
 async def _decide(
     page: Page, session: AsyncSession, order_id: int, decision: Callable[[], Awaitable[Order]]
 ) -> Response:
-    if not 1 <= order_id <= MAX_ORDER_ID:
+    if not forms.is_row_id(order_id, forms.BIG_ID):
         return page.render("message.html", 404, message=page.t("ops_no_such_order"), back=REVIEW)
     try:
         async with session.begin_nested():
@@ -155,7 +144,7 @@ class SyncOutcome:
 
 @router.get(PROVIDERS)
 async def providers(
-    page: PageDep, operator: OperatorMember, runtime: RuntimeDep, session: SessionDep
+    page: PageDep, operator: OperatorDep, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
     return await _providers_page(page, runtime, session)
 
@@ -164,7 +153,7 @@ async def providers(
 async def sync_provider(
     provider_id: int,
     page: PageDep,
-    operator: OperatorMember,
+    operator: OperatorDep,
     runtime: RuntimeDep,
     session: SessionDep,
     csrf: CsrfField = "",
@@ -172,7 +161,7 @@ async def sync_provider(
     """Bring in the provider's services and balance now, and show what changed. The result is
     rendered here rather than after a redirect: it exists only in this answer."""
     check_csrf(page, csrf)
-    if not 1 <= provider_id <= MAX_ID:
+    if not forms.is_row_id(provider_id):
         return page.render("message.html", 404, message=page.t("ops_no_such_provider"))
     try:
         synced = await sync.sync_now(session, runtime, provider_id)

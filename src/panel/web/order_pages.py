@@ -17,7 +17,8 @@ from panel.orders import texts as order_texts
 from panel.orders.schemas import PUBLIC_STATUS
 from panel.orders.texts import Refused
 from panel.pricing import service as pricing
-from panel.web.pages import CsrfField, MemberDep, PageDep, check_csrf, is_row_id
+from panel.web.forms import BIG_ID, is_row_id
+from panel.web.pages import CsrfField, MemberDep, PageDep, check_csrf
 
 router = APIRouter(include_in_schema=False)
 PAGE_ORDERS = 50
@@ -131,7 +132,7 @@ async def order_action(
     csrf: CsrfField = "",
 ) -> Response:
     check_csrf(page, csrf)
-    if action not in ("refill", "cancel") or not is_row_id(order_id):
+    if action not in ("refill", "cancel") or not is_row_id(order_id, BIG_ID):
         return page.render("message.html", 404, message=order_texts.INCORRECT_ORDER)
     try:
         async with session.begin_nested():

@@ -2,6 +2,7 @@
 for. What every page shares (brand, visitor, language, CSRF), sign-in, sign-out, the language
 switch and the dashboard."""
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -158,16 +159,23 @@ def check_csrf(page: Page, token: str, template: str = "message.html") -> None:
 CsrfField = Annotated[str, Form(max_length=100)]
 
 
-def only_for(page: Page, account: Account, kind: AccountKind) -> None:
-    """A page of one kind of account: to anyone else it does not exist."""
-    if account.kind is not kind:
-        raise Interrupt(page.render("message.html", 404, message=page.t("not_found")))
+def _only(*kinds: AccountKind) -> Callable[[Page, Account], Awaitable[Account]]:
+    """A dependency for pages of some kinds of account: to anyone else signed in, they do not
+    exist."""
+
+    async def member_of_kind(page: PageDep, account: MemberDep) -> Account:
+        if account.kind not in kinds:
+            raise Interrupt(page.render("message.html", 404, message=page.t("not_found")))
+        return account
+
+    return member_of_kind
 
 
-def is_row_id(value: int) -> bool:
-    """Whether a number from a URL can name a row at all (ids are 64-bit): anything else is
-    answered as not found before the database would refuse it."""
-    return 1 <= value <= 2**63 - 1
+AgencyDep = Annotated[Account, Depends(_only(AccountKind.agency))]
+ResellerDep = Annotated[Account, Depends(_only(AccountKind.reseller))]
+OperatorDep = Annotated[Account, Depends(_only(AccountKind.operator))]
+# Those who buy: the pages of orders and API keys.
+BuyerDep = Annotated[Account, Depends(_only(AccountKind.reseller, AccountKind.agency))]
 
 
 async def _signed_in(session: AsyncSession, page: Page) -> Account | None:

@@ -68,7 +68,7 @@ WORDS: dict[str, dict[str, str]] = {
         "key_issued": "Your new API key",
         "copy_now": "Copy this key now: it is shown only this once and can never be shown again.",
         "no_such_key": "No such API key.",
-        "not_found": "Not found.",
+        "not_found": "Page not found.",
         "link_not_valid": "This link is not valid any more. Ask for a new one.",
         "join_title": "Join {brand}",
         "choose_password": "Choose your password",
@@ -107,7 +107,6 @@ WORDS: dict[str, dict[str, str]] = {
         "refill_completed": "done",
         "refill_rejected": "refused",
         # -- reseller console (en)
-        "console_not_found": "Page not found.",
         "console_invite_note": "Who is the invitation for?",
         "console_invite": "Invite an agency",
         "console_your_balance": "Your balance",
@@ -162,7 +161,6 @@ WORDS: dict[str, dict[str, str]] = {
         "console_host_taken": "A host name is already used by another panel. Nothing was changed.",
         "console_not_valid": "“{value}” is not valid",
         # -- operator console (en)
-        "ops_not_found": "Page not found.",
         "ops_buyer": "Buyer",
         "ops_provider": "Provider",
         "ops_no_provider": "never reached a provider",
@@ -262,7 +260,7 @@ WORDS: dict[str, dict[str, str]] = {
         "key_issued": "Kunci API baru Anda",
         "copy_now": "Salin kunci ini sekarang: hanya tampil sekali ini, tak bisa dilihat lagi.",
         "no_such_key": "Kunci API tidak ditemukan.",
-        "not_found": "Tidak ditemukan.",
+        "not_found": "Halaman tidak ditemukan.",
         "link_not_valid": "Tautan ini sudah tidak berlaku. Minta tautan baru.",
         "join_title": "Bergabung dengan {brand}",
         "choose_password": "Pilih kata sandi",
@@ -301,7 +299,6 @@ WORDS: dict[str, dict[str, str]] = {
         "refill_completed": "selesai",
         "refill_rejected": "ditolak",
         # -- reseller console (id)
-        "console_not_found": "Halaman tidak ditemukan.",
         "console_invite_note": "Undangan ini untuk siapa?",
         "console_invite": "Undang agen",
         "console_your_balance": "Saldo Anda",
@@ -356,7 +353,6 @@ WORDS: dict[str, dict[str, str]] = {
         "console_host_taken": "Nama host sudah dipakai panel lain. Tidak ada yang diubah.",
         "console_not_valid": "“{value}” tidak valid",
         # -- operator console (id)
-        "ops_not_found": "Halaman tidak ditemukan.",
         "ops_buyer": "Pembeli",
         "ops_provider": "Penyedia",
         "ops_no_provider": "belum sampai ke penyedia",

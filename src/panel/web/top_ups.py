@@ -97,4 +97,4 @@ async def to_reseller(
         )
         .limit(limit)
     )
-    return [(request, name) for request, name in rows.tuples()]
+    return [(request, name) for request, name in rows]
