@@ -213,3 +213,92 @@ async def test_repeated_failed_logins_are_throttled(
     await sign_in(page, site, "a.example", "a1@example.com", PASSWORD)
     await expect(page.locator("[role=alert]")).to_contain_text("Terlalu banyak percobaan")
     assert page.url.endswith("/login")
+
+
+async def test_a_reseller_invites_an_agency_and_pays_its_top_up(
+    phone: BrowserContext,
+    another_phone: BrowserContext,
+    site: Site,
+    shop: Shop,
+    runtime: Runtime,
+) -> None:
+    async with runtime.transaction() as session:
+        reseller = await session.get_one(Account, shop.world.reseller.id)
+        reseller.email = "owner@toko.example"
+        await passwords.set_password(session, reseller, PASSWORD)
+    console = await phone.new_page()
+    await sign_in(console, site, "a.example", "owner@toko.example", PASSWORD)
+    await expect(console.locator("nav.tabs")).to_contain_text("Agen")
+    await console.click("nav.tabs >> text=Agen")
+    await expect(console.locator("#agencies")).to_contain_text("Agen Satu Rahasia")
+    await screenshot(console, "console_agencies")
+
+    await console.fill("#note", "Budi, Solo")
+    await console.click("#invite button[type=submit]")
+    link = await console.locator("#invitation-link").input_value()
+    assert link.startswith(site.url("a.example", "/join/"))
+    await screenshot(console, "console_invitation")
+
+    # The invited agency opens the link on its own phone and joins under the brand.
+    budi = await another_phone.new_page()
+    await budi.goto(link)
+    await expect(budi.locator("header strong")).to_have_text("Toko Sosmed")
+    await budi.fill("#name", "Budi Digital")
+    await budi.fill("#email", "budi@example.com")
+    await budi.fill("#password", "budi's password")
+    await screenshot(budi, "join")
+    await budi.click("form button[type=submit]")
+    await expect(budi.locator("#balance")).to_have_text("0 USD")
+
+    await budi.goto(site.url("a.example", "/funds"))
+    await budi.fill("#amount", "7.5")
+    await budi.fill("#reference", "BCA 0923")
+    await budi.click("form[action='/funds/requests'] button[type=submit]")
+    await expect(budi.locator("#top-ups")).to_contain_text("menunggu")
+
+    await console.goto(site.url("a.example", "/console/top-ups"))
+    await expect(console.locator("#top-ups")).to_contain_text("Budi Digital")
+    await screenshot(console, "console_top_ups")
+    await console.click("#top-ups form[action$='/approve'] button")
+    await expect(console.locator("#top-ups")).to_contain_text("disetujui")
+    await budi.goto(site.url("a.example", "/"))
+    await expect(budi.locator("#balance")).to_have_text("7.5 USD")
+    async with runtime.transaction() as session:
+        # 100, less the 10 the fixture gave the sibling agency, less this top-up.
+        assert await ledger.balance(session, shop.world.reseller.id) == Decimal("82.5")
+
+    for tab, name in (
+        ("/console/orders", "console_orders"),
+        ("/console/margin", "console_margin"),
+        ("/console/markup", "console_markup"),
+        ("/console/brand", "console_brand"),
+    ):
+        await console.goto(site.url("a.example", tab))
+        await expect(console.locator("nav.tabs [aria-current=page]")).to_have_count(1)
+        await screenshot(console, name)
+    await console.fill("#name", "Toko Sosmed Baru")
+    await console.click("#brand button[type=submit]")
+    await expect(console.locator("header strong")).to_have_text("Toko Sosmed Baru")
+
+
+async def test_the_operator_sees_the_review_queue_and_providers(
+    phone: BrowserContext, site: Site, shop: Shop, runtime: Runtime
+) -> None:
+    async with runtime.transaction() as session:
+        operator = await accounts.create(
+            session, kind=AccountKind.operator, name="Ops", email="ops@example.com"
+        )
+        await passwords.set_password(session, operator, PASSWORD)
+        a1 = await session.get_one(Account, shop.a1.id)
+        stuck = await orders.accept(
+            session, a1, shop.world.services["followers"].id, {"link": A1_LINK, "quantity": "100"}
+        )
+        stuck.status, stuck.review_reason = OrderStatus.needs_review, "read timeout after sending"
+    page = await phone.new_page()
+    await sign_in(page, site, "panel.example", "ops@example.com", PASSWORD)
+    assert page.url.endswith("/ops/review")
+    await expect(page.locator("main")).to_contain_text("read timeout after sending")
+    await screenshot(page, "ops_review")
+    await page.goto(site.url("panel.example", "/ops/providers"))
+    await expect(page.locator("main")).to_contain_text("Primary")
+    await screenshot(page, "ops_providers")

@@ -1,49 +1,21 @@
 """The reseller console's settings over HTTP: the markup its agencies pay, and its brand."""
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
-import pytest
 from httpx import AsyncClient
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.config import Settings
-from panel.models import Brand, BrandHost, OrderCharge, PriceRule
+from panel.models import Account, Brand, BrandHost, OrderCharge, PriceRule
 from panel.orders import service as orders
 from panel.pricing import rule_book
-from tests.conftest import AppFor
-from tests.factories import RESELLER_RATE
-from tests.web.console_world import (
-    HOST,
-    OTHER_HOST,
-    Console,
-    browsers,
-    build_console,
-    csrf_of,
-    sign_in,
-)
+from tests.factories import RESELLER_RATE, World
+from tests.web.conftest import HOST, OTHER_HOST, csrf_of
 
 D = Decimal
 
 
-@pytest.fixture
-async def console(session: AsyncSession) -> Console:
-    return await build_console(session)
-
-
-@pytest.fixture
-async def reseller(
-    app_for: AppFor, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
-) -> AsyncIterator[AsyncClient]:
-    """A browser signed in as the reseller on its own host."""
-    async with browsers(app_for(sessionmaker), settings) as make:
-        client = await make()
-        assert (await sign_in(client, "r1@example.com")).status_code == 303
-        yield client
-
-
-async def _rules(session: AsyncSession, console: Console) -> list[tuple[object, ...]]:
+async def _rules(session: AsyncSession, reseller: Account) -> list[tuple[object, ...]]:
     """The reseller's rules over its agencies, as the database holds them."""
     rows = await session.execute(
         select(
@@ -53,48 +25,48 @@ async def _rules(session: AsyncSession, console: Console) -> list[tuple[object, 
             PriceRule.markup_fixed,
             PriceRule.floor_margin,
         )
-        .where(PriceRule.owner_id == console.reseller.id)
+        .where(PriceRule.owner_id == reseller.id)
         .order_by(PriceRule.service_id.nulls_first())
     )
     return [tuple(row) for row in rows]
 
 
-async def _brand(session: AsyncSession, console: Console) -> tuple[object, ...]:
+async def _brand(session: AsyncSession, reseller: Account) -> tuple[object, ...]:
     """The reseller's brand and hosts, as the database holds them."""
     found = (
         await session.execute(
             select(
                 Brand.name, Brand.primary_color, Brand.whatsapp_url, Brand.payment_instructions
-            ).where(Brand.reseller_id == console.reseller.id)
+            ).where(Brand.reseller_id == reseller.id)
         )
     ).one()
     hosts = await session.scalars(
         select(BrandHost.host)
         .join(Brand, Brand.id == BrandHost.brand_id)
-        .where(Brand.reseller_id == console.reseller.id)
+        .where(Brand.reseller_id == reseller.id)
         .order_by(BrandHost.host)
     )
     return (*found, list(hosts))
 
 
 async def test_a_new_markup_prices_the_agency_s_next_order_and_bad_input_changes_nothing(
-    console: Console, reseller: AsyncClient, session: AsyncSession
+    world: World, reseller_web: AsyncClient, session: AsyncSession
 ) -> None:
-    likes = console.world.services["likes"]
+    likes = world.services["likes"]
     await rule_book.create(
-        session, owner_id=console.reseller.id, service_id=likes.id, markup_percent=D(5)
+        session, owner_id=world.reseller.id, service_id=likes.id, markup_percent=D(5)
     )
     # The general rule with a floor an operator set: a new percent keeps it.
     [general] = [
         rule
-        for rule in await rule_book.list_rules(session, owner_id=console.reseller.id)
+        for rule in await rule_book.list_rules(session, owner_id=world.reseller.id)
         if rule.service_id is None
     ]
     await rule_book.delete(session, general.id)
     await rule_book.create(
-        session, owner_id=console.reseller.id, markup_percent=D(20), floor_margin=D("0.1")
+        session, owner_id=world.reseller.id, markup_percent=D(20), floor_margin=D("0.1")
     )
-    form = await reseller.get("/console/markup")
+    form = await reseller_web.get("/console/markup")
     assert form.status_code == 200
     assert 'id="percent">20%' in form.text
     assert 'id="own-rate">1.5<' in form.text
@@ -102,42 +74,42 @@ async def test_a_new_markup_prices_the_agency_s_next_order_and_bad_input_changes
     assert "1 aturan" in form.text  # the narrower rule for Likes still applies there
     csrf = csrf_of(form)
 
-    saved = await reseller.post("/console/markup", data={"markup_percent": "35", "csrf": csrf})
+    saved = await reseller_web.post("/console/markup", data={"markup_percent": "35", "csrf": csrf})
     assert (saved.status_code, saved.headers["location"]) == (303, "/console/markup?saved=1")
-    page = await reseller.get(saved.headers["location"])
+    page = await reseller_web.get(saved.headers["location"])
     assert 'id="percent">35%' in page.text
     assert 'id="agency-rate">2.025<' in page.text
-    rules = await _rules(session, console)
+    rules = await _rules(session, world.reseller)
     assert rules == [(None, None, D(35), D(0), D("0.1")), (likes.id, None, D(5), D(0), D(0))]
 
     order = await orders.accept(
         session,
-        console.agency,
-        console.world.services["followers"].id,
+        world.agency,
+        world.services["followers"].id,
         {"link": "https://instagram.com/next", "quantity": "1000"},
     )
     assert order.charge == D("2.025") == RESELLER_RATE * D("1.35")
     reseller_charge = await session.scalar(
         select(OrderCharge.amount).where(
-            OrderCharge.order_id == order.id, OrderCharge.account_id == console.reseller.id
+            OrderCharge.order_id == order.id, OrderCharge.account_id == world.reseller.id
         )
     )
     assert reseller_charge == RESELLER_RATE
 
     for wrong in ("lots", "-5", "12.34567", "", "1,5", "100000", "NaN"):
-        refused = await reseller.post(
+        refused = await reseller_web.post(
             "/console/markup", data={"markup_percent": wrong, "csrf": csrf}
         )
         assert refused.status_code == 422, wrong
         assert "Tidak ada yang diubah" in refused.text
         assert 'id="percent">35%' in refused.text
-    assert await _rules(session, console) == rules
+    assert await _rules(session, world.reseller) == rules
 
 
 async def test_the_brand_form_saves_and_the_host_shows_the_new_brand(
-    console: Console, reseller: AsyncClient, session: AsyncSession
+    world: World, reseller_web: AsyncClient, session: AsyncSession
 ) -> None:
-    form = await reseller.get("/console/brand")
+    form = await reseller_web.get("/console/brand")
     assert form.status_code == 200
     assert 'value="Toko Sosmed"' in form.text
     assert f">{HOST}</textarea>" in form.text
@@ -152,9 +124,9 @@ async def test_the_brand_form_saves_and_the_host_shows_the_new_brand(
         "payment_instructions": "BCA 123 a.n. Toko Baru",
         "csrf": csrf,
     }
-    saved = await reseller.post("/console/brand", data=wanted)
+    saved = await reseller_web.post("/console/brand", data=wanted)
     assert (saved.status_code, saved.headers["location"]) == (303, "/console/brand?saved=1")
-    assert await _brand(session, console) == (
+    assert await _brand(session, world.reseller) == (
         "Toko Baru",
         "#123456",
         "https://wa.me/628111",
@@ -162,10 +134,10 @@ async def test_the_brand_form_saves_and_the_host_shows_the_new_brand(
         [HOST, "shop.example"],
     )
     for host in (HOST, "shop.example"):
-        login = await reseller.get(f"http://{host}/login")
+        login = await reseller_web.get(f"http://{host}/login")
         assert "<strong>Toko Baru</strong>" in login.text, host
         assert "https://wa.me/628111" in login.text
-    assert "Tersimpan" in (await reseller.get(saved.headers["location"])).text
+    assert "Tersimpan" in (await reseller_web.get(saved.headers["location"])).text
 
     for change, says in (
         ({"primary_color": "red"}, "Warna utama"),
@@ -175,16 +147,19 @@ async def test_the_brand_form_saves_and_the_host_shows_the_new_brand(
         ({"whatsapp_url": "wa.me/62"}, "Tautan bantuan WhatsApp"),
         ({"payment_instructions": "x" * 5001}, "Cara pembayaran"),
     ):
-        refused = await reseller.post("/console/brand", data={**wanted, "name": "X", **change})
+        refused = await reseller_web.post("/console/brand", data={**wanted, "name": "X", **change})
         assert (refused.status_code, says in refused.text) == (422, True), change
     # A host the other reseller's brand holds: refused, and not even the name changes.
-    clash = await reseller.post(
+    clash = await reseller_web.post(
         "/console/brand",
         data={**wanted, "name": "Clash", "hosts": f"{HOST}\n{OTHER_HOST}"},
     )
     assert clash.status_code == 409
     assert "sudah dipakai" in clash.text
     assert OTHER_HOST in clash.text
-    assert (await _brand(session, console))[0] == "Toko Baru"
-    assert (await _brand(session, console))[-1] == [HOST, "shop.example"]
-    assert "<strong>Panel Murah</strong>" in (await reseller.get(f"http://{OTHER_HOST}/login")).text
+    assert (await _brand(session, world.reseller))[0] == "Toko Baru"
+    assert (await _brand(session, world.reseller))[-1] == [HOST, "shop.example"]
+    assert (
+        "<strong>Panel Murah</strong>"
+        in (await reseller_web.get(f"http://{OTHER_HOST}/login")).text
+    )

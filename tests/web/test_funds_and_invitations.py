@@ -5,7 +5,6 @@ it from the reseller's wallet exactly once."""
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,16 +14,7 @@ from panel.models import Account, AccountKind, Invitation, Journal, TopUpRequest
 from panel.web import top_ups
 from tests.conftest import Operator
 from tests.factories import World
-from tests.web.conftest import PASSWORD, csrf_of, give_password, sign_in
-
-RESELLER_EMAIL = "reseller@example.com"
-
-
-@pytest.fixture
-async def reseller_web(world: World, web: AsyncClient, session: AsyncSession) -> AsyncClient:
-    await give_password(session, world.reseller, RESELLER_EMAIL)
-    assert (await sign_in(web, RESELLER_EMAIL)).status_code == 303
-    return web
+from tests.web.conftest import PASSWORD, RESELLER_EMAIL, csrf_of, give_password, sign_in
 
 
 async def _count(session: AsyncSession, model: type[Invitation] | type[TopUpRequest]) -> int:

@@ -8,10 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel.accounts import service as accounts
-from panel.ledger import service as ledger
 from panel.models import (
     Account,
-    AccountKind,
     AccountStatus,
     Order,
     OrderStatus,
@@ -20,18 +18,14 @@ from panel.models import (
 from panel.orders import service as orders
 from tests.conftest import AppFor
 from tests.factories import World
-from tests.web.conftest import PASSWORD, csrf_of, sign_in
+from tests.web.conftest import PASSWORD, csrf_of, funded_agency, sign_in
 
 LINK = "https://instagram.com/agency-a1"
 
 
 async def _sibling(session: AsyncSession, world: World) -> Account:
     """Another agency of the same reseller, with money to order."""
-    sibling = await accounts.create(
-        session, kind=AccountKind.agency, name="A2", parent_id=world.reseller.id
-    )
-    await ledger.fund_agency(session, sibling.id, Decimal(10), "float", None)
-    return sibling
+    return await funded_agency(session, world.reseller, "A2", Decimal(10))
 
 
 async def test_the_host_chooses_the_brand(world: World, web: AsyncClient) -> None:
