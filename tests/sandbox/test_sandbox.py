@@ -27,7 +27,8 @@ from panel.providers import (
 )
 from panel.sandbox import create_app
 from panel.sandbox.dialects import PRESETS, Dialect
-from tests.fixtures_sandbox import SandboxHandle, SandboxServer
+from tests.app_server import AppServer
+from tests.fixtures_sandbox import SandboxHandle
 
 KEY = "sandbox-test-key"
 LINK = "https://instagram.com/p/sandbox"
@@ -667,7 +668,7 @@ async def test_a_sandbox_built_with_a_key_accepts_only_that_key(
     upstream_client: httpx.AsyncClient,
 ) -> None:
     client = upstream_client
-    server = SandboxServer(create_app(api_key="the-right-key")).start()
+    server = AppServer(create_app(api_key="the-right-key"), lifespan="off").start()
     try:
         url = f"{server.base_url}/api/v2"
         assert (await SmmV2Adapter(client, url, "the-right-key").balance()).balance == 1000
