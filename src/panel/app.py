@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from panel import health, logs, problems, throttle
 from panel.admin.router import router as admin_router
@@ -22,6 +23,7 @@ from panel.web.mass_pages import router as web_mass_router
 from panel.web.operator_pages import router as web_operator_router
 from panel.web.order_pages import router as web_order_router
 from panel.web.pages import router as web_router
+from panel.web.rest_docs import router as rest_docs_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,14 +43,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A first-hand supply hub for digital-service resellers.",
         version="0.1.0",
         lifespan=lifespan,
+        # Served by panel.web.rest_docs, under the brand of the host asked for.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     # The last added runs first: every answer is logged and counted, a 429 included; a
     # request over its limit costs nothing more.
     app.add_middleware(throttle.RateLimits)
     app.add_middleware(logs.RequestLog)
+    # Pages and service lists travel compressed to phones on mobile data; answers shorter than
+    # this gain nothing from it (an API v2 `add` answer is a few dozen bytes).
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     problems.install(app)
     web_pages.install(app)
     app.include_router(health.router)
+    app.include_router(rest_docs_router)
     app.include_router(admin_router)
     app.include_router(v1_router)
     app.include_router(api_v2_router)

@@ -178,3 +178,11 @@ async def test_another_agency_s_order_cannot_be_acted_on(
         assert answer.status_code == 422
         assert "Incorrect order ID" in answer.text
     assert (await session.get_one(Order, theirs.id)).status is OrderStatus.pending
+
+
+async def test_pages_travel_compressed(world: World, web: AsyncClient) -> None:
+    await sign_in(web)
+    page = await web.get("/services", headers={"Accept-Encoding": "gzip"})
+    assert page.status_code == 200
+    assert page.headers["content-encoding"] == "gzip"
+    assert int(page.headers["content-length"]) < len(page.content)
