@@ -321,9 +321,10 @@ def line(profile: Profile, logo: str, runs: list[Run]) -> str:
 
 def breakdown(run: Run, page_url: str) -> str:
     """Bytes by URL, and what the document's are made of: CDP's count less the body is the
-    headers (Resource Timing counts any headers as a flat 300 B in Chromium)."""
+    headers (Resource Timing counts any headers as a flat 300 B in Chromium). The parts are of
+    the decoded document: the body may travel compressed."""
     doc = run.document
-    markup = doc["body"] - doc["style"] - doc["script"] - doc["svg"]
+    markup = doc["decoded"] - doc["style"] - doc["script"] - doc["svg"]
     parts = [f"    {size:>7,} B  {url}" for url, size in sorted(run.bytes_by_url.items())]
     parts.append(
         f"             document: {run.bytes_by_url[page_url] - doc['body']:,.0f} B headers, "
