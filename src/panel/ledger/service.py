@@ -6,7 +6,7 @@ wallet, in wallet id order so that concurrent transfers in opposite directions c
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -58,19 +58,29 @@ async def post(
 
 async def post_many(session: AsyncSession, postings: Sequence[Posting]) -> list[int]:
     """Write balanced journals together (the poller settles thousands at once): each wallet's
-    balance moves once by the sum of its legs, and all journals and entries are inserted by
-    one statement. Returns the journal ids in the order given."""
+    balance moves once by the sum of its legs, and the wallets, journals and entries are
+    written by one statement. Returns the journal ids in the order given.
+
+    A wallet that would go below zero (or past what it can hold) refuses the whole statement's
+    journals: none is written, and InsufficientFunds (or Invalid) is raised. Wallets that did
+    move stay moved in the caller's transaction, which must roll back (or back to a savepoint)
+    as it does for any failure."""
     for posting in postings:
         _check_balanced(posting.legs)
         if not posting.reason.strip():
             raise Invalid("a reason is required")
-    # Wallets first: a refusal (not enough money) then leaves nothing written, whatever the
-    # caller does next with its transaction.
-    await _move_wallets(session, [leg for posting in postings for leg in posting.legs])
+    deltas: dict[int, Decimal] = defaultdict(Decimal)
+    for posting in postings:
+        for leg in posting.legs:
+            deltas[leg.ledger_account_id] += leg.amount
+    moving = {account_id: delta for account_id, delta in deltas.items() if delta != 0}
     legs = [(number, leg) for number, posting in enumerate(postings) for leg in posting.legs]
-    journal_ids = await session.scalars(
-        _WRITE_JOURNALS,
+    rows = await session.execute(
+        _POST,
         {
+            "ids": list(moving),
+            "deltas": list(moving.values()),
+            "most": MAX_BALANCE,
             "kinds": [posting.kind.value for posting in postings],
             "reasons": [posting.reason for posting in postings],
             "actors": [posting.actor_id for posting in postings],
@@ -80,31 +90,20 @@ async def post_many(session: AsyncSession, postings: Sequence[Posting]) -> list[
             "leg_amounts": [leg.amount for _, leg in legs],
         },
     )
-    return list(journal_ids)
-
-
-# Journals and their entries in one round trip, whatever their number: rows travel as one
-# array per column. Journal ids are drawn from the sequence in the order the postings were
-# given (WITH ORDINALITY), so each entry finds its journal without a second query.
-_WRITE_JOURNALS = text("""
-WITH posting AS MATERIALIZED (
-    SELECT nextval('journal_id_seq') AS id, p.*
-    FROM unnest(CAST(:kinds AS text[]), CAST(:reasons AS text[]), CAST(:actors AS integer[]),
-                CAST(:orders AS bigint[])) WITH ORDINALITY AS p(kind, reason, actor_id, order_id, n)
-),
-journals AS (
-    INSERT INTO journal (id, kind, reason, actor_id, order_id)
-    SELECT id, kind, reason, actor_id, order_id FROM posting
-)
-, entries AS (
-    INSERT INTO entry (journal_id, ledger_account_id, amount)
-    SELECT posting.id, leg.ledger_account_id, leg.amount
-    FROM unnest(CAST(:leg_postings AS bigint[]), CAST(:leg_accounts AS integer[]),
-                CAST(:leg_amounts AS numeric[])) AS leg(n, ledger_account_id, amount)
-    JOIN posting ON posting.n = leg.n + 1
-)
-SELECT id FROM posting ORDER BY n
-""")
+    journal_ids = []
+    for is_wallet, row_id, balance, moved, _ in rows:
+        if not is_wallet:
+            journal_ids.append(row_id)
+            continue
+        if not moved and moving[row_id] > 0:
+            raise Invalid("the balance would exceed the largest amount a wallet holds")
+        if not moved:
+            raise InsufficientFunds("Not enough funds on balance", ledger_account_id=row_id)
+        # A copy of the wallet this session already holds shows the new balance, not the old.
+        held = session.identity_map.get(identity_key(LedgerAccount, row_id))
+        if held is not None:
+            set_committed_value(held, "balance", balance)
+    return journal_ids
 
 
 def _check_balanced(legs: Sequence[Leg]) -> None:
@@ -119,37 +118,20 @@ def _check_balanced(legs: Sequence[Leg]) -> None:
         raise Invalid("journal entries do not sum to zero")
 
 
-async def _move_wallets(session: AsyncSession, legs: Iterable[Leg]) -> None:
-    deltas: dict[int, Decimal] = defaultdict(Decimal)
-    for leg in legs:
-        deltas[leg.ledger_account_id] += leg.amount
-    moving = {account_id: delta for account_id, delta in deltas.items() if delta != 0}
-    if not moving:
-        return
-    rows = await session.execute(
-        _MOVE_WALLETS,
-        {"ids": list(moving), "deltas": list(moving.values()), "most": MAX_BALANCE},
-    )
-    for ledger_account_id, balance, moved in rows:
-        if not moved and moving[ledger_account_id] > 0:
-            raise Invalid("the balance would exceed the largest amount a wallet holds")
-        if not moved:
-            raise InsufficientFunds(
-                "Not enough funds on balance", ledger_account_id=ledger_account_id
-            )
-        # A copy of the wallet this session already holds shows the new balance, not the old.
-        held = session.identity_map.get(identity_key(LedgerAccount, ledger_account_id))
-        if held is not None:
-            set_committed_value(held, "balance", balance)
-
-
+# One round trip for a whole posting, however many journals: the fewer trips while a wallet is
+# locked, the sooner the next order of the same buyer can lock it.
+#
 # Every wallet among the legs is locked in id order (ORDER BY under a row lock locks in that
 # order), so transfers in opposite directions cannot deadlock. The lock is the one an UPDATE
 # takes, NO KEY UPDATE, which lets other transactions' entries reference the wallet meanwhile
 # (their foreign key takes KEY SHARE). Each then moves by its delta unless that would take it
-# below zero or past what NUMERIC(20, 6) holds. One row per wallet says whether it moved;
-# accounts without a cached balance (the system's) are not wallets and are left alone.
-_MOVE_WALLETS = text("""
+# below zero or past what NUMERIC(20, 6) holds; accounts without a cached balance (the
+# system's) are not wallets and are left alone. If any wallet refused, no journal is written.
+# Journals and entries travel as one array per column; journal ids are drawn from the
+# sequence in the order the postings were given (WITH ORDINALITY), so each entry finds its
+# journal without a second query. The answer: one row per wallet (whether it moved), then
+# one per journal, in the order given.
+_POST = text("""
 WITH delta AS (
     SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:deltas AS numeric[])) AS d(id, delta)
 ),
@@ -165,8 +147,32 @@ moved AS (
     FROM locked
     WHERE ledger_account.id = locked.id AND locked.after BETWEEN 0 AND :most
     RETURNING ledger_account.id
+),
+wallet AS MATERIALIZED (
+    SELECT locked.id, locked.after, moved.id IS NOT NULL AS moved
+    FROM locked LEFT JOIN moved USING (id)
+),
+posting AS MATERIALIZED (
+    SELECT nextval('journal_id_seq') AS id, p.*
+    FROM unnest(CAST(:kinds AS text[]), CAST(:reasons AS text[]), CAST(:actors AS integer[]),
+                CAST(:orders AS bigint[])) WITH ORDINALITY AS p(kind, reason, actor_id, order_id, n)
+    WHERE NOT EXISTS (SELECT FROM wallet WHERE NOT wallet.moved)
+),
+journals AS (
+    INSERT INTO journal (id, kind, reason, actor_id, order_id)
+    SELECT id, kind, reason, actor_id, order_id FROM posting
+),
+entries AS (
+    INSERT INTO entry (journal_id, ledger_account_id, amount)
+    SELECT posting.id, leg.ledger_account_id, leg.amount
+    FROM unnest(CAST(:leg_postings AS bigint[]), CAST(:leg_accounts AS integer[]),
+                CAST(:leg_amounts AS numeric[])) AS leg(n, ledger_account_id, amount)
+    JOIN posting ON posting.n = leg.n + 1
 )
-SELECT locked.id, locked.after, moved.id IS NOT NULL FROM locked LEFT JOIN moved USING (id)
+SELECT true, id, after, moved, 0 AS n FROM wallet
+UNION ALL
+SELECT false, id, NULL, NULL, n FROM posting
+ORDER BY 1 DESC, 5
 """)
 
 

@@ -48,9 +48,17 @@ async def accept(
     already used by this buyer, the first order is returned instead (a safe retry)."""
     if request_id is not None and (earlier := await _by_request(session, buyer, request_id)):
         return earlier
-    service = await session.get(Service, service_id) if 1 <= service_id <= MAX_ID else None
-    if service is None or not service.enabled:
+    try:
+        # The service is read once, with its price; a service that cannot be ordered
+        # (unknown, disabled, or with no live route) has neither.
+        offer = (
+            await pricing.quote(session, buyer, service_id) if 1 <= service_id <= MAX_ID else None
+        )
+    except NotFound:
+        offer = None
+    if offer is None:
         raise Refused(texts.INCORRECT_SERVICE)
+    service = offer.service
     draft = validation.read(service, fields)
     if service.one_order_per_link:
         # Held to the end of the transaction: two orders on one link cannot both pass.
@@ -58,16 +66,7 @@ async def accept(
         await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
         if await _link_busy(session, buyer, draft.link):
             raise Refused(texts.LINK_BUSY)
-    try:
-        charges = await pricing.charges_for(
-            session,
-            buyer,
-            service.id,
-            draft.quantity,
-            per_package=service.type in validation.PACKAGE_TYPES,
-        )
-    except NotFound:
-        raise Refused(texts.INCORRECT_SERVICE) from None
+    charges = offer.charges(draft.quantity, per_package=service.type in validation.PACKAGE_TYPES)
     order = Order(
         account_id=buyer.id,
         reseller_id=buyer.parent_id if buyer.kind is AccountKind.agency else buyer.id,

@@ -21,9 +21,13 @@ from panel.pricing.rules import most_specific, sell_rate
 
 @dataclass(frozen=True)
 class Price:
-    service_id: int
+    service: Service
     cost: Decimal  # the primary route's upstream rate
     rate: Decimal  # what the account pays
+
+    @property
+    def service_id(self) -> int:
+        return self.service.id
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,37 @@ async def rate_for(session: AsyncSession, account: Account, service_id: int) -> 
     return prices[service_id].rate
 
 
+@dataclass(frozen=True)
+class Quote:
+    """A service as one account can order it: the service, and each payer's rate per 1000,
+    the buyer first, then up the chain (an agency's reseller pays its own rate)."""
+
+    service: Service
+    rates: list[tuple[int, Decimal]]
+
+    def charges(self, quantity: int, *, per_package: bool = False) -> list[Charge]:
+        """Who pays what for an order of `quantity`. A package is priced whole: its rate is
+        its price."""
+        return [
+            Charge(
+                payer_id, rate, round_half_up(rate) if per_package else charge_for(rate, quantity)
+            )
+            for payer_id, rate in self.rates
+        ]
+
+
+async def quote(session: AsyncSession, account: Account, service_id: int) -> Quote:
+    """The service and its chain of rates for `account`; NotFound if it cannot be ordered (no
+    such service, disabled, or no live route)."""
+    chain = await _chain_prices(session, account, [service_id])
+    if service_id not in chain[0][1]:
+        raise NotFound(f"service {service_id} is not available")
+    return Quote(
+        chain[0][1][service_id].service,
+        [(payer.id, prices[service_id].rate) for payer, prices in chain],
+    )
+
+
 async def charges_for(
     session: AsyncSession,
     account: Account,
@@ -59,16 +94,9 @@ async def charges_for(
     *,
     per_package: bool = False,
 ) -> list[Charge]:
-    """Who pays what for an order of `quantity`: the buyer first, then up the chain (an agency's
-    reseller pays its own rate). A package is priced whole: its rate is its price."""
-    charges = []
-    for payer, prices in await _chain_prices(session, account, [service_id]):
-        if service_id not in prices:
-            raise NotFound(f"service {service_id} is not available")
-        rate = prices[service_id].rate
-        amount = round_half_up(rate) if per_package else charge_for(rate, quantity)
-        charges.append(Charge(payer.id, rate, amount))
-    return charges
+    """Who pays what for an order of `quantity`, buyer first."""
+    found = await quote(session, account, service_id)
+    return found.charges(quantity, per_package=per_package)
 
 
 async def _chain_prices(
@@ -85,7 +113,7 @@ async def _chain_prices(
     rules = await _rules(session, owner_id=None, account=reseller)
     reseller_prices = {
         service.id: Price(
-            service.id,
+            service,
             costs[service.id],
             sell_rate(costs[service.id], _rule_for(rules, reseller, service)),
         )
@@ -97,7 +125,7 @@ async def _chain_prices(
     rules = await _rules(session, owner_id=reseller.id, account=account)
     agency_prices = {
         service.id: Price(
-            service.id,
+            service,
             costs[service.id],
             sell_rate(reseller_prices[service.id].rate, _rule_for(rules, account, service)),
         )
