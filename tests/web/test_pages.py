@@ -16,6 +16,8 @@ from panel.models import (
     Refill,
 )
 from panel.orders import service as orders
+from panel.orders import texts as order_texts
+from panel.web import texts
 from tests.conftest import AppFor
 from tests.factories import World
 from tests.web.conftest import PASSWORD, csrf_of, funded_agency, sign_in
@@ -139,7 +141,7 @@ async def test_an_agency_orders_from_the_services_page_and_asks_for_a_refill(
         "http://a.example/orders",
         data={"service": followers, "link": LINK, "quantity": "5", "csrf": token},
     )
-    assert (too_few.status_code, "Quantity less than minimal 10" in too_few.text) == (422, True)
+    assert (too_few.status_code, "Jumlah minimal 10." in too_few.text) == (422, True)
     placed = await web.post(
         "http://a.example/orders",
         data={"service": followers, "link": LINK, "quantity": "100", "csrf": token},
@@ -176,7 +178,7 @@ async def test_another_agency_s_order_cannot_be_acted_on(
             f"http://a.example/orders/{theirs.id}/{action}", data={"csrf": token}
         )
         assert answer.status_code == 422
-        assert "Incorrect order ID" in answer.text
+        assert "Pesanan tidak ditemukan." in answer.text
     assert (await session.get_one(Order, theirs.id)).status is OrderStatus.pending
 
 
@@ -186,3 +188,16 @@ async def test_pages_travel_compressed(world: World, web: AsyncClient) -> None:
     assert page.status_code == 200
     assert page.headers["content-encoding"] == "gzip"
     assert int(page.headers["content-length"]) < len(page.content)
+
+
+def test_order_refusals_are_said_in_the_visitor_s_language() -> None:
+    for detail in texts.REFUSALS_ID:
+        assert texts.refusal("en", detail) == detail
+        assert texts.refusal("id", detail) != detail
+    assert texts.refusal("id", order_texts.quantity_above(5000)) == "Jumlah maksimal 5000."
+    assert texts.refusal("id", "something new") == "something new"
+
+
+def test_every_word_is_in_both_languages() -> None:
+    assert texts.WORDS["id"].keys() == texts.WORDS["en"].keys()
+    assert all(word.strip() for words in texts.WORDS.values() for word in words.values())

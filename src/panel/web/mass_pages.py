@@ -37,7 +37,9 @@ async def mass_order(
             results = await mass.accept_lines(session, account, orders)
     except Refused as refused:
         # Nothing was placed: the text stays in the box to be put right.
-        return page.render("mass_order.html", 422, text=orders, error=refused.detail, results=None)
+        return page.render(
+            "mass_order.html", 422, text=orders, error=page.refusal(refused.detail), results=None
+        )
     lines = orders.splitlines()
     return page.render(
         "mass_order.html",

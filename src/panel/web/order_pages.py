@@ -85,7 +85,7 @@ async def place_order(
     except (Refused, InsufficientFunds) as refused:
         detail = refused.detail if isinstance(refused, Refused) else order_texts.NOT_ENOUGH_FUNDS
         return page.render(
-            "message.html", 422, message=detail, back=f"/orders/new?service={service}"
+            "message.html", 422, message=page.refusal(detail), back=f"/orders/new?service={service}"
         )
     return page.keep(RedirectResponse(f"/orders?placed={order.id}", status_code=303))
 
@@ -133,7 +133,7 @@ async def order_action(
 ) -> Response:
     check_csrf(page, csrf)
     if action not in ("refill", "cancel") or not is_row_id(order_id, BIG_ID):
-        return page.render("message.html", 404, message=order_texts.INCORRECT_ORDER)
+        return page.render("message.html", 404, message=page.refusal(order_texts.INCORRECT_ORDER))
     try:
         async with session.begin_nested():
             if action == "refill":
@@ -141,5 +141,7 @@ async def order_action(
             else:
                 await orders.request_cancel(session, account, order_id)
     except Refused as refused:
-        return page.render("message.html", 422, message=refused.detail, back="/orders")
+        return page.render(
+            "message.html", 422, message=page.refusal(refused.detail), back="/orders"
+        )
     return page.keep(RedirectResponse("/orders", status_code=303))

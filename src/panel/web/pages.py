@@ -78,6 +78,9 @@ class Page:
     def t(self, word: str) -> str:
         return texts.WORDS[self.lang][word]
 
+    def refusal(self, detail: str) -> str:
+        return texts.refusal(self.lang, detail)
+
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
         response = templates.TemplateResponse(
             self.request,
@@ -85,6 +88,7 @@ class Page:
             {
                 "brand": self.brand,
                 "t": texts.WORDS[self.lang],
+                "refusal": self.refusal,
                 "lang": self.lang,
                 "csrf": self.visit.csrf,
                 "member": self.member,

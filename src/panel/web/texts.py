@@ -1,6 +1,10 @@
 """The web panel's words, in Indonesian and English; the visitor's language is its choice
 (a `lang` cookie), else its browser's (Accept-Language), else Indonesian."""
 
+import re
+
+from panel.orders import texts as order_texts
+
 LANGUAGES = ("id", "en")
 
 WORDS: dict[str, dict[str, str]] = {
@@ -399,3 +403,30 @@ def language(cookie: str | None, accept_language: str | None) -> str:
         if code in LANGUAGES:
             return code
     return "id"
+
+
+# The order service's refusals are API v2's texts, in English, exactly as scripts expect them;
+# an Indonesian page says them in Indonesian.
+REFUSALS_ID = {
+    order_texts.INCORRECT_REQUEST: "Permintaan tidak valid.",
+    order_texts.INCORRECT_SERVICE: "Layanan tidak dikenal atau sedang tidak tersedia.",
+    order_texts.INCORRECT_LINK: "Tautan tidak valid.",
+    order_texts.NOT_ENOUGH_FUNDS: "Saldo tidak cukup.",
+    order_texts.INCORRECT_ORDER: "Pesanan tidak ditemukan.",
+    order_texts.REFILL_DISABLED: "Layanan ini tidak menyediakan isi ulang.",
+    order_texts.REFILL_NOT_ELIGIBLE: "Pesanan ini belum bisa diisi ulang.",
+    order_texts.CANCEL_DISABLED: "Layanan ini tidak bisa dibatalkan.",
+    order_texts.CANCEL_NOT_ELIGIBLE: "Pesanan ini tidak bisa dibatalkan lagi.",
+    order_texts.LINK_BUSY: "Masih ada pesanan aktif untuk tautan ini. Tunggu sampai selesai.",
+}
+_QUANTITY = re.compile(r"Quantity (less than minimal|more than maximum) (\d+)")
+
+
+def refusal(lang: str, detail: str) -> str:
+    """An order refusal in the visitor's language."""
+    if lang != "id":
+        return detail
+    if found := _QUANTITY.fullmatch(detail):
+        bound = "minimal" if found.group(1).startswith("less") else "maksimal"
+        return f"Jumlah {bound} {found.group(2)}."
+    return REFUSALS_ID.get(detail, detail)
