@@ -228,8 +228,8 @@ async def test_a_reseller_invites_an_agency_and_pays_its_top_up(
         await passwords.set_password(session, reseller, PASSWORD)
     console = await phone.new_page()
     await sign_in(console, site, "a.example", "owner@toko.example", PASSWORD)
-    await expect(console.locator("nav.tabs")).to_contain_text("Agen")
-    await console.click("nav.tabs >> text=Agen")
+    await console.click("nav.tabs >> text=Konsol")
+    await expect(console.locator("nav.sub [aria-current=page]")).to_have_text("Agen")
     await expect(console.locator("#agencies")).to_contain_text("Agen Satu Rahasia")
     await screenshot(console, "console_agencies")
 
@@ -274,7 +274,7 @@ async def test_a_reseller_invites_an_agency_and_pays_its_top_up(
         ("/console/brand", "console_brand"),
     ):
         await console.goto(site.url("a.example", tab))
-        await expect(console.locator("nav.tabs [aria-current=page]")).to_have_count(1)
+        await expect(console.locator("nav.sub [aria-current=page]")).to_have_count(1)
         await screenshot(console, name)
     await console.fill("#name", "Toko Sosmed Baru")
     await console.click("#brand button[type=submit]")

@@ -39,22 +39,27 @@ NAV: dict[AccountKind, list[tuple[str, str]]] = {
     ],
     AccountKind.reseller: [
         ("/", "dashboard"),
+        ("/console/agencies", "console"),
         ("/services", "services"),
         ("/orders", "orders"),
         ("/orders/mass", "mass_order"),
         ("/api-access", "api"),
-        ("/console/agencies", "agencies"),
-        ("/console/top-ups", "top_ups"),
-        ("/console/orders", "agency_orders"),
-        ("/console/margin", "margin"),
-        ("/console/markup", "markup"),
-        ("/console/brand", "brand"),
     ],
     AccountKind.operator: [
         ("/ops/review", "review_queue"),
         ("/ops/providers", "providers"),
     ],
 }
+# The reseller console's own tabs, under the main ones: a phone shows six tabs at most.
+CONSOLE = "/console/"
+CONSOLE_NAV = [
+    ("/console/agencies", "agencies"),
+    ("/console/top-ups", "top_ups"),
+    ("/console/orders", "agency_orders"),
+    ("/console/margin", "margin"),
+    ("/console/markup", "markup"),
+    ("/console/brand", "brand"),
+]
 
 
 class Page:
@@ -93,6 +98,7 @@ class Page:
                 "csrf": self.visit.csrf,
                 "member": self.member,
                 "nav": NAV[self.member.kind] if self.member else [],
+                "subnav": CONSOLE_NAV if self.request.url.path.startswith(CONSOLE) else [],
                 "here": self.request.url.path,
                 **context,
             },
