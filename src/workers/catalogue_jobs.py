@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from panel import metrics
 from panel.catalogue import quality, sync
 from panel.models import Provider
 from panel.providers.adapter import UpstreamError
@@ -42,15 +41,12 @@ async def sync_catalogues(runtime: Runtime) -> int:
 
 
 async def sync_provider(runtime: Runtime, provider_id: int) -> sync.SyncReport:
+    # The provider is asked with no transaction open: a slow upstream holds no locks.
     async with runtime.transaction() as session:
         provider = await session.get_one(Provider, provider_id)
-    adapter = runtime.adapters.for_provider(provider)
-    listed = await adapter.services()
-    balance = await adapter.balance()
-    now = datetime.now(UTC)
+    listing = await sync.fetch(runtime, provider)
     async with runtime.transaction() as session:
         provider = await session.get_one(Provider, provider_id, with_for_update=True)
-        report = await sync.apply(session, provider, listed, now)
-        low = await sync.record_balance(session, provider, balance.balance, now)
-    await metrics.publish_provider_balance(runtime.redis, provider_id, str(balance.balance), low)
+        report, low = await sync.bring_in(session, provider, listing, datetime.now(UTC))
+    await sync.publish(runtime, provider, listing, low)
     return report

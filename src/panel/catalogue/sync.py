@@ -63,6 +63,37 @@ class Synced:
     applied: bool
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What a provider said: the services it sells and its balance with us."""
+
+    services: Sequence[UpstreamService]
+    balance: Balance
+
+
+async def fetch(runtime: Runtime, provider: Provider) -> Listing:
+    """Ask the provider; no transaction needs to be open meanwhile. UpstreamError if it cannot
+    be read."""
+    adapter = runtime.adapters.for_provider(provider)
+    return Listing(await adapter.services(), await adapter.balance())
+
+
+async def bring_in(
+    session: AsyncSession, provider: Provider, listing: Listing, now: datetime
+) -> tuple[SyncReport, bool]:
+    """Apply what the provider said: its catalogue, then its balance. Returns the report and
+    whether the balance is low."""
+    report = await apply(session, provider, listing.services, now)
+    low = await record_balance(session, provider, listing.balance.balance, now)
+    return report, low
+
+
+async def publish(runtime: Runtime, provider: Provider, listing: Listing, low: bool) -> None:
+    """Once the sync has committed: the balance for the metrics and alerts."""
+    balance = str(listing.balance.balance)
+    await metrics.publish_provider_balance(runtime.redis, provider.id, balance, low)
+
+
 async def sync_now(
     session: AsyncSession, runtime: Runtime, provider_id: int, *, dry_run: bool = False
 ) -> Synced:
@@ -70,20 +101,15 @@ async def sync_now(
     `dry_run`, only find out what would change. An unreadable provider raises UpstreamError
     before anything is written."""
     provider = await get_provider(session, provider_id)
-    adapter = runtime.adapters.for_provider(provider)
-    listed, balance = await adapter.services(), await adapter.balance()
-    now = datetime.now(UTC)
+    listing = await fetch(runtime, provider)
     savepoint = await session.begin_nested()
-    report = await apply(session, provider, listed, now)
-    low = await record_balance(session, provider, balance.balance, now)
+    report, low = await bring_in(session, provider, listing, datetime.now(UTC))
     if dry_run:
         await savepoint.rollback()
     else:
         await savepoint.commit()
-        await metrics.publish_provider_balance(
-            runtime.redis, provider.id, str(balance.balance), low
-        )
-    return Synced(report, balance, low, applied=not dry_run)
+        await publish(runtime, provider, listing, low)
+    return Synced(report, listing.balance, low, applied=not dry_run)
 
 
 async def apply(
