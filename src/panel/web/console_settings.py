@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel import money
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Conflict, PanelError
-from panel.models import Account, PriceRule, Service
+from panel.models import Account, PriceRule
 from panel.pricing import rule_book
 from panel.pricing import service as pricing
 from panel.pricing.rules import sell_rate
@@ -101,16 +101,13 @@ async def _markup_page(
 ) -> Response:
     general, narrower = await _rules(session, reseller)
     prices = await pricing.price_list(session, reseller)
-    example = await session.scalar(
-        select(Service)
-        .where(Service.id.in_(list(prices)))
-        .order_by(Service.category, Service.name, Service.id)
-        .limit(1)
-    )
     shown_example = None
-    if example is not None:
-        own = prices[example.id].rate
-        shown_example = (example, money.text(own), money.text(sell_rate(own, general)))
+    if prices:
+        first = min(
+            prices.values(), key=lambda p: (p.service.category, p.service.name, p.service.id)
+        )
+        own = first.rate
+        shown_example = (first.service, money.text(own), money.text(sell_rate(own, general)))
     return page.render(
         "console_markup.html",
         422 if error else 200,
