@@ -163,11 +163,15 @@ async def listing(
     statuses: Collection[OrderStatus] | None = None,
     service_id: int | None = None,
     link: str | None = None,
+    buyer_id: int | None = None,
     before: int | None = None,
     limit: int = 100,
 ) -> list[Order]:
-    """The orders `viewer` may see, newest first; `before` is the last id of the page before."""
+    """The orders `viewer` may see, newest first; `before` is the last id of the page before.
+    `buyer_id` keeps one buyer's: a reseller's own, or one of its agencies'."""
     query = select(Order).where(seen_by(viewer))
+    if buyer_id is not None:
+        query = query.where(Order.account_id == buyer_id)
     if statuses is not None:
         query = query.where(Order.status.in_(statuses))
     if service_id is not None:
@@ -177,6 +181,14 @@ async def listing(
     if before is not None:
         query = query.where(Order.id < before)
     return list(await session.scalars(query.order_by(Order.id.desc()).limit(limit)))
+
+
+async def services_of(session: AsyncSession, found: Iterable[Order]) -> dict[int, Service]:
+    """The services of some orders, by id: one query for a whole page of orders."""
+    wanted = {order.service_id for order in found}
+    if not wanted:
+        return {}
+    return {s.id: s for s in await session.scalars(select(Service).where(Service.id.in_(wanted)))}
 
 
 async def paid_by(

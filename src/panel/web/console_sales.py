@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from panel import money
 from panel.deps import RuntimeDep, SessionDep
-from panel.models import Order, OrderCharge, Service
+from panel.models import OrderCharge
 from panel.orders import service as orders
 from panel.orders.schemas import PUBLIC_STATUS
 from panel.schemas import MAX_ID
@@ -35,13 +35,9 @@ async def order_list(
 ) -> Response:
     """Newest first, a page at a time; `agency` keeps one buyer's orders (an agency's, or the
     reseller's own)."""
-    # The tenancy rule is the order service's: only orders this reseller may see.
-    query = select(Order).where(orders.seen_by(reseller))
-    if agency:
-        query = query.where(Order.account_id == agency)
-    if before:
-        query = query.where(Order.id < before)
-    listed = list(await session.scalars(query.order_by(Order.id.desc()).limit(PAGE_ORDERS)))
+    listed = await orders.listing(
+        session, reseller, buyer_id=agency or None, before=before or None, limit=PAGE_ORDERS
+    )
     ids = [order.id for order in listed]
     charges: dict[tuple[int, int], Decimal] = {
         (order_id, payer): amount
@@ -51,12 +47,7 @@ async def order_list(
             )
         )
     }
-    services = {
-        s.id: s.name
-        for s in await session.scalars(
-            select(Service).where(Service.id.in_({o.service_id for o in listed}))
-        )
-    }
+    services = await orders.services_of(session, listed)
     buyers = await agencies_of(session, reseller)
     names = {a.id: a.name for a in buyers} | {reseller.id: page.t("console_you")}
     rows = []
@@ -68,7 +59,7 @@ async def order_list(
             {
                 "order": order,
                 "buyer": names.get(order.account_id, ""),
-                "service": services.get(order.service_id, ""),
+                "service": services[order.service_id].name,
                 "status": PUBLIC_STATUS[order.status].value,
                 "agency_paid": None if agency_paid is None else money.text(agency_paid),
                 "reseller_paid": money.text(reseller_paid),

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from panel import money
 from panel.deps import RuntimeDep, SessionDep
-from panel.errors import Invalid, PanelError
+from panel.errors import PanelError
 from panel.ledger import service as ledger
 from panel.models import Account
 from panel.web import forms, top_ups
@@ -56,15 +56,16 @@ async def ask_top_up(
 ) -> Response:
     check_csrf(page, csrf)
     wanted = forms.amount(amount)
-    try:
-        if wanted is None:
-            raise Invalid(page.t("amount_invalid"))
-        async with session.begin_nested():
-            request = await top_ups.ask(session, account, wanted, reference)
-    except PanelError as refused:
-        error = refused.detail
+    if wanted is None:
+        error = page.t("amount_invalid")
     else:
-        return page.keep(RedirectResponse(f"/funds?asked={request.id}", status_code=303))
+        try:
+            async with session.begin_nested():
+                request = await top_ups.ask(session, account, wanted, reference)
+        except PanelError as refused:
+            error = refused.detail
+        else:
+            return page.keep(RedirectResponse(f"/funds?asked={request.id}", status_code=303))
     currency = runtime.settings.currency
     return await _funds_page(
         page, account, session, currency, 422, error=error, amount=amount, reference=reference

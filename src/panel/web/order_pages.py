@@ -96,12 +96,7 @@ async def order_list(
 ) -> Response:
     listed = await orders.listing(session, account, limit=PAGE_ORDERS)
     paid = await orders.paid_by(session, account, listed)
-    services = {
-        s.id: s
-        for s in await session.scalars(
-            select(Service).where(Service.id.in_({o.service_id for o in listed}))
-        )
-    }
+    services = await orders.services_of(session, listed)
     # The latest refill of each order, read in id order so the last one wins.
     refills = {
         r.order_id: r
