@@ -3,7 +3,6 @@ figures for it. Every surface (API v2, /v1, the web panel) lists services throug
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.catalogue import quality
@@ -21,9 +20,10 @@ class Offered:
 
 async def offer(session: AsyncSession, account: Account) -> list[Offered]:
     """The services `account` can order now, by id."""
+    # Each price carries its service: no second read of the services.
     prices = await pricing.price_list(session, account)
-    services = await session.scalars(
-        select(Service).where(Service.id.in_(prices)).order_by(Service.id)
-    )
     figures = await quality.figures_of(session, quality.SERVICE, list(prices))
-    return [Offered(s, prices[s.id], figures.get(s.id)) for s in services]
+    return [
+        Offered(price.service, price, figures.get(service_id))
+        for service_id, price in sorted(prices.items())
+    ]
