@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 
 from panel.models import Brand, BrandHost
 
@@ -22,6 +23,11 @@ class Shown:
 def host_of(header: str) -> str:
     """`Panel.Example:443` → `panel.example`."""
     return header.rsplit(":", 1)[0].strip().lower().rstrip(".") if header else ""
+
+
+async def for_request(session: AsyncSession, request: Request, operator_name: str) -> Shown:
+    """The brand of the host the request was sent to."""
+    return await for_host(session, host_of(request.headers.get("host", "")), operator_name)
 
 
 async def for_host(session: AsyncSession, host: str, operator_name: str) -> Shown:

@@ -139,8 +139,7 @@ async def get_page(request: Request, runtime: RuntimeDep, session: SessionDep) -
     """The page's brand, visitor and language."""
     if runtime.settings.web.secret is None:
         raise Interrupt(HTMLResponse(texts.WORDS["en"]["not_configured"], status_code=503))
-    host = brands.host_of(request.headers.get("host", ""))
-    brand = await brands.for_host(session, host, runtime.settings.web.brand_name)
+    brand = await brands.for_request(session, request, runtime.settings.web.brand_name)
     return Page(request, runtime, brand)
 
 

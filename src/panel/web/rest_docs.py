@@ -19,11 +19,6 @@ DOCUMENT = "/openapi.json"
 _PLATFORM = re.compile(r"\bPasok\b(?!-Signature)")
 
 
-async def _brand(request: Request, session: SessionDep, runtime: RuntimeDep) -> brands.Shown:
-    host = brands.host_of(request.headers.get("host", ""))
-    return await brands.for_host(session, host, runtime.settings.web.brand_name)
-
-
 def branded(document: dict[str, Any], brand_name: str) -> str:
     """The document as a reseller's agencies see it: `/v1` only, under the brand's name."""
     paths = {path: item for path, item in document["paths"].items() if path.startswith("/v1/")}
@@ -39,7 +34,7 @@ def branded(document: dict[str, Any], brand_name: str) -> str:
 
 @router.get(DOCUMENT)
 async def openapi_document(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
-    brand = await _brand(request, session, runtime)
+    brand = await brands.for_request(session, request, runtime.settings.web.brand_name)
     document = request.app.openapi()
     if brand.reseller_id is None:
         return Response(json.dumps(document), media_type="application/json")
@@ -48,5 +43,5 @@ async def openapi_document(request: Request, session: SessionDep, runtime: Runti
 
 @router.get("/docs")
 async def swagger_ui(request: Request, session: SessionDep, runtime: RuntimeDep) -> HTMLResponse:
-    brand = await _brand(request, session, runtime)
+    brand = await brands.for_request(session, request, runtime.settings.web.brand_name)
     return get_swagger_ui_html(openapi_url=DOCUMENT, title=f"{brand.name} API")
