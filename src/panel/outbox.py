@@ -25,7 +25,11 @@ def later(
     defer_by: timedelta | None = None,
 ) -> None:
     """Queue job `name(*args)` once this session's transaction has committed."""
-    session.info.setdefault(_KEY, []).append(JobRequest(name, args, job_id, defer_by))
+    ask(session, JobRequest(name, args, job_id, defer_by))
+
+
+def ask(session: AsyncSession, request: JobRequest) -> None:
+    session.info.setdefault(_KEY, []).append(request)
 
 
 def take(session: AsyncSession) -> list[JobRequest]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient, Response
 
-from panel import outbox
+from panel.orders import intake
 from tests.fixtures_world import API, D, World
 
 Send = Callable[[AsyncClient, dict[str, str]], Awaitable[Response]]
@@ -199,12 +199,13 @@ async def test_errors_are_200_json_whatever_the_transport(world: World) -> None:
 async def test_an_unexpected_failure_rolls_back_and_answers_200(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A fault after the order was written and paid for leaves neither behind."""
+    """A fault after the order was written, while it is being paid for, leaves neither
+    behind."""
 
-    def broken_queue(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("queue unavailable")
+    async def broken_ledger(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("ledger unavailable")
 
-    monkeypatch.setattr(outbox, "later", broken_queue)
+    monkeypatch.setattr(intake, "post_many", broken_ledger)
     async with world.panel.unchanged():
         response = await world.panel.client.post(
             API,

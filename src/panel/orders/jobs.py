@@ -6,12 +6,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import outbox
 from panel.models import Order
+from panel.outbox import JobRequest
+
+
+def submission(order_id: int, attempts: int = 0, defer_by: timedelta | None = None) -> JobRequest:
+    # One id per attempt: arq refuses a job id it still remembers, and a retry is a new attempt.
+    return JobRequest("submit_order", (order_id,), f"submit:{order_id}:{attempts}", defer_by)
 
 
 def submit_later(session: AsyncSession, order: Order, defer_by: timedelta | None = None) -> None:
-    # One id per attempt: arq refuses a job id it still remembers, and a retry is a new attempt.
-    job_id = f"submit:{order.id}:{order.submit_attempts}"
-    outbox.later(session, "submit_order", order.id, job_id=job_id, defer_by=defer_by)
+    outbox.ask(session, submission(order.id, order.submit_attempts, defer_by))
 
 
 def cancel_later(session: AsyncSession, order: Order) -> None:

@@ -5,19 +5,14 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import outbox
-from panel.errors import InsufficientFunds, NotFound
-from panel.ledger import accounts as ledger_accounts
-from panel.ledger.service import Leg, Posting, post_many
+from panel.errors import NotFound
 from panel.models import (
-    TERMINAL,
     Account,
     AccountKind,
-    JournalKind,
     Order,
     OrderCharge,
     OrderStatus,
@@ -25,14 +20,13 @@ from panel.models import (
     RefillStatus,
     Service,
 )
-from panel.orders import dripfeed, texts, validation
+from panel.orders import dripfeed, intake, texts
 from panel.orders.jobs import cancel_later, submit_later
 from panel.orders.settlement import settle
 from panel.orders.texts import Refused
 from panel.pricing import service as pricing
 from panel.schemas import MAX_ID
 
-OPEN = frozenset(OrderStatus) - TERMINAL
 REFILLABLE = frozenset({OrderStatus.completed, OrderStatus.partial})
 
 
@@ -44,97 +38,26 @@ async def accept(
     *,
     request_id: str | None = None,
 ) -> Order:
-    """Validate, price and pay for an order, then queue its submission. With a `request_id`
-    already used by this buyer, the first order is returned instead (a safe retry)."""
-    if request_id is not None and (earlier := await _by_request(session, buyer, request_id)):
-        return earlier
-    try:
-        # The service is read once, with its price; a service that cannot be ordered
-        # (unknown, disabled, or with no live route) has neither.
-        offer = (
-            await pricing.quote(session, buyer, service_id) if 1 <= service_id <= MAX_ID else None
-        )
-    except NotFound:
-        offer = None
-    if offer is None:
-        raise Refused(texts.INCORRECT_SERVICE)
-    service = offer.service
-    draft = validation.read(service, fields)
-    if service.one_order_per_link:
-        # Held to the end of the transaction: two orders on one link cannot both pass.
-        key = f"link:{buyer.id}:{draft.link}"
-        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
-        if await _link_busy(session, buyer, draft.link):
-            raise Refused(texts.LINK_BUSY)
-    charges = offer.charges(draft.quantity, per_package=service.type in validation.PACKAGE_TYPES)
-    order = Order(
-        account_id=buyer.id,
-        reseller_id=buyer.parent_id if buyer.kind is AccountKind.agency else buyer.id,
-        service_id=service.id,
-        link=draft.link,
-        quantity=draft.quantity,
-        params=draft.params,
-        request_id=request_id,
-        rate=charges[0].rate,
-        charge=charges[0].amount,
-        status=OrderStatus.pending,
-        route_index=0,
-        submit_attempts=0,
-    )
-    if request_id is None:
-        session.add(order)
-        await session.flush()
-    else:
-        try:
-            # A savepoint only where a race is possible: the same request id sent twice at once.
-            async with session.begin_nested():
-                session.add(order)
-                await session.flush()
-        except IntegrityError:
-            if earlier := await _by_request(session, buyer, request_id):
-                return earlier  # the order that won the race is the answer
-            raise
-    session.add_all(
-        OrderCharge(order_id=order.id, account_id=c.account_id, rate=c.rate, amount=c.amount)
-        for c in charges
-    )
-    # Written now rather than at commit: paying locks the buyer's wallet, and the less comes
-    # after that, the sooner the wallet is free for the buyer's next order.
-    await session.flush()
-    if order.charge > 0:
-        await _pay(session, buyer, order)
-    submit_later(session, order)
+    """Validate, price and pay for an order in the session's transaction, then queue its
+    submission. With a `request_id` already used by this buyer, the first order is returned
+    instead (a safe retry)."""
+    intent = intake.draft(buyer, await quote(session, buyer, service_id), fields, request_id)
+    [outcome] = await intake.write(session, [intent])
+    order = await session.get_one(Order, outcome.order())
+    if not outcome.repeat:
+        submit_later(session, order)
     return order
 
 
-async def _pay(session: AsyncSession, buyer: Account, order: Order) -> None:
-    """The buyer's whole charge goes into clearing until the order settles."""
-    wallet, clearing = await ledger_accounts.wallet_and_system(
-        session, buyer.id, ledger_accounts.CLEARING
-    )
-    legs = [Leg(wallet, -order.charge), Leg(clearing, order.charge)]
+async def quote(session: AsyncSession, buyer: Account, service_id: int) -> pricing.Quote:
+    """The service with its chain of rates for `buyer`; a service that cannot be ordered
+    (unknown, disabled, or with no live route) is refused as API v2 refuses it."""
     try:
-        await post_many(
-            session, [Posting(JournalKind.order, f"order {order.id}", legs, buyer.id, order.id)]
-        )
-    except InsufficientFunds:
-        raise InsufficientFunds(texts.NOT_ENOUGH_FUNDS) from None
-
-
-async def _by_request(session: AsyncSession, buyer: Account, request_id: str) -> Order | None:
-    found: Order | None = await session.scalar(
-        select(Order).where(Order.account_id == buyer.id, Order.request_id == request_id)
-    )
-    return found
-
-
-async def _link_busy(session: AsyncSession, buyer: Account, link: str) -> bool:
-    busy = await session.scalar(
-        select(Order.id)
-        .where(Order.account_id == buyer.id, Order.link == link, Order.status.in_(OPEN))
-        .limit(1)
-    )
-    return busy is not None
+        if 1 <= service_id <= MAX_ID:
+            return await pricing.quote(session, buyer, service_id)
+    except NotFound:
+        pass
+    raise Refused(texts.INCORRECT_SERVICE)
 
 
 def seen_by(viewer: Account) -> ColumnElement[bool]:

@@ -1,0 +1,291 @@
+"""Taking orders in: an order is drafted on its own (read, validated, priced), and drafts are
+written together, many in one transaction, whichever surface took them.
+
+Writing together is what lets a busy buyer's orders go fast: its wallet is locked once for all
+of its orders that arrive while the previous write runs, not once per order.
+"""
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.errors import InsufficientFunds, NotFound, PanelError
+from panel.ledger import accounts as ledger_accounts
+from panel.ledger.service import Leg, Posting, post_many
+from panel.models import TERMINAL, Account, AccountKind, JournalKind, OrderStatus
+from panel.orders import texts, validation
+from panel.orders.texts import Refused
+from panel.orders.validation import Draft
+from panel.pricing.service import Charge, Quote
+
+
+@dataclass(frozen=True)
+class Intent:
+    """An order ready to be written: who buys what, and who pays what for it."""
+
+    buyer_id: int
+    reseller_id: int
+    service_id: int
+    draft: Draft
+    charges: Sequence[Charge]  # the buyer's first, then up the chain
+    request_id: str | None
+    one_per_link: bool
+
+    @property
+    def charge(self) -> Decimal:
+        return self.charges[0].amount
+
+
+def draft(
+    buyer: Account, quote: Quote, fields: Mapping[str, str], request_id: str | None
+) -> Intent:
+    """Read `fields` as an order of the quoted service by `buyer`, or raise its refusal."""
+    service = quote.service
+    read = validation.read(service, fields)
+    per_package = service.type in validation.PACKAGE_TYPES
+    return Intent(
+        buyer_id=buyer.id,
+        reseller_id=buyer.parent_id
+        if buyer.kind is AccountKind.agency and buyer.parent_id is not None
+        else buyer.id,
+        service_id=service.id,
+        draft=read,
+        charges=quote.charges(read.quantity, per_package=per_package),
+        request_id=request_id,
+        one_per_link=service.one_order_per_link,
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one intent: a new order, the earlier order of its request id (a safe
+    retry), or a refusal that wrote nothing."""
+
+    order_id: int | None = None
+    repeat: bool = False
+    refusal: PanelError | None = None
+
+    def order(self) -> int:
+        """The order's id, or the refusal raised."""
+        if self.refusal is not None:
+            raise self.refusal
+        assert self.order_id is not None
+        return self.order_id
+
+
+async def write(session: AsyncSession, intents: Sequence[Intent]) -> list[Outcome]:
+    """Write what can be written of `intents`, in the session's transaction, as if they had
+    come one after another in the order given: each is accepted, refused (not enough funds, a
+    link with an order still open) or answered with the order its request id already made.
+
+    Four statements however many intents: lock the buyers' links and wallets, read what the
+    intents might repeat or collide with, insert the orders with their charges, and post the
+    payments."""
+    links = sorted({_link_key(intent) for intent in intents if intent.one_per_link})
+    if links:
+        # Held to the end of the transaction, and taken before what follows reads the orders:
+        # two orders on one link cannot both pass.
+        await session.execute(_LOCK_LINKS, {"keys": links})
+    paying = sorted({intent.buyer_id for intent in intents if intent.charge > 0})
+    wallets, clearing = await _lock_wallets(session, paying)
+    earlier, busy = await _seen(session, intents)
+
+    left = {owner: balance for owner, (_, balance) in wallets.items()}
+    outcomes: list[Outcome | None] = []
+    accepted: list[int] = []  # positions in `intents`
+    # Within the batch too: a request id seen earlier in it, a one-per-link link taken.
+    requested: dict[tuple[int, str], int] = {}
+    linked: set[str] = set()
+    for number, intent in enumerate(intents):
+        request = (intent.buyer_id, intent.request_id) if intent.request_id else None
+        if number in earlier:
+            outcomes.append(Outcome(earlier[number], repeat=True))
+        elif request is not None and request in requested:
+            outcomes.append(None)  # the order of the first intent with this request id
+        elif number in busy or (intent.one_per_link and _link_key(intent) in linked):
+            outcomes.append(Outcome(refusal=Refused(texts.LINK_BUSY)))
+        elif intent.charge > left.get(intent.buyer_id, intent.charge):
+            outcomes.append(Outcome(refusal=InsufficientFunds(texts.NOT_ENOUGH_FUNDS)))
+        else:
+            if intent.charge > 0:
+                left[intent.buyer_id] -= intent.charge
+            if request is not None:
+                requested[request] = number
+            if intent.one_per_link:
+                linked.add(_link_key(intent))
+            accepted.append(number)
+            outcomes.append(None)
+
+    order_ids = dict(
+        zip(accepted, await _insert(session, [intents[n] for n in accepted]), strict=True)
+    )
+    payments = [
+        Posting(
+            JournalKind.order,
+            f"order {order_ids[n]}",
+            [Leg(wallets[intents[n].buyer_id][0], -charge), Leg(clearing, charge)],
+            intents[n].buyer_id,
+            order_ids[n],
+        )
+        for n in accepted
+        if (charge := intents[n].charge) > 0
+    ]
+    if payments:
+        await post_many(session, payments)
+    done = []
+    for number, outcome in enumerate(outcomes):
+        if outcome is None and number in order_ids:
+            outcome = Outcome(order_ids[number])
+        elif outcome is None:
+            intent = intents[number]
+            assert intent.request_id is not None
+            first = requested[(intent.buyer_id, intent.request_id)]
+            outcome = Outcome(order_ids[first], repeat=True)
+        done.append(outcome)
+    return done
+
+
+def _link_key(intent: Intent) -> str:
+    return f"link:{intent.buyer_id}:{intent.draft.link}"
+
+
+async def _lock_wallets(
+    session: AsyncSession, owners: Sequence[int]
+) -> tuple[dict[int, tuple[int, Decimal]], int]:
+    """Each paying buyer's wallet id and balance, locked until the transaction ends; and the
+    clearing account, where payments wait until their orders settle."""
+    if not owners:
+        return {}, 0
+    rows = (
+        await session.execute(
+            _LOCK_WALLETS, {"owners": owners, "clearing": ledger_accounts.CLEARING}
+        )
+    ).all()
+    wallets = {owner: (wallet_id, balance) for wallet_id, owner, balance, _ in rows}
+    for owner in owners:
+        if owner not in wallets:
+            raise NotFound(f"account {owner} has no wallet")
+    clearing = rows[0][3]
+    if clearing is None:
+        raise LookupError("ledger account 'clearing' is missing: run `pasok migrate`")
+    return wallets, clearing
+
+
+async def _seen(
+    session: AsyncSession, intents: Sequence[Intent]
+) -> tuple[dict[int, int], set[int]]:
+    """By position: the order an intent's request id already made, and the intents whose
+    one-per-link link has an open order."""
+    checked = [n for n, intent in enumerate(intents) if intent.request_id or intent.one_per_link]
+    if not checked:
+        return {}, set()
+    rows = await session.execute(
+        _SEEN,
+        {
+            "positions": checked,
+            "buyers": [intents[n].buyer_id for n in checked],
+            "requests": [intents[n].request_id for n in checked],
+            "links": [intents[n].draft.link if intents[n].one_per_link else None for n in checked],
+            "open": [status.value for status in OPEN],
+        },
+    )
+    earlier: dict[int, int] = {}
+    busy: set[int] = set()
+    for position, earlier_id, link_busy in rows:
+        if earlier_id is not None:
+            earlier[position] = earlier_id
+        elif link_busy:
+            busy.add(position)
+    return earlier, busy
+
+
+async def _insert(session: AsyncSession, intents: Sequence[Intent]) -> list[int]:
+    """Insert the orders and their charges; their ids, in the order given."""
+    if not intents:
+        return []
+    charged = [(n, charge) for n, intent in enumerate(intents) for charge in intent.charges]
+    rows = await session.execute(
+        _INSERT,
+        {
+            "accounts": [intent.buyer_id for intent in intents],
+            "resellers": [intent.reseller_id for intent in intents],
+            "services": [intent.service_id for intent in intents],
+            "links": [intent.draft.link for intent in intents],
+            "quantities": [intent.draft.quantity for intent in intents],
+            "params": [json.dumps(intent.draft.params) for intent in intents],
+            "requests": [intent.request_id for intent in intents],
+            "rates": [intent.charges[0].rate for intent in intents],
+            "charges": [intent.charge for intent in intents],
+            "status": OrderStatus.pending.value,
+            "charge_orders": [n for n, _ in charged],
+            "charge_accounts": [charge.account_id for _, charge in charged],
+            "charge_rates": [charge.rate for _, charge in charged],
+            "charge_amounts": [charge.amount for _, charge in charged],
+        },
+    )
+    return [order_id for (order_id,) in rows]
+
+
+OPEN = frozenset(OrderStatus) - TERMINAL
+
+# Advisory locks in one order everywhere, so two transactions cannot wait on each other.
+_LOCK_LINKS = text("""
+SELECT pg_advisory_xact_lock(hashtextextended(key, 0))
+FROM unnest(CAST(:keys AS text[])) AS key ORDER BY key
+""")
+
+# In id order, as the ledger locks wallets; the same lock as its UPDATE takes.
+_LOCK_WALLETS = text("""
+SELECT id, owner_id, balance,
+       (SELECT id FROM ledger_account WHERE code = :clearing) AS clearing
+FROM ledger_account
+WHERE owner_id = ANY(CAST(:owners AS integer[])) AND balance IS NOT NULL
+ORDER BY id
+FOR NO KEY UPDATE OF ledger_account
+""")
+
+_SEEN = text("""
+SELECT i.position,
+       (SELECT o.id FROM "order" o
+        WHERE o.account_id = i.buyer AND o.request_id = i.request) AS earlier,
+       EXISTS (SELECT FROM "order" o
+               WHERE o.account_id = i.buyer AND o.link = i.link
+                 AND o.status = ANY(CAST(:open AS text[]))) AS busy
+FROM unnest(CAST(:positions AS integer[]), CAST(:buyers AS integer[]),
+            CAST(:requests AS text[]), CAST(:links AS text[])) AS i(position, buyer, request, link)
+""")
+
+# Order ids are drawn in the order given (WITH ORDINALITY), so each charge finds its order and
+# the answer comes back in the caller's order without a second query.
+_INSERT = text("""
+WITH new AS MATERIALIZED (
+    SELECT nextval('order_id_seq') AS id, i.*
+    FROM unnest(CAST(:accounts AS integer[]), CAST(:resellers AS integer[]),
+                CAST(:services AS integer[]), CAST(:links AS text[]),
+                CAST(:quantities AS integer[]), CAST(:params AS text[]),
+                CAST(:requests AS text[]), CAST(:rates AS numeric[]),
+                CAST(:charges AS numeric[]))
+         WITH ORDINALITY AS i(account_id, reseller_id, service_id, link, quantity, params,
+                              request_id, rate, charge, n)
+),
+orders AS (
+    INSERT INTO "order" (id, account_id, reseller_id, service_id, link, quantity, params,
+                         request_id, rate, charge, status, route_index, submit_attempts)
+    SELECT id, account_id, reseller_id, service_id, link, quantity, CAST(params AS jsonb),
+           request_id, rate, charge, :status, 0, 0
+    FROM new
+),
+charges AS (
+    INSERT INTO order_charge (order_id, account_id, rate, amount)
+    SELECT new.id, c.account_id, c.rate, c.amount
+    FROM unnest(CAST(:charge_orders AS integer[]), CAST(:charge_accounts AS integer[]),
+                CAST(:charge_rates AS numeric[]), CAST(:charge_amounts AS numeric[]))
+         AS c(n, account_id, rate, amount)
+    JOIN new ON new.n = c.n + 1
+)
+SELECT id FROM new ORDER BY n
+""")
