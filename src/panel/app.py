@@ -57,11 +57,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     problems.install(app)
     web_pages.install(app)
+    # Routes are tried in order: resellers' scripts' one path first, ahead of the hundred
+    # others (matching them all cost a sixth of an order's time).
+    app.include_router(api_v2_router)
     app.include_router(health.router)
     app.include_router(rest_docs_router)
     app.include_router(admin_router)
     app.include_router(v1_router)
-    app.include_router(api_v2_router)
     app.include_router(web_router)
     app.include_router(web_mass_router)
     app.include_router(web_order_router)

@@ -3,7 +3,7 @@ shutdown, never at import time."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from redis.asyncio import Redis
@@ -13,8 +13,10 @@ from panel import outbox
 from panel.config import Settings
 from panel.db import create_engine, create_sessionmaker, transaction
 from panel.embedded import resolve_urls
+from panel.orders.batcher import Batcher
 from panel.providers.registry import Adapters
 from panel.providers.smm_v2 import build_client
+from panel.read_cache import ReadCache
 from workers.queue import Queue
 
 
@@ -27,6 +29,12 @@ class Runtime:
     queue: Queue
     http: httpx.AsyncClient
     adapters: Adapters
+    batcher: Batcher = field(init=False)  # orders of API v2 `add`, written in batches
+    reads: ReadCache = field(init=False)  # what API v2 reads on every call
+
+    def __post_init__(self) -> None:
+        self.batcher = Batcher(self.sessionmaker, self.queue)
+        self.reads = ReadCache()
 
     @classmethod
     async def start(cls, settings: Settings) -> "Runtime":

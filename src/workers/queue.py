@@ -2,15 +2,35 @@
 the same work a no-op while the first is queued or running."""
 
 import logging
-from collections.abc import Iterable
+import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.constants import job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms
 
 from panel.outbox import JobRequest
 
 log = logging.getLogger("panel.jobs")
+
+# What arq's own enqueue does for one job (skip it if its id is queued, running or has a
+# result; else store it and schedule it), for many jobs in one round trip: a batch of orders
+# accepted together is queued together.
+_SEND = """
+local queued = 0
+for i = 1, #ARGV / 4 do
+  local job_key, result_key = KEYS[2 * i], KEYS[2 * i + 1]
+  if redis.call('exists', job_key, result_key) == 0 then
+    redis.call('psetex', job_key, ARGV[4 * i - 2], ARGV[4 * i])
+    redis.call('zadd', KEYS[1], ARGV[4 * i - 1], ARGV[4 * i - 3])
+    queued = queued + 1
+  end
+end
+return queued
+"""
 
 
 def redis_settings(url: str) -> RedisSettings:
@@ -20,6 +40,7 @@ def redis_settings(url: str) -> RedisSettings:
 class Queue:
     def __init__(self, pool: ArqRedis) -> None:
         self._pool = pool
+        self._send = pool.register_script(_SEND)
 
     @classmethod
     async def connect(cls, redis_url: str) -> "Queue":
@@ -33,19 +54,35 @@ class Queue:
         defer_by: timedelta | None = None,
     ) -> bool:
         """Queue `name(*args)`; False when a job with `job_id` already exists."""
-        job = await self._pool.enqueue_job(name, *args, _job_id=job_id, _defer_by=defer_by)
-        return job is not None
+        return await self._queue([JobRequest(name, args, job_id, defer_by)]) == 1
 
-    async def send(self, requests: Iterable[JobRequest]) -> None:
+    async def send(self, requests: Sequence[JobRequest]) -> None:
         """Send what a committed transaction asked for. A failure is logged, not raised: the
         transaction already happened, and the sweeper re-drives work whose job was lost."""
+        if not requests:
+            return
+        try:
+            await self._queue(requests)
+        except Exception:
+            names = sorted({request.name for request in requests})
+            log.exception("jobs not queued", extra={"fields": {"jobs": names}})
+
+    async def _queue(self, requests: Sequence[JobRequest]) -> int:
+        """How many of `requests` were queued (the others' ids were already known)."""
+        now = timestamp_ms()
+        keys: list[str] = [self._pool.default_queue_name]
+        argv: list[str | int | bytes] = []
         for request in requests:
-            try:
-                await self.enqueue(
-                    request.name, *request.args, job_id=request.job_id, defer_by=request.defer_by
-                )
-            except Exception:
-                log.exception("job not queued", extra={"fields": {"job": request.name}})
+            job_id = request.job_id or uuid.uuid4().hex
+            delay = int(request.defer_by.total_seconds() * 1000) if request.defer_by else 0
+            payload = serialize_job(
+                request.name, request.args, {}, None, now, serializer=self._pool.job_serializer
+            )
+            keys += [job_key_prefix + job_id, result_key_prefix + job_id]
+            # Kept as long as arq keeps a job: a day past the time it is due.
+            argv += [job_id, delay + self._pool.expires_extra_ms, now + delay, payload]
+        queued: int = await self._send(keys=keys, args=argv)
+        return queued
 
     async def close(self) -> None:
         await self._pool.aclose()

@@ -210,9 +210,9 @@ async def test_runs_are_not_the_buyers_to_see(
             assert list(seen) == [order_id]
         answer = await actions.run(
             session,
+            runtime,
             await _key(runtime, world),
             {"action": "status", "orders": ",".join(str(run.id) for run in runs)},
-            "USD",
         )
     assert all(row == {"error": "Incorrect order ID"} for row in answer.values())
     async with runtime.transaction() as session:

@@ -18,9 +18,10 @@ from panel.catalogue.offer import offer
 from panel.keys import service as keys
 from panel.ledger import service as ledger
 from panel.models import BUYERS, Account, ApiKeyKind
+from panel.orders import intake, texts
 from panel.orders import service as orders
-from panel.orders import texts
 from panel.orders.texts import Refused
+from panel.runtime import Runtime
 
 MAX_IDS = 100  # ids per `orders`/`refills` list, as the standard allows
 BIGINT_MAX = 2**63 - 1  # order and refill ids are PostgreSQL bigints
@@ -34,29 +35,38 @@ class Call:
     """One authenticated request: who asks, with which parameters."""
 
     session: AsyncSession
+    runtime: Runtime
     account: Account
     params: Mapping[str, str]
-    currency: str
+
+    @property
+    def currency(self) -> str:
+        return self.runtime.settings.currency
 
 
 Action = Callable[[Call], Awaitable[Any]]
 
 
-async def caller(session: AsyncSession, key: str) -> Account:
+async def caller(session: AsyncSession, runtime: Runtime, key: str) -> Account:
     """The reseller or agency whose live key this is; operator tokens do not open API v2."""
-    holder = await keys.authenticate(session, key, ApiKeyKind.api)
-    if holder is None or holder.account.kind not in BUYERS:
+
+    async def authenticate() -> Account | None:
+        holder = await keys.authenticate(session, key, ApiKeyKind.api)
+        return holder.account if holder is not None else None
+
+    account = await runtime.reads.caller(key, authenticate) if key else None
+    if account is None or account.kind not in BUYERS:
         raise Refused(texts.INVALID_KEY)
-    return holder.account
+    return account
 
 
-async def run(session: AsyncSession, key: str, params: Mapping[str, str], currency: str) -> Any:
+async def run(session: AsyncSession, runtime: Runtime, key: str, params: Mapping[str, str]) -> Any:
     """Authenticate, then answer `params["action"]`."""
-    account = await caller(session, key)
+    account = await caller(session, runtime, key)
     action = ACTIONS.get(params.get("action", "").strip().lower())
     if action is None:
         raise Refused(texts.INCORRECT_REQUEST)
-    return await action(Call(session, account, params, currency))
+    return await action(Call(session, runtime, account, params))
 
 
 async def services(call: Call) -> list[shapes.Json]:
@@ -74,10 +84,16 @@ async def add(call: Call) -> shapes.Json:
     request_id = (call.params.get("request_id") or "").strip() or None
     if request_id is not None and len(request_id) > REQUEST_ID_MAX:
         raise Refused(texts.INCORRECT_REQUEST)
-    order = await orders.accept(
-        call.session, call.account, int(service), call.params, request_id=request_id
+    quote = await call.runtime.reads.quote(
+        call.account, int(service), lambda: orders.quote(call.session, call.account, int(service))
     )
-    return {"order": order.id}
+    intent = intake.draft(call.account, quote, call.params, request_id)
+    # The connection the reads may have taken goes back to the pool before the wait: the batch
+    # needs one too, and requests holding theirs while they wait could leave it none.
+    await call.session.commit()
+    # Written with whatever other orders this process has taken meanwhile (orders.batcher).
+    outcome = await call.runtime.batcher.write(intent)
+    return {"order": outcome.order()}
 
 
 async def status(call: Call) -> shapes.Json:

@@ -46,7 +46,7 @@ async def api_v2(request: Request, runtime: RuntimeDep) -> JSONResponse:
         if quota is not None and quota.exceeded:
             return _answer(shapes.error(throttle.API_V2_TOO_MANY), quota, 429)
         async with runtime.transaction() as session:
-            answer = await actions.run(session, key, params, runtime.settings.currency)
+            answer = await actions.run(session, runtime, key, params)
     except Refused as refused:
         answer = shapes.error(refused.detail)
     except InsufficientFunds:

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from panel import read_cache
 from panel.errors import NotFound
 from panel.models import Account, AccountKind, AccountStatus, ApiKey, ApiKeyKind
 
@@ -101,7 +102,7 @@ async def _record_use(session: AsyncSession, key: ApiKey) -> None:
             or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - LAST_USE_PRECISION),
         )
         .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **{read_cache.NEUTRAL: True})
     )
 
 
