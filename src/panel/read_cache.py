@@ -8,6 +8,7 @@ change (an operator's price edit, a revoked key, a suspension) is seen within `T
 
 import asyncio
 import hashlib
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -118,8 +119,9 @@ class _Kept(Generic[_Key, _Value]):
         if len(self._entries) >= MOST:
             self._entries.clear()
         # Kept with the generation it was read under: a change committed meanwhile makes it
-        # stale at once.
-        self._entries[key] = (now + self._ttl, generation, value)
+        # stale at once. Each for a slightly different time, so that entries filled together
+        # (a process's first seconds) are not all read again in the same instant.
+        self._entries[key] = (now + self._ttl * random.uniform(0.8, 1.0), generation, value)
         return value
 
 

@@ -82,17 +82,20 @@ async def write(session: AsyncSession, intents: Sequence[Intent]) -> list[Outcom
     come one after another in the order given: each is accepted, refused (not enough funds, a
     link with an order still open) or answered with the order its request id already made.
 
-    Four statements however many intents: lock the buyers' links and wallets, read what the
-    intents might repeat or collide with, insert the orders with their charges, and post the
-    payments."""
+    Three statements however many intents: read the buyers' balances and what the intents
+    might repeat or collide with, insert the orders with their charges, and post the payments.
+
+    The balances are read without a lock, so that a busy buyer's wallet is locked only by the
+    posting and the commit, not for the whole write. The posting moves a wallet only if it
+    still holds enough: if another transaction spent it meanwhile, InsufficientFunds is
+    raised and the caller must roll back, as for any failure (the batcher then writes each
+    order alone, and each alone is refused only if the money is really not there)."""
     links = sorted({_link_key(intent) for intent in intents if intent.one_per_link})
     if links:
         # Held to the end of the transaction, and taken before what follows reads the orders:
         # two orders on one link cannot both pass.
         await session.execute(_LOCK_LINKS, {"keys": links})
-    paying = sorted({intent.buyer_id for intent in intents if intent.charge > 0})
-    wallets, clearing = await _lock_wallets(session, paying)
-    earlier, busy = await _seen(session, intents)
+    wallets, clearing, earlier, busy = await _seen(session, intents)
 
     left = {owner: balance for owner, (_, balance) in wallets.items()}
     outcomes: list[Outcome | None] = []
@@ -153,39 +156,20 @@ def _link_key(intent: Intent) -> str:
     return f"link:{intent.buyer_id}:{intent.draft.link}"
 
 
-async def _lock_wallets(
-    session: AsyncSession, owners: Sequence[int]
-) -> tuple[dict[int, tuple[int, Decimal]], int]:
-    """Each paying buyer's wallet id and balance, locked until the transaction ends; and the
-    clearing account, where payments wait until their orders settle."""
-    if not owners:
-        return {}, 0
-    rows = (
-        await session.execute(
-            _LOCK_WALLETS, {"owners": owners, "clearing": ledger_accounts.CLEARING}
-        )
-    ).all()
-    wallets = {owner: (wallet_id, balance) for wallet_id, owner, balance, _ in rows}
-    for owner in owners:
-        if owner not in wallets:
-            raise NotFound(f"account {owner} has no wallet")
-    clearing = rows[0][3]
-    if clearing is None:
-        raise LookupError("ledger account 'clearing' is missing: run `pasok migrate`")
-    return wallets, clearing
-
-
 async def _seen(
     session: AsyncSession, intents: Sequence[Intent]
-) -> tuple[dict[int, int], set[int]]:
-    """By position: the order an intent's request id already made, and the intents whose
-    one-per-link link has an open order."""
+) -> tuple[dict[int, tuple[int, Decimal]], int, dict[int, int], set[int]]:
+    """What the write decides on: each paying buyer's wallet (id, balance) and the clearing
+    account, where payments wait until their orders settle; and by position in `intents`, the
+    order an intent's request id already made, and the intents whose one-per-link link has an
+    open order."""
+    owners = sorted({intent.buyer_id for intent in intents if intent.charge > 0})
     checked = [n for n, intent in enumerate(intents) if intent.request_id or intent.one_per_link]
-    if not checked:
-        return {}, set()
     rows = await session.execute(
         _SEEN,
         {
+            "owners": owners,
+            "clearing": ledger_accounts.CLEARING,
             "positions": checked,
             "buyers": [intents[n].buyer_id for n in checked],
             "requests": [intents[n].request_id for n in checked],
@@ -193,14 +177,25 @@ async def _seen(
             "open": [status.value for status in OPEN],
         },
     )
+    wallets: dict[int, tuple[int, Decimal]] = {}
+    clearing = 0
     earlier: dict[int, int] = {}
     busy: set[int] = set()
-    for position, earlier_id, link_busy in rows:
-        if earlier_id is not None:
-            earlier[position] = earlier_id
+    for what, number, row_id, balance, link_busy in rows:
+        if what == "wallet":
+            wallets[number] = (row_id, balance)
+        elif what == "clearing":
+            clearing = row_id
+        elif row_id is not None:
+            earlier[number] = row_id
         elif link_busy:
-            busy.add(position)
-    return earlier, busy
+            busy.add(number)
+    for owner in owners:
+        if owner not in wallets:
+            raise NotFound(f"account {owner} has no wallet")
+    if owners and not clearing:
+        raise LookupError("ledger account 'clearing' is missing: run `pasok migrate`")
+    return wallets, clearing, earlier, busy
 
 
 async def _insert(session: AsyncSession, intents: Sequence[Intent]) -> list[int]:
@@ -238,23 +233,23 @@ SELECT pg_advisory_xact_lock(hashtextextended(key, 0))
 FROM unnest(CAST(:keys AS text[])) AS key ORDER BY key
 """)
 
-# In id order, as the ledger locks wallets; the same lock as its UPDATE takes.
-_LOCK_WALLETS = text("""
-SELECT id, owner_id, balance,
-       (SELECT id FROM ledger_account WHERE code = :clearing) AS clearing
+# One answer in three parts: a row per paying buyer's wallet (owner, id, balance), the
+# clearing account's id, and a row per checked intent (position, the order its request id
+# made, whether its link has an open order).
+_SEEN = text("""
+SELECT 'wallet', owner_id, CAST(id AS bigint), balance, false
 FROM ledger_account
 WHERE owner_id = ANY(CAST(:owners AS integer[])) AND balance IS NOT NULL
-ORDER BY id
-FOR NO KEY UPDATE OF ledger_account
-""")
-
-_SEEN = text("""
-SELECT i.position,
-       (SELECT o.id FROM "order" o
-        WHERE o.account_id = i.buyer AND o.request_id = i.request) AS earlier,
+UNION ALL
+SELECT 'clearing', NULL, CAST(id AS bigint), NULL, false
+FROM ledger_account WHERE code = :clearing
+UNION ALL
+SELECT 'intent', i.position,
+       (SELECT o.id FROM "order" o WHERE o.account_id = i.buyer AND o.request_id = i.request),
+       NULL,
        EXISTS (SELECT FROM "order" o
                WHERE o.account_id = i.buyer AND o.link = i.link
-                 AND o.status = ANY(CAST(:open AS text[]))) AS busy
+                 AND o.status = ANY(CAST(:open AS text[])))
 FROM unnest(CAST(:positions AS integer[]), CAST(:buyers AS integer[]),
             CAST(:requests AS text[]), CAST(:links AS text[])) AS i(position, buyer, request, link)
 """)

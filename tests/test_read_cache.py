@@ -1,0 +1,107 @@
+"""What API v2 keeps between calls: forgotten at once when this process commits a change to
+where it came from, within its time to live otherwise, and read once for many waiting."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from panel.accounts import service as accounts
+from panel.keys import service as keys
+from panel.models import Account, AccountKind, AccountStatus, ApiKeyKind
+from panel.read_cache import ReadCache
+
+
+async def _reseller(committed: async_sessionmaker[AsyncSession]) -> tuple[Account, str]:
+    async with committed() as session, session.begin():
+        reseller = await accounts.create(session, kind=AccountKind.reseller, name="Kept")
+        return reseller, (await keys.issue(session, reseller)).plaintext
+
+
+def _authenticate(
+    committed: async_sessionmaker[AsyncSession], key: str, reads: list[int]
+) -> Callable[[], Awaitable[Account | None]]:
+    async def read() -> Account | None:
+        reads.append(1)
+        async with committed() as session, session.begin():
+            holder = await keys.authenticate(session, key, ApiKeyKind.api)
+            return holder.account if holder else None
+
+    return read
+
+
+async def test_a_change_committed_here_is_seen_at_once(
+    committed: async_sessionmaker[AsyncSession],
+) -> None:
+    reseller, key = await _reseller(committed)
+    cache = ReadCache(ttl=60)
+    reads: list[int] = []
+    read = _authenticate(committed, key, reads)
+    assert (await cache.caller(key, read)) is not None
+    assert (await cache.caller(key, read)) is not None
+    assert len(reads) == 1
+
+    async with committed() as session, session.begin():
+        await accounts.update(session, reseller.id, status=AccountStatus.suspended)
+
+    assert await cache.caller(key, read) is None
+    assert len(reads) == 2
+
+
+async def test_a_change_made_elsewhere_is_seen_within_the_time_to_live(
+    committed: async_sessionmaker[AsyncSession],
+) -> None:
+    reseller, key = await _reseller(committed)
+    cache = ReadCache(ttl=0.3)
+    reads: list[int] = []
+    read = _authenticate(committed, key, reads)
+    assert (await cache.caller(key, read)) is not None
+    # As another process would: nothing in this process hears of it.
+    async with committed() as session, session.begin():
+        await session.execute(
+            text("UPDATE api_key SET revoked_at = now() WHERE account_id = :id"),
+            {"id": reseller.id},
+        )
+
+    assert (await cache.caller(key, read)) is not None
+    await asyncio.sleep(0.35)
+    assert await cache.caller(key, read) is None
+
+
+async def test_many_waiting_for_one_value_read_it_once() -> None:
+    cache = ReadCache()
+    reads: list[int] = []
+    account = Account(id=7, kind=AccountKind.reseller, name="A", status=AccountStatus.active)
+
+    async def slow() -> Account:
+        reads.append(1)
+        await asyncio.sleep(0.05)
+        return account
+
+    found = await asyncio.gather(*(cache.caller("k", slow) for _ in range(20)))
+
+    assert len(reads) == 1
+    assert {a.id for a in found if a is not None} == {7}
+    # What is kept is a copy no session holds, so no session can expire it.
+    assert found[0] is not account
+    assert found[0] is not None
+    assert found[0].name == "A"
+
+
+async def test_a_failed_read_is_raised_to_every_waiter_and_not_kept() -> None:
+    cache = ReadCache()
+    reads: list[int] = []
+
+    async def failing() -> Account:
+        reads.append(1)
+        await asyncio.sleep(0.01)
+        raise LookupError("no such key")
+
+    results = await asyncio.gather(
+        *(cache.caller("k", failing) for _ in range(5)), return_exceptions=True
+    )
+    assert all(isinstance(r, LookupError) for r in results)
+    assert len(reads) == 1
+    await asyncio.gather(cache.caller("k", failing), return_exceptions=True)
+    assert len(reads) == 2
