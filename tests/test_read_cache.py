@@ -35,7 +35,7 @@ async def test_a_change_committed_here_is_seen_at_once(
     committed: async_sessionmaker[AsyncSession],
 ) -> None:
     reseller, key = await _reseller(committed)
-    cache = ReadCache(ttl=60)
+    cache = ReadCache(heard=60, deaf=60)
     reads: list[int] = []
     read = _authenticate(committed, key, reads)
     assert (await cache.caller(key, read)) is not None
@@ -49,20 +49,50 @@ async def test_a_change_committed_here_is_seen_at_once(
     assert len(reads) == 2
 
 
-async def test_a_change_made_elsewhere_is_seen_within_the_time_to_live(
-    committed: async_sessionmaker[AsyncSession],
-) -> None:
-    reseller, key = await _reseller(committed)
-    cache = ReadCache(ttl=0.3)
-    reads: list[int] = []
-    read = _authenticate(committed, key, reads)
-    assert (await cache.caller(key, read)) is not None
-    # As another process would: nothing in this process hears of it.
+async def _revoke_elsewhere(committed: async_sessionmaker[AsyncSession], account_id: int) -> None:
+    """As another process would: nothing in this process hears of it but PostgreSQL."""
     async with committed() as session, session.begin():
         await session.execute(
             text("UPDATE api_key SET revoked_at = now() WHERE account_id = :id"),
-            {"id": reseller.id},
+            {"id": account_id},
         )
+
+
+async def test_a_change_made_elsewhere_is_heard(
+    committed: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    reseller, key = await _reseller(committed)
+    cache = ReadCache(heard=60, deaf=60)
+    cache.listen(database_url)
+    try:
+        for _ in range(100):
+            if cache.hearing:
+                break
+            await asyncio.sleep(0.02)
+        assert cache.hearing
+        reads: list[int] = []
+        read = _authenticate(committed, key, reads)
+        assert (await cache.caller(key, read)) is not None
+        await _revoke_elsewhere(committed, reseller.id)
+        for _ in range(100):
+            if await cache.caller(key, read) is None:
+                break
+            await asyncio.sleep(0.02)
+        assert await cache.caller(key, read) is None
+        assert len(reads) == 2
+    finally:
+        await cache.close()
+
+
+async def test_a_change_not_heard_is_seen_within_the_shorter_time_to_live(
+    committed: async_sessionmaker[AsyncSession],
+) -> None:
+    reseller, key = await _reseller(committed)
+    cache = ReadCache(heard=60, deaf=0.3)
+    reads: list[int] = []
+    read = _authenticate(committed, key, reads)
+    assert (await cache.caller(key, read)) is not None
+    await _revoke_elsewhere(committed, reseller.id)
 
     assert (await cache.caller(key, read)) is not None
     await asyncio.sleep(0.35)

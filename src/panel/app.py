@@ -32,6 +32,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await Runtime.start(settings)
+        # What API v2 keeps (panel.read_cache) is kept longer while changes are heard.
+        runtime.reads.listen(runtime.engine.url.render_as_string(hide_password=False))
         app.state.runtime = runtime
         try:
             yield

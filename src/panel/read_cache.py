@@ -1,27 +1,39 @@
 """What API v2 reads on every call, kept for a moment: the account a key opens, and what an
 account pays for a service.
 
-Reading them costs more than writing the order itself. Kept for at most `TTL`, and forgotten
-at once when this process commits a change to any table they come from; another process's
-change (an operator's price edit, a revoked key, a suspension) is seen within `TTL`.
+Reading them costs more than writing the order itself. An entry is forgotten at once when this
+process commits a change to any table it comes from. Changes committed by other processes (an
+operator's price edit through another api copy, a revoked key, the worker's catalogue sync)
+are heard from PostgreSQL: a trigger on each of those tables notifies `CHANNEL` at commit, and
+every api process listens. An entry is kept at most `TTL_HEARD` while the process hears, and
+`TTL_DEAF` while it does not (not listening, or its listening connection lost), so a missed
+notification is never stale for long.
 """
 
 import asyncio
+import contextlib
 import hashlib
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import event
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import event, make_url
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from panel.models import Account, Base
 from panel.pricing.service import Quote
 
-TTL = 5.0  # seconds
+log = logging.getLogger("panel.read_cache")
+
+CHANNEL = "pasok_reads_changed"
+TTL_HEARD = 60.0  # seconds
+TTL_DEAF = 5.0
+RETRY_S = 1.0  # between attempts to listen again
 # Beyond this many entries everything is forgotten: random keys sent by someone guessing
 # must not grow the process without bound.
 MOST = 10_000
@@ -49,16 +61,69 @@ _TOUCHED = "pasok.read_cache.touched"
 
 
 class _Changes:
-    """How many commits of this process have changed a source table. A flag left by a
-    transaction that rolled back only costs the next commit of its session a needless bump."""
+    """How many changes to a source table this process has seen committed, its own or heard
+    of. A flag left by a transaction that rolled back only costs a needless bump."""
 
     generation = 0
 
+    @classmethod
+    def bump(cls, *_: object) -> None:
+        cls.generation += 1
+
 
 class ReadCache:
-    def __init__(self, ttl: float = TTL) -> None:
-        self._callers: _Kept[str, Account | None] = _Kept(ttl)
-        self._quotes: _Kept[tuple[int, int], Quote] = _Kept(ttl)
+    def __init__(self, *, heard: float = TTL_HEARD, deaf: float = TTL_DEAF) -> None:
+        self._heard, self._deaf = heard, deaf
+        self._hearing = False
+        self._listener: asyncio.Task[None] | None = None
+        self._callers: _Kept[str, Account | None] = _Kept(self._ttl)
+        self._quotes: _Kept[tuple[int, int], Quote] = _Kept(self._ttl)
+
+    @property
+    def hearing(self) -> bool:
+        """Whether changes committed by other processes are heard now."""
+        return self._hearing
+
+    def _ttl(self) -> float:
+        return self._heard if self._hearing else self._deaf
+
+    def listen(self, database_url: str) -> None:
+        """Hear the changes every process commits, from now until `close`."""
+        self._listener = asyncio.create_task(self._listen(database_url))
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+
+    async def _hear(self, connection: Any) -> None:
+        """Count every change heard, until the connection is lost."""
+        lost = asyncio.Event()
+        connection.add_termination_listener(lambda _: lost.set())
+        await connection.add_listener(CHANNEL, _Changes.bump)
+        _Changes.bump()  # whatever changed while nobody listened
+        self._hearing = True
+        await lost.wait()
+        log.warning("lost the connection that listens for changes")
+
+    async def _listen(self, database_url: str) -> None:
+        url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+        while True:
+            try:
+                connection = await asyncpg.connect(url)
+            except (OSError, asyncpg.PostgresError):
+                log.warning("cannot listen for changes; kept reads live %s s", self._deaf)
+                await asyncio.sleep(RETRY_S)
+                continue
+            try:
+                await self._hear(connection)
+            finally:
+                self._hearing = False
+                _Changes.bump()
+                with contextlib.suppress(Exception):
+                    await connection.close(timeout=1)
+            await asyncio.sleep(RETRY_S)
 
     async def caller(
         self, key: str, authenticate: Callable[[], Awaitable[Account | None]]
@@ -87,20 +152,21 @@ class ReadCache:
 
 
 class _Kept(Generic[_Key, _Value]):
-    """Values by key, each good for `ttl` seconds and until the next change to the sources.
+    """Values by key, each good for `ttl()` seconds and until the next change to the sources.
     Requests that find the same value missing wait for one read of it, not one each: when a
     busy reseller's entry runs out, its many requests in flight would all read it at once."""
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, ttl: Callable[[], float]) -> None:
         self._ttl = ttl
-        self._entries: dict[_Key, tuple[float, int, _Value]] = {}
+        # When read, the share of the time to live it gets, the generation, the value.
+        self._entries: dict[_Key, tuple[float, float, int, _Value]] = {}
         self._reading: dict[_Key, asyncio.Future[_Value]] = {}
 
     async def get(self, key: _Key, read: Callable[[], Awaitable[_Value]]) -> _Value:
         now, generation = time.monotonic(), _Changes.generation
         kept = self._entries.get(key)
-        if kept is not None and kept[0] > now and kept[1] == generation:
-            return kept[2]
+        if kept is not None and now - kept[0] < self._ttl() * kept[1] and kept[2] == generation:
+            return kept[3]
         if (reading := self._reading.get(key)) is not None:
             return await asyncio.shield(reading)
         future: asyncio.Future[_Value] = asyncio.get_running_loop().create_future()
@@ -121,7 +187,7 @@ class _Kept(Generic[_Key, _Value]):
         # Kept with the generation it was read under: a change committed meanwhile makes it
         # stale at once. Each for a slightly different time, so that entries filled together
         # (a process's first seconds) are not all read again in the same instant.
-        self._entries[key] = (now + self._ttl * random.uniform(0.8, 1.0), generation, value)
+        self._entries[key] = (now, random.uniform(0.8, 1.0), generation, value)
         return value
 
 

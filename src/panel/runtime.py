@@ -60,6 +60,7 @@ class Runtime:
         await self.queue.send(outbox.take(session))
 
     async def close(self) -> None:
+        await self.reads.close()
         await self.http.aclose()
         await self.queue.close()
         await self.redis.aclose()
