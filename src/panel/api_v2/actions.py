@@ -84,8 +84,9 @@ async def add(call: Call) -> shapes.Json:
     request_id = (call.params.get("request_id") or "").strip() or None
     if request_id is not None and len(request_id) > REQUEST_ID_MAX:
         raise Refused(texts.INCORRECT_REQUEST)
+    service_id = int(service)
     quote = await call.runtime.reads.quote(
-        call.account, int(service), lambda: orders.quote(call.session, call.account, int(service))
+        call.account, service_id, lambda: orders.quote(call.session, call.account, service_id)
     )
     intent = intake.draft(call.account, quote, call.params, request_id)
     # The connection the reads may have taken goes back to the pool before the wait: the batch

@@ -48,14 +48,14 @@ class Batcher:
     async def _write(self, batch: list[tuple[Intent, asyncio.Future[Outcome]]]) -> None:
         try:
             outcomes = await self._commit([intent for intent, _ in batch])
-        except _Refused as refused:
+        except _RolledBack as rolled_back:
             if len(batch) > 1:
                 # One order the database refuses must not fail the others: each is written
                 # again alone. Nothing of the batch was committed.
                 for item in batch:
                     await self._write([item])
                 return
-            _answer(batch[0][1], error=refused.__cause__ or refused)
+            _answer(batch[0][1], error=rolled_back.__cause__ or rolled_back)
             return
         except Exception as error:
             # Failed at commit: whether it happened is unknown, so nothing is written again.
@@ -76,12 +76,12 @@ class Batcher:
                 outcomes = await intake.write(session, intents)
             except Exception as error:
                 await session.rollback()
-                raise _Refused from error
+                raise _RolledBack from error
             await session.commit()
         return outcomes
 
 
-class _Refused(Exception):
+class _RolledBack(Exception):
     """The batch's statements failed and were rolled back; the cause says why."""
 
 

@@ -111,7 +111,7 @@ async def write(session: AsyncSession, intents: Sequence[Intent]) -> list[Outcom
             outcomes.append(None)  # the order of the first intent with this request id
         elif number in busy or (intent.one_per_link and _link_key(intent) in linked):
             outcomes.append(Outcome(refusal=Refused(texts.LINK_BUSY)))
-        elif intent.charge > left.get(intent.buyer_id, intent.charge):
+        elif intent.charge > 0 and intent.charge > left[intent.buyer_id]:
             outcomes.append(Outcome(refusal=InsufficientFunds(texts.NOT_ENOUGH_FUNDS)))
         else:
             if intent.charge > 0:
