@@ -1,10 +1,11 @@
 """The connection pool without a ping before each checkout: when the server drops connections
-(a restart, a failover), one transaction fails and the pool starts afresh."""
+(a restart, a failover), one transaction fails and the pool starts afresh. A session that
+never began a transaction is not made to begin one at its end."""
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
-from panel.db import create_engine, create_sessionmaker, transaction
+from panel.db import commit_begun, create_engine, create_sessionmaker, transaction
 
 POOL = 4
 
@@ -34,5 +35,26 @@ async def test_dropped_connections_fail_one_transaction_not_one_each(database_ur
             except DBAPIError:
                 failures += 1
         assert failures == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_only_a_begun_transaction_is_committed(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=1)
+    begun: list[object] = []
+    try:
+        async with create_sessionmaker(engine)() as session:
+            event.listen(session.sync_session, "after_begin", lambda *args: begun.append(args))
+            await commit_begun(session)
+            assert begun == []
+            assert not session.in_transaction()
+
+            await session.execute(text("CREATE TEMP TABLE kept (n int) ON COMMIT DROP"))
+            await commit_begun(session)
+            assert len(begun) == 1
+            assert not session.in_transaction()
+            # Committed: ON COMMIT DROP has dropped the table.
+            gone = await session.scalar(text("SELECT to_regclass('pg_temp.kept') IS NULL"))
+            assert gone is True
     finally:
         await engine.dispose()

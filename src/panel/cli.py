@@ -111,21 +111,10 @@ def _listen_options(parser: argparse.ArgumentParser) -> None:
 
 
 def api_command(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from panel import logs
+    from panel import logs, serving
 
     logs.configure(settings.log_level)
-    # log_config=None keeps the JSON handler configured above for uvicorn's own loggers.
-    uvicorn.run(
-        "panel.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.processes,
-        log_config=None,
-    )
-    return 0
+    return serving.serve(args.host, args.port, args.processes, settings.log_level)
 
 
 # --- pasok worker ------------------------------------------------------------------------------
@@ -247,6 +236,9 @@ def up_command(args: argparse.Namespace, settings: Settings) -> int:
         sandbox_port = args.port + 1
         sandbox_url = f"http://{_reachable(args.host)}:{sandbox_port}/api/v2"
         demo = _demo(settings.data_dir, database_url, base_url, args.port, sandbox_url)
+        # Worked out before the children start, not once they are ready: a Ctrl-C landing in
+        # the middle of an import surfaces as the importer's error, not KeyboardInterrupt.
+        agency_url = _on_brand_host(base_url)
 
         env = os.environ | {
             "PASOK_DATABASE_URL": database_url,
@@ -271,7 +263,9 @@ def up_command(args: argparse.Namespace, settings: Settings) -> int:
 
         _wait_ready(base_url, children)
         if all(child.poll() is None for _, child in children):
-            _announce(base_url, sandbox_url, database_url, redis_url, demo, settings.data_dir)
+            _announce(
+                base_url, agency_url, sandbox_url, database_url, redis_url, demo, settings.data_dir
+            )
         while not (exited := [(n, c) for n, c in children if c.poll() is not None]):
             time.sleep(0.5)
         for name, child in exited:
@@ -375,6 +369,7 @@ def _wait_ready(base_url: str, children: list[tuple[str, subprocess.Popen[bytes]
 
 def _announce(
     base_url: str,
+    agency_url: str,
     sandbox_url: str,
     database_url: str,
     redis_url: str,
@@ -398,8 +393,7 @@ def _announce(
             f"  Reseller        #{demo['reseller']['id']}, API key {demo['reseller']['api_key']}",
             f"  Web panel       {base_url}/login as {demo['reseller']['email']} (the operator's"
             " brand)",
-            f"  Agency panel    {_on_brand_host(base_url)}/login as {demo['agency']['email']}"
-            " (the demo brand)",
+            f"  Agency panel    {agency_url}/login as {demo['agency']['email']} (the demo brand)",
             f"  Credentials in  {data_dir / 'demo.json'}",
         ]
     else:

@@ -60,7 +60,14 @@ async def transaction(
             await session.rollback()
             raise
         else:
-            await session.commit()
+            await commit_begun(session)
+
+
+async def commit_begun(session: AsyncSession) -> None:
+    """Commit if the session began a transaction: a session that read only from what API v2
+    keeps never did, and committing it would begin one just to end it."""
+    if session.in_transaction():
+        await session.commit()
 
 
 def one_of(

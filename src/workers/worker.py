@@ -4,6 +4,7 @@ from typing import Any
 
 from arq.worker import Worker
 
+from panel import collector
 from panel.config import Settings
 from panel.embedded import resolve_urls
 from panel.runtime import Runtime
@@ -53,4 +54,6 @@ def build(settings: Settings, *, burst: bool = False, crons: bool = True) -> Wor
 
 
 def run_worker(settings: Settings) -> None:
-    build(settings).run()
+    worker = build(settings)
+    collector.settle()
+    worker.run()

@@ -128,6 +128,69 @@ async def test_a_form_body_without_content_type_is_read(world: World) -> None:
     assert answer(response) == {"balance": "100", "currency": "USD"}
 
 
+async def test_a_form_in_raw_utf8_is_read_as_utf8(world: World) -> None:
+    """Not only percent-escaped: scripts that build the body by hand send the bytes as they are."""
+    body = (
+        f"key={world.reseller.key}&action=add&service={world.followers}"
+        "&link=https%3A%2F%2Finstagram.com%2Fpasok&quantity=100&request_id=pesanan-ñ-1"
+    ).encode()
+    response = await world.panel.client.post(
+        API, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    order = answer(response)
+    assert (await world.panel.row("order", order["order"]))["request_id"] == "pesanan-ñ-1"
+
+
+async def test_more_fields_than_any_action_takes_is_an_incorrect_request(world: World) -> None:
+    fields = {"key": world.reseller.key, "action": "balance"} | {f"x{n}": "1" for n in range(999)}
+    async with world.panel.unchanged():
+        assert answer(await world.panel.client.post(API, data=fields)) == {
+            "error": "Incorrect request"
+        }
+    del fields["x0"]  # a thousand fields in all: still read
+    assert answer(await world.panel.client.post(API, data=fields)) == {
+        "balance": "100",
+        "currency": "USD",
+    }
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+async def test_other_methods_are_refused_in_the_protocols_shape(world: World, method: str) -> None:
+    async with world.panel.unchanged():
+        response = await world.panel.client.request(
+            method, API, data={"key": world.reseller.key, "action": "balance"}
+        )
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert response.json() == {"error": "Incorrect request"}
+
+
+async def test_every_answer_carries_a_request_id_and_big_ones_travel_compressed(
+    world: World,
+) -> None:
+    """API v2 is answered ahead of FastAPI's routing, through the same middleware as the rest."""
+    small = await world.panel.client.post(
+        API, data={"key": world.reseller.key, "action": "balance"}
+    )
+    assert len(small.headers["x-request-id"]) == 32
+    assert "content-encoding" not in small.headers
+    given = await world.panel.client.post(
+        API,
+        data={"key": world.reseller.key, "action": "balance"},
+        headers={"X-Request-Id": "script-42"},
+    )
+    assert given.headers["x-request-id"] == "script-42"
+    ids = ",".join(str(n) for n in range(900_001, 900_101))
+    big = await world.panel.client.post(
+        API,
+        data={"key": world.reseller.key, "action": "status", "orders": ids},
+        headers={"Accept-Encoding": "gzip"},
+    )
+    assert big.headers["content-encoding"] == "gzip"
+    assert int(big.headers["content-length"]) < len(big.content) / 10
+    assert big.json()["900001"] == {"error": "Incorrect order ID"}
+
+
 async def test_trailing_slash_is_the_same_endpoint(world: World) -> None:
     response = await world.panel.client.post(
         "/api/v2/", data={"key": world.reseller.key, "action": "balance"}

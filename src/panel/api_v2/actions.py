@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.api_v2 import shapes
 from panel.catalogue.offer import offer
+from panel.db import commit_begun
 from panel.keys import service as keys
 from panel.ledger import service as ledger
 from panel.models import BUYERS, Account, ApiKeyKind
@@ -91,7 +92,7 @@ async def add(call: Call) -> shapes.Json:
     intent = intake.draft(call.account, quote, call.params, request_id)
     # The connection the reads may have taken goes back to the pool before the wait: the batch
     # needs one too, and requests holding theirs while they wait could leave it none.
-    await call.session.commit()
+    await commit_begun(call.session)
     # Written with whatever other orders this process has taken meanwhile (orders.batcher).
     outcome = await call.runtime.batcher.write(intent)
     return {"order": outcome.order()}
