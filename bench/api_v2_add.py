@@ -23,6 +23,9 @@ from sqlalchemy.engine import make_url
 from bench.setup import REDIS_URL, catalogue_for, free_port, process, scratch_database
 
 CLIENTS = 64
+# Seconds of load before measuring: every API process has read what it keeps and prepared its
+# statements on each pooled connection (the first batches take hundreds of milliseconds).
+WARM_UP = 5
 # One per core: more processes than cores only fight PostgreSQL for them.
 PROCESSES = int(os.environ.get("PASOK_BENCH_API_PROCESSES", os.cpu_count() or 1))
 HERE = Path(__file__).parent
@@ -145,7 +148,7 @@ async def main(seconds: int) -> None:
         base = f"http://127.0.0.1:{port}"
         api = ["api", "--port", str(port), "--processes", str(PROCESSES)]
         with process(api, env, f"{base}/healthz"):
-            load(base, keys, world["service"], 2)  # type: ignore[arg-type]  # warm-up
+            load(base, keys, world["service"], WARM_UP)  # type: ignore[arg-type]
             results = {}
             for name, chosen in (
                 ("spread over 100 resellers", keys),
