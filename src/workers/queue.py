@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis, RedisSettings
 from arq.constants import job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
 from arq.utils import timestamp_ms
@@ -44,7 +44,10 @@ class Queue:
 
     @classmethod
     async def connect(cls, redis_url: str) -> "Queue":
-        return cls(await create_pool(redis_settings(redis_url)))
+        # One connection rather than a pool: before every command, redis-py checks a pooled
+        # connection for stray data with a zero timeout, which costs a whole turn of the event
+        # loop, and a batch of API v2 orders is answered only once its jobs are queued.
+        return cls(ArqRedis.from_url(redis_url, single_connection_client=True))
 
     async def enqueue(
         self,
