@@ -38,9 +38,9 @@ def redis_settings(url: str) -> RedisSettings:
 
 
 class Queue:
-    def __init__(self, pool: ArqRedis) -> None:
-        self._pool = pool
-        self._send = pool.register_script(_SEND)
+    def __init__(self, redis: ArqRedis) -> None:
+        self._redis = redis
+        self._send = redis.register_script(_SEND)
 
     @classmethod
     async def connect(cls, redis_url: str) -> "Queue":
@@ -73,19 +73,19 @@ class Queue:
     async def _queue(self, requests: Sequence[JobRequest]) -> int:
         """How many of `requests` were queued (the others' ids were already known)."""
         now = timestamp_ms()
-        keys: list[str] = [self._pool.default_queue_name]
+        keys: list[str] = [self._redis.default_queue_name]
         argv: list[str | int | bytes] = []
         for request in requests:
             job_id = request.job_id or uuid.uuid4().hex
             delay = int(request.defer_by.total_seconds() * 1000) if request.defer_by else 0
             payload = serialize_job(
-                request.name, request.args, {}, None, now, serializer=self._pool.job_serializer
+                request.name, request.args, {}, None, now, serializer=self._redis.job_serializer
             )
             keys += [job_key_prefix + job_id, result_key_prefix + job_id]
             # Kept as long as arq keeps a job: a day past the time it is due.
-            argv += [job_id, delay + self._pool.expires_extra_ms, now + delay, payload]
+            argv += [job_id, delay + self._redis.expires_extra_ms, now + delay, payload]
         queued: int = await self._send(keys=keys, args=argv)
         return queued
 
     async def close(self) -> None:
-        await self._pool.aclose()
+        await self._redis.aclose()
