@@ -1,11 +1,17 @@
 """The connection pool without a ping before each checkout: when the server drops connections
 (a restart, a failover), one transaction fails and the pool starts afresh. A session that
-never began a transaction is not made to begin one at its end."""
+never began a transaction is not made to begin one at its end, and one that holds something is
+closed however its block ends."""
 
-from sqlalchemy import event, text
+import asyncio
+
+import pytest
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from panel.db import commit_begun, create_engine, create_sessionmaker, transaction
+from panel.ledger import accounts
+from panel.models import LedgerAccount
 
 POOL = 4
 
@@ -56,5 +62,41 @@ async def test_only_a_begun_transaction_is_committed(database_url: str) -> None:
             # Committed: ON COMMIT DROP has dropped the table.
             gone = await session.scalar(text("SELECT to_regclass('pg_temp.kept') IS NULL"))
             assert gone is True
+    finally:
+        await engine.dispose()
+
+
+async def test_a_transaction_closes_its_session_whichever_way_it_ends(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=2)
+    sessionmaker = create_sessionmaker(engine)
+    clearing = select(LedgerAccount).where(LedgerAccount.code == accounts.CLEARING)
+    try:
+        async with transaction(sessionmaker) as session:
+            committed = await session.scalar(clearing)
+        held: list[LedgerAccount | None] = []
+
+        async def refused() -> None:
+            async with transaction(sessionmaker) as session:
+                held.append(await session.scalar(clearing))
+                raise ValueError("refused")
+
+        with pytest.raises(ValueError, match="refused"):
+            await refused()
+
+        async def cut_short() -> None:
+            async with transaction(sessionmaker) as session:
+                await session.execute(text("SELECT pg_sleep(5)"))
+
+        task = asyncio.create_task(cut_short())
+        while engine.pool.checkedout() == 0:  # type: ignore[attr-defined]
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+        # Closed: what each session held is detached, and every connection is back.
+        assert inspect(committed).detached
+        assert inspect(held[0]).detached
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         await engine.dispose()
