@@ -100,6 +100,49 @@ async def test_a_request_id_or_a_link_twice_in_one_write(runtime: Runtime, world
     await audit_clean(runtime)
 
 
+async def test_a_links_open_orders_are_found_without_reading_the_buyers_past_ones(
+    runtime: Runtime, world: World
+) -> None:
+    """A buyer with thousands of finished orders on a link orders on it again from a service
+    that takes one open order per link: the check reads none of the finished ones."""
+    likes = world.services["likes"].id
+    async with runtime.transaction() as session:
+        await session.execute(
+            text("UPDATE service SET one_order_per_link = true WHERE id = :id"), {"id": likes}
+        )
+        await session.execute(
+            text("""
+                INSERT INTO "order" (account_id, reseller_id, service_id, link, quantity, params,
+                                     rate, charge, status, route_index, submit_attempts)
+                SELECT :buyer, :buyer, :service, :link, 100, '{}', 1, 1, 'completed', 0, 0
+                FROM generate_series(1, 5000)
+            """),
+            {"buyer": world.reseller.id, "service": likes, "link": LINK},
+        )
+        await session.execute(text('ANALYZE "order"'))
+    intent = await _intent(runtime, world.reseller, likes, 100)
+
+    async with runtime.transaction() as session:
+        # As once a pooled connection has run the statement often enough to plan it once for
+        # any parameters: the index must serve such a plan too.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+        [outcome] = await intake.write(session, [intent])
+        # This transaction's own counts, before they reach the statistics views.
+        index_scans, rows_fetched = (
+            await session.execute(
+                text("""
+                    SELECT pg_stat_get_xact_numscans('order_open_link_idx'::regclass),
+                           pg_stat_get_xact_tuples_fetched('"order"'::regclass)
+                """)
+            )
+        ).one()
+
+    assert outcome.order_id is not None
+    assert index_scans == 1
+    # A few rows by primary key (the charge's foreign key), not the 5,000 finished orders.
+    assert rows_fetched < 10
+
+
 async def test_busy_batches_of_two_processes_never_overdraw_and_share_transactions(
     runtime: Runtime, world: World
 ) -> None:

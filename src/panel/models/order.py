@@ -37,6 +37,11 @@ class OrderStatus(StrEnum):
 TERMINAL = frozenset(
     {OrderStatus.completed, OrderStatus.partial, OrderStatus.canceled, OrderStatus.failed}
 )
+# Written out rather than passed as a parameter: PostgreSQL uses a partial index only for a
+# query whose own condition implies the index's, which a parameter's value cannot.
+OPEN_SQL = "status IN ({})".format(
+    ", ".join(f"'{status.value}'" for status in sorted(frozenset(OrderStatus) - TERMINAL))
+)
 
 
 class Order(CreatedAt, Base):
@@ -60,6 +65,9 @@ class Order(CreatedAt, Base):
             "id",
             postgresql_where=text("status = 'in_progress' AND upstream_id IS NULL"),
         ),
+        # A link's open orders, for services that take one open order per link: found
+        # without reading the buyer's past orders, however many there are.
+        Index("order_open_link_idx", "account_id", "link", postgresql_where=text(OPEN_SQL)),
         Index(
             "order_open_status_idx",
             "status",

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel.errors import InsufficientFunds, NotFound, PanelError
 from panel.ledger import accounts as ledger_accounts
 from panel.ledger.service import Leg, Posting, post_many
-from panel.models import TERMINAL, Account, AccountKind, JournalKind, OrderStatus
+from panel.models import Account, AccountKind, JournalKind, OrderStatus
+from panel.models.order import OPEN_SQL
 from panel.orders import texts, validation
 from panel.orders.texts import Refused
 from panel.orders.validation import Draft
@@ -174,7 +175,6 @@ async def _seen(
             "buyers": [intents[n].buyer_id for n in checked],
             "requests": [intents[n].request_id for n in checked],
             "links": [intents[n].draft.link if intents[n].one_per_link else None for n in checked],
-            "open": [status.value for status in OPEN],
         },
     )
     wallets: dict[int, tuple[int, Decimal]] = {}
@@ -225,8 +225,6 @@ async def _insert(session: AsyncSession, intents: Sequence[Intent]) -> list[int]
     return [order_id for (order_id,) in rows]
 
 
-OPEN = frozenset(OrderStatus) - TERMINAL
-
 # Advisory locks in one order everywhere, so two transactions cannot wait on each other.
 _LOCK_LINKS = text("""
 SELECT pg_advisory_xact_lock(hashtextextended(key, 0))
@@ -235,8 +233,8 @@ FROM unnest(CAST(:keys AS text[])) AS key ORDER BY key
 
 # One answer in three parts: a row per paying buyer's wallet (owner, id, balance), the
 # clearing account's id, and a row per checked intent (position, the order its request id
-# made, whether its link has an open order).
-_SEEN = text("""
+# made, whether its link has an open order, found by order_open_link_idx).
+_SEEN = text(f"""
 SELECT 'wallet', owner_id, CAST(id AS bigint), balance, false
 FROM ledger_account
 WHERE owner_id = ANY(CAST(:owners AS integer[])) AND balance IS NOT NULL
@@ -248,8 +246,7 @@ SELECT 'intent', i.position,
        (SELECT o.id FROM "order" o WHERE o.account_id = i.buyer AND o.request_id = i.request),
        NULL,
        EXISTS (SELECT FROM "order" o
-               WHERE o.account_id = i.buyer AND o.link = i.link
-                 AND o.status = ANY(CAST(:open AS text[])))
+               WHERE o.account_id = i.buyer AND o.link = i.link AND o.{OPEN_SQL})
 FROM unnest(CAST(:positions AS integer[]), CAST(:buyers AS integer[]),
             CAST(:requests AS text[]), CAST(:links AS text[])) AS i(position, buyer, request, link)
 """)
