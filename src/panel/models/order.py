@@ -37,8 +37,9 @@ class OrderStatus(StrEnum):
 TERMINAL = frozenset(
     {OrderStatus.completed, OrderStatus.partial, OrderStatus.canceled, OrderStatus.failed}
 )
-# Written out rather than passed as a parameter: PostgreSQL uses a partial index only for a
-# query whose own condition implies the index's, which a parameter's value cannot.
+# Written out rather than passed as a parameter: PostgreSQL uses a partial index only where
+# the query's own condition implies the index's, and a plan made once for any value of a
+# parameter (as pooled connections come to use) cannot know that it does.
 OPEN_SQL = "status IN ({})".format(
     ", ".join(f"'{status.value}'" for status in sorted(frozenset(OrderStatus) - TERMINAL))
 )
