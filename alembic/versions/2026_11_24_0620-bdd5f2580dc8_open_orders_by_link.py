@@ -24,11 +24,14 @@ OPEN = "status IN ('in_progress', 'needs_review', 'pending', 'submitting')"
 
 
 def upgrade() -> None:
+    # A plain CREATE INDEX blocks writes to the orders while it builds. On a large table an
+    # operator can build it first, CONCURRENTLY and by the same name; it is then left as is.
     op.create_index(
         "order_open_link_idx",
         "order",
         ["account_id", "link"],
         postgresql_where=sa.text(OPEN),
+        if_not_exists=True,
     )
 
 
