@@ -66,7 +66,7 @@ async def transaction(
         # a task and a greenlet: a tenth of the CPU of an API v2 `add` answered from what it
         # keeps. Otherwise the session's own exit closes it, which finishes even if this task
         # is cancelled meanwhile, so a connection cannot be lost on its way back to the pool.
-        if session.in_transaction() or session.identity_map or session.new:
+        if session.in_transaction() or session.identity_map:
             async with session:
                 pass
 
