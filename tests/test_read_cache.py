@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel.accounts import service as accounts
 from panel.keys import service as keys
-from panel.models import Account, AccountKind, AccountStatus, ApiKeyKind
+from panel.models import Account, AccountKind, AccountStatus, ApiKey, ApiKeyKind
 from panel.read_cache import ReadCache
 
 
@@ -21,12 +21,11 @@ async def _reseller(committed: async_sessionmaker[AsyncSession]) -> tuple[Accoun
 
 def _authenticate(
     committed: async_sessionmaker[AsyncSession], key: str, reads: list[int]
-) -> Callable[[], Awaitable[Account | None]]:
-    async def read() -> Account | None:
+) -> Callable[[], Awaitable[keys.Holder | None]]:
+    async def read() -> keys.Holder | None:
         reads.append(1)
         async with committed() as session, session.begin():
-            holder = await keys.authenticate(session, key, ApiKeyKind.api)
-            return holder.account if holder else None
+            return await keys.authenticate(session, key, ApiKeyKind.api)
 
     return read
 
@@ -103,27 +102,29 @@ async def test_many_waiting_for_one_value_read_it_once() -> None:
     cache = ReadCache()
     reads: list[int] = []
     account = Account(id=7, kind=AccountKind.reseller, name="A", status=AccountStatus.active)
+    key = ApiKey(id=3, account_id=7, kind=ApiKeyKind.api, allowed_addresses=[])
 
-    async def slow() -> Account:
+    async def slow() -> keys.Holder:
         reads.append(1)
         await asyncio.sleep(0.05)
-        return account
+        return keys.Holder(key, account)
 
     found = await asyncio.gather(*(cache.caller("k", slow) for _ in range(20)))
 
     assert len(reads) == 1
-    assert {a.id for a in found if a is not None} == {7}
+    assert {h.account.id for h in found if h is not None} == {7}
     # What is kept is a copy no session holds, so no session can expire it.
-    assert found[0] is not account
     assert found[0] is not None
-    assert found[0].name == "A"
+    assert found[0].account is not account
+    assert found[0].key is not key
+    assert found[0].account.name == "A"
 
 
 async def test_a_failed_read_is_raised_to_every_waiter_and_not_kept() -> None:
     cache = ReadCache()
     reads: list[int] = []
 
-    async def failing() -> Account:
+    async def failing() -> keys.Holder:
         reads.append(1)
         await asyncio.sleep(0.01)
         raise LookupError("no such key")

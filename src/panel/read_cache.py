@@ -25,6 +25,7 @@ from sqlalchemy import event, make_url
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from panel.keys.holder import Holder
 from panel.models import Account, Base
 from panel.pricing.service import Quote
 
@@ -76,7 +77,7 @@ class ReadCache:
         self._heard, self._deaf = heard, deaf
         self._hearing = False
         self._listener: asyncio.Task[None] | None = None
-        self._callers: _Kept[str, Account | None] = _Kept(self._ttl)
+        self._callers: _Kept[str, Holder | None] = _Kept(self._ttl)
         self._quotes: _Kept[tuple[int, int], Quote] = _Kept(self._ttl)
 
     @property
@@ -126,14 +127,15 @@ class ReadCache:
             await asyncio.sleep(RETRY_S)
 
     async def caller(
-        self, key: str, authenticate: Callable[[], Awaitable[Account | None]]
-    ) -> Account | None:
-        """The account `key` opens (None: it opens none), read by `authenticate` when not
-        known or too old."""
+        self, key: str, authenticate: Callable[[], Awaitable[Holder | None]]
+    ) -> Holder | None:
+        """The key `key` is and the account it opens (None: it opens none), read by
+        `authenticate` when not known or too old. The key comes with its allowed addresses,
+        so that each request is checked against them without a read."""
 
-        async def read() -> Account | None:
+        async def read() -> Holder | None:
             found = await authenticate()
-            return _copy(found) if found is not None else None
+            return Holder(_copy(found.key), _copy(found.account)) if found is not None else None
 
         # Kept by digest: the plaintext is never kept.
         return await self._callers.get(hashlib.sha256(key.encode()).hexdigest(), read)

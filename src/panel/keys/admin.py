@@ -1,11 +1,11 @@
-"""`/admin/v1`: issue, list and revoke API keys and operator tokens."""
+"""`/admin/v1`: issue, list, limit and revoke API keys and operator tokens."""
 
 from fastapi import APIRouter, status
 
 from panel.accounts import service as accounts
 from panel.deps import SessionDep
 from panel.keys import service
-from panel.keys.schemas import IssuedKeyOut, KeyCreate, KeyOut
+from panel.keys.schemas import IssuedKeyOut, KeyAddresses, KeyCreate, KeyOut
 from panel.schemas import PathId
 
 router = APIRouter(tags=["admin: keys"])
@@ -14,7 +14,7 @@ router = APIRouter(tags=["admin: keys"])
 @router.post("/accounts/{account_id}/keys", status_code=status.HTTP_201_CREATED)
 async def issue_key(account_id: PathId, body: KeyCreate, session: SessionDep) -> IssuedKeyOut:
     account = await accounts.get(session, account_id)
-    issued = await service.issue(session, account, body.label)
+    issued = await service.issue(session, account, body.label, body.allowed_addresses)
     return IssuedKeyOut.model_validate({**vars(issued.key), "key": issued.plaintext})
 
 
@@ -27,3 +27,10 @@ async def list_keys(account_id: PathId, session: SessionDep) -> list[KeyOut]:
 @router.post("/keys/{key_id}/revoke")
 async def revoke_key(key_id: PathId, session: SessionDep) -> KeyOut:
     return KeyOut.model_validate(await service.revoke(session, key_id))
+
+
+@router.put("/keys/{key_id}/allowed-addresses")
+async def limit_key(key_id: PathId, body: KeyAddresses, session: SessionDep) -> KeyOut:
+    """Let the key be used only from these addresses or CIDR blocks; an empty list: from
+    anywhere. Applies to operator tokens too; every API process hears of it at commit."""
+    return KeyOut.model_validate(await service.limit(session, key_id, body.allowed_addresses))

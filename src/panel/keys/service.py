@@ -3,15 +3,19 @@
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from ipaddress import ip_network
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from panel import read_cache
-from panel.errors import NotFound
+from panel.errors import Invalid, NotFound
+from panel.keys.holder import Holder as Holder
+from panel.keys.holder import Network
 from panel.models import Account, AccountKind, AccountStatus, ApiKey, ApiKeyKind
 
 PREFIX_LENGTH = 12
@@ -22,14 +26,9 @@ LAST_USE_PRECISION = timedelta(minutes=1)
 # An agency's key stops working with its reseller suspended, too. One alias for the life of
 # the process: a new alias per call would make SQLAlchemy compile the query afresh each time.
 _parent = aliased(Account)
-
-
-@dataclass(frozen=True)
-class Holder:
-    """A live key and the account it opens."""
-
-    key: ApiKey
-    account: Account
+MAX_ADDRESSES = 50
+# What every surface answers a key used from an address it does not allow.
+ADDRESS_REFUSED = "This API key may not be used from this IP address"
 
 
 @dataclass(frozen=True)
@@ -46,8 +45,15 @@ def _lookup_prefix(plaintext: str) -> str:
     return plaintext.removeprefix(OPERATOR_MARK)[:PREFIX_LENGTH]
 
 
-async def issue(session: AsyncSession, account: Account, label: str = "") -> IssuedKey:
-    """Create a key for `account`; the plaintext is returned here and never again."""
+async def issue(
+    session: AsyncSession,
+    account: Account,
+    label: str = "",
+    addresses: Iterable[str] = (),
+) -> IssuedKey:
+    """Create a key for `account`, usable only from `addresses` if any are given; the
+    plaintext is returned here and never again."""
+    allowed = networks(addresses)
     if account.kind is AccountKind.operator:
         kind, plaintext = ApiKeyKind.operator, OPERATOR_MARK + secrets.token_hex(32)
     else:
@@ -60,14 +66,21 @@ async def issue(session: AsyncSession, account: Account, label: str = "") -> Iss
         secret_hash=_digest(plaintext),
         revoked_at=None,
         last_used_at=None,
+        last_used_from=None,
+        allowed_addresses=allowed,
     )
     session.add(key)
     await session.flush()
     return IssuedKey(key=key, plaintext=plaintext)
 
 
-async def authenticate(session: AsyncSession, plaintext: str, kind: ApiKeyKind) -> Holder | None:
-    """The live key matching `plaintext` and its active account, or None."""
+async def authenticate(
+    session: AsyncSession, plaintext: str, kind: ApiKeyKind, address: str | None = None
+) -> Holder | None:
+    """The live key matching `plaintext` and its active account, or None. Whether the key may
+    be used from the caller's `address` is the caller's to ask (`Holder.admits`): API v2 keeps
+    the holder for other requests, from other addresses. A use is recorded only when the
+    address is allowed."""
     if not plaintext or len(plaintext) > 128:
         return None
     digest = _digest(plaintext)
@@ -86,12 +99,14 @@ async def authenticate(session: AsyncSession, plaintext: str, kind: ApiKeyKind) 
     )
     for key, account in candidates:
         if hmac.compare_digest(key.secret_hash, digest):
-            await _record_use(session, key)
-            return Holder(key, account)
+            holder = Holder(key, account)
+            if holder.admits(address):
+                await _record_use(session, key, address)
+            return holder
     return None
 
 
-async def _record_use(session: AsyncSession, key: ApiKey) -> None:
+async def _record_use(session: AsyncSession, key: ApiKey, address: str | None) -> None:
     now = datetime.now(UTC)
     if key.last_used_at is not None and key.last_used_at >= now - LAST_USE_PRECISION:
         return  # recorded recently enough: no write on this request's path
@@ -101,7 +116,7 @@ async def _record_use(session: AsyncSession, key: ApiKey) -> None:
             ApiKey.id == key.id,
             or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - LAST_USE_PRECISION),
         )
-        .values(last_used_at=now)
+        .values(last_used_at=now, last_used_from=address)
         .execution_options(synchronize_session=False, **{read_cache.NEUTRAL: True})
     )
 
@@ -121,4 +136,33 @@ async def revoke(session: AsyncSession, key_id: int) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = datetime.now(UTC)
         await session.flush()
+    return key
+
+
+def networks(addresses: Iterable[str]) -> list[Network]:
+    """The networks a list of addresses and CIDR blocks names, each once, in the order given.
+    Bits past a block's prefix are dropped (10.0.0.7/24 is 10.0.0.0/24), as providers' panels
+    read it."""
+    found: list[Network] = []
+    for text in addresses:
+        try:
+            network = ip_network(text.strip(), strict=False)
+        except ValueError:
+            raise Invalid(f"{text.strip()!r} is not an IP address or CIDR block") from None
+        if network not in found:
+            found.append(network)
+    if len(found) > MAX_ADDRESSES:
+        raise Invalid(f"a key may name at most {MAX_ADDRESSES} addresses")
+    return found
+
+
+async def limit(session: AsyncSession, key_id: int, addresses: Iterable[str]) -> ApiKey:
+    """Allow the key only from `addresses` from now on; none: from anywhere. Every API process
+    hears of it at commit, as of a revocation."""
+    allowed = networks(addresses)
+    key = await session.get(ApiKey, key_id, with_for_update=True)
+    if key is None:
+        raise NotFound(f"API key {key_id} does not exist")
+    key.allowed_addresses = allowed
+    await session.flush()
     return key

@@ -1,7 +1,9 @@
 from datetime import datetime
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network
 
-from sqlalchemy import CheckConstraint, DateTime, Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, DateTime, Enum, ForeignKey, String, text
+from sqlalchemy.dialects.postgresql import ARRAY, CIDR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from panel.models.base import Base, CreatedAt
@@ -70,3 +72,10 @@ class ApiKey(CreatedAt, Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The client address of that use, recorded with the time and as rarely.
+    last_used_from: Mapped[str | None] = mapped_column(String(45))
+    # Where the key may be used from; empty: anywhere. Many providers' panels limit keys so, and
+    # a key copied off a reseller's server is then worth nothing elsewhere.
+    allowed_addresses: Mapped[list[IPv4Network | IPv6Network]] = mapped_column(
+        ARRAY(CIDR), default=list, server_default=text("'{}'")
+    )

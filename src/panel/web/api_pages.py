@@ -1,5 +1,5 @@
-"""The web panel's API page: the account's keys (create, revoke), the brand's own API address,
-and the API v2 documentation under the brand."""
+"""The web panel's API page: the account's keys (create, limit to client addresses, revoke),
+the brand's own API address, and the API v2 documentation under the brand."""
 
 from dataclasses import dataclass
 from typing import Annotated
@@ -8,12 +8,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from panel.deps import RuntimeDep, SessionDep
+from panel.errors import Invalid
 from panel.keys import service as keys
 from panel.models import ApiKey
 from panel.web.forms import is_row_id
 from panel.web.pages import BuyerDep, CsrfField, Page, PageDep, check_csrf
 
 router = APIRouter(include_in_schema=False)
+# One address or CIDR block a line (commas and spaces also part them).
+AddressesField = Annotated[str, Form(max_length=4000)]
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,14 @@ async def issue_key(
     account: BuyerDep,
     session: SessionDep,
     label: Annotated[str, Form(max_length=100)] = "",
+    allowed: AddressesField = "",
     csrf: CsrfField = "",
 ) -> Response:
     check_csrf(page, csrf)
-    issued = await keys.issue(session, account, label.strip())
+    try:
+        issued = await keys.issue(session, account, label.strip(), _lines(allowed))
+    except Invalid:
+        return _bad_addresses(page)
     response = page.render(
         "api_key_issued.html",
         key=issued.key,
@@ -73,6 +80,27 @@ async def revoke_key(
     return page.keep(RedirectResponse("/api-access", status_code=303))
 
 
+@router.post("/api-access/keys/{key_id}/addresses")
+async def limit_key(
+    key_id: int,
+    page: PageDep,
+    account: BuyerDep,
+    session: SessionDep,
+    allowed: AddressesField = "",
+    csrf: CsrfField = "",
+) -> Response:
+    """Let the key be used only from these addresses; none: from anywhere."""
+    check_csrf(page, csrf)
+    key = await session.get(ApiKey, key_id) if is_row_id(key_id) else None
+    if key is None or key.account_id != account.id:
+        return _no_such_key(page)
+    try:
+        await keys.limit(session, key.id, _lines(allowed))
+    except Invalid:
+        return _bad_addresses(page)
+    return page.keep(RedirectResponse("/api-access", status_code=303))
+
+
 @router.get("/api-access/docs")
 async def api_docs(
     request: Request, page: PageDep, account: BuyerDep, runtime: RuntimeDep
@@ -85,3 +113,11 @@ async def api_docs(
 def _no_such_key(page: Page) -> Response:
     # Another account's key answers as one that does not exist: its id tells nothing.
     return page.render("message.html", 404, message=page.t("no_such_key"), back="/api-access")
+
+
+def _lines(allowed: str) -> list[str]:
+    return allowed.replace(",", " ").split()
+
+
+def _bad_addresses(page: Page) -> Response:
+    return page.render("message.html", 422, message=page.t("bad_addresses"), back="/api-access")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 COOKIE = "pasok_session"
+PENDING_S = 300  # from the right password to the code
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,26 @@ class Signer:
 
 def csrf_ok(visit: Visit, given: str | None) -> bool:
     return bool(given) and hmac.compare_digest(visit.csrf, given or "")
+
+
+class Pending:
+    """A sign-in whose password was right and whose code is still to come, carried by the
+    code form: signed, dated, and bound to the visit's CSRF token, so that it opens nothing in
+    another browser, and nothing once `PENDING_S` has passed."""
+
+    def __init__(self, secret: str) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt="pasok-web-second-step")
+
+    def write(self, account_id: int, visit: Visit) -> str:
+        return self._serializer.dumps({"a": account_id, "c": visit.csrf})
+
+    def read(self, token: str, visit: Visit) -> int | None:
+        """The account the sign-in is for; None for a bad, old or other visit's token."""
+        try:
+            data = self._serializer.loads(token, max_age=PENDING_S)
+            account_id, csrf = data["a"], str(data["c"])
+        except (BadSignature, KeyError, TypeError, AttributeError):
+            return None
+        if not isinstance(account_id, int) or not hmac.compare_digest(csrf, visit.csrf):
+            return None
+        return account_id
