@@ -40,7 +40,7 @@ pytest_plugins = [
 # Tables that the first migration fills and every test expects to find.
 SYSTEM_LEDGER_ACCOUNTS = (
     "INSERT INTO ledger_account (code, kind) VALUES "
-    "('clearing', 'clearing'), ('revenue', 'revenue'), ('external', 'external')"
+    "('clearing', 'clearing'), ('revenue', 'revenue'), ('external', 'external'), ('fx', 'fx')"
 )
 
 

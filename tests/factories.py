@@ -39,10 +39,10 @@ async def build_world(
     agency_balance: Decimal = Decimal(50),
 ) -> World:
     provider = await catalogue.create_provider(
-        session, name="Primary", api_url=provider_url, api_key="primary-key"
+        session, name="Primary", api_url=provider_url, api_key="primary-key", currency="USD"
     )
     backup = await catalogue.create_provider(
-        session, name="Backup", api_url=backup_url, api_key="backup-key"
+        session, name="Backup", api_url=backup_url, api_key="backup-key", currency="USD"
     )
     tier = await tiers.create(session, name="Standard", min_spend_90d=Decimal(0))
     await rule_book.create(session, tier_id=tier.id, markup_percent=Decimal(50))
@@ -69,6 +69,7 @@ async def build_world(
                     session,
                     upstream.id,
                     str(number),
+                    panel_currency="USD",
                     name=name.title(),
                     category="Instagram",
                     rate=COST,

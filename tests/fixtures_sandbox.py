@@ -54,6 +54,9 @@ class SandboxHandle:
     def set_dialect(self, name: str) -> None:
         self._call("POST", "/dialect", json={"dialect": name})
 
+    def set_currency(self, currency: str) -> None:
+        self._call("POST", "/currency", json={"currency": currency})
+
     def set_balance(self, balance: str) -> None:
         self._call("POST", "/balance", json={"balance": balance})
 

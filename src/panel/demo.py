@@ -2,7 +2,11 @@
 25% over cost, one reseller in it with a balance and an API key, its brand on `localhost` with
 one agency that signs in there, and the sandbox provider with a few services routed to it.
 Everything goes through the services, as an operator's clicks would, so the demo obeys the same
-rules (and the same ledger) as real data."""
+rules (and the same ledger) as real data.
+
+The sandbox charges in US dollars, as most large upstream panels do. A panel in another
+currency (`PASOK_CURRENCY=IDR`) gets a demo exchange rate for the dollar, and the demo balances
+are the same dollar amounts in its currency."""
 
 import secrets
 from decimal import Decimal
@@ -13,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel.accounts import service as accounts
 from panel.catalogue import routes
 from panel.catalogue import service as catalogue
+from panel.currencies import service as currencies
 from panel.keys import service as keys
 from panel.ledger import service as ledger
 from panel.models import Account, AccountKind
@@ -26,6 +31,21 @@ AGENCY_MARKUP_PERCENT = Decimal("10")
 # The web panel shows the demo reseller's brand on this host, the operator's on any other.
 BRAND_HOST = "localhost"
 
+SANDBOX_CURRENCY = "USD"
+# What a dollar is worth in the demo, by panel currency; only a demo figure, never fetched.
+DEMO_USD_RATES = {
+    "IDR": Decimal("16250"),
+    "EUR": Decimal("0.92"),
+    "GBP": Decimal("0.79"),
+    "INR": Decimal("84"),
+    "MYR": Decimal("4.45"),
+    "SGD": Decimal("1.34"),
+    "PHP": Decimal("58"),
+    "THB": Decimal("34.5"),
+    "VND": Decimal("25400"),
+    "JPY": Decimal("150"),
+}
+
 # What the sandbox sells: (external id, name, category, cost per 1000, min, max, refill, cancel).
 SANDBOX_SERVICES = (
     ("1", "Instagram Followers", "Instagram", "0.90", 10, 100_000, True, True),
@@ -35,10 +55,32 @@ SANDBOX_SERVICES = (
 )
 
 
-async def seed(session: AsyncSession, *, sandbox_port: int = 8001) -> dict[str, Any]:
+def sandbox_currency(panel_currency: str) -> str:
+    """What the demo's sandbox charges in: dollars where the demo has a rate for them, else
+    the panel's own currency."""
+    if panel_currency == SANDBOX_CURRENCY or panel_currency in DEMO_USD_RATES:
+        return SANDBOX_CURRENCY
+    return panel_currency
+
+
+async def seed(
+    session: AsyncSession, *, sandbox_port: int = 8001, panel_currency: str = SANDBOX_CURRENCY
+) -> dict[str, Any]:
     """Create the demo; return what demo.json records (the keys in plaintext, shown once)."""
     operator = await accounts.create(session, kind=AccountKind.operator, name="Demo operator")
     operator_token = await keys.issue(session, operator, label="demo")
+    upstream_currency = sandbox_currency(panel_currency)
+    # The demo's balances are dollar amounts, in the panel's currency at the demo rate.
+    dollar = Decimal(1)
+    if upstream_currency != panel_currency:
+        dollar = DEMO_USD_RATES[panel_currency]
+        await currencies.set_rate(
+            session,
+            upstream_currency,
+            dollar,
+            panel_currency=panel_currency,
+            set_by_id=operator.id,
+        )
 
     tier = await tiers.create(session, name="Standard", min_spend_90d=Decimal(0))
     await rule_book.create(session, tier_id=tier.id, markup_percent=STANDARD_MARKUP_PERCENT)
@@ -49,7 +91,8 @@ async def seed(session: AsyncSession, *, sandbox_port: int = 8001) -> dict[str, 
         email="reseller@demo.invalid",
         tier_id=tier.id,
     )
-    await ledger.top_up(session, reseller.id, DEMO_BALANCE, "demo balance", operator.id)
+    balance = currencies.convert(DEMO_BALANCE, dollar)
+    await ledger.top_up(session, reseller.id, balance, "demo balance", operator.id)
     await brand_book.set_brand(
         session,
         reseller,
@@ -69,9 +112,12 @@ async def seed(session: AsyncSession, *, sandbox_port: int = 8001) -> dict[str, 
         email="agency@demo.invalid",
         parent_id=reseller.id,
     )
-    await ledger.fund_agency(session, agency.id, AGENCY_FLOAT, "demo float", reseller.id)
+    agency_float = currencies.convert(AGENCY_FLOAT, dollar)
+    await ledger.fund_agency(session, agency.id, agency_float, "demo float", reseller.id)
 
-    await _sandbox_catalogue(session, f"http://127.0.0.1:{sandbox_port}/api/v2")
+    await _sandbox_catalogue(
+        session, f"http://127.0.0.1:{sandbox_port}/api/v2", upstream_currency, panel_currency
+    )
     return {
         "operator_token": operator_token.plaintext,
         "reseller": await _credentials(session, reseller),
@@ -94,10 +140,12 @@ async def _credentials(session: AsyncSession, account: Account) -> dict[str, Any
     }
 
 
-async def _sandbox_catalogue(session: AsyncSession, api_url: str) -> None:
+async def _sandbox_catalogue(
+    session: AsyncSession, api_url: str, currency: str, panel_currency: str
+) -> None:
     """The sandbox provider, its services, and one Pasok service routed to each."""
     provider = await catalogue.create_provider(
-        session, name="Sandbox", api_url=api_url, api_key=secrets.token_hex(16)
+        session, name="Sandbox", api_url=api_url, api_key=secrets.token_hex(16), currency=currency
     )
     for external_id, name, category, rate, minimum, maximum, refill, cancel in SANDBOX_SERVICES:
         shape = {
@@ -111,7 +159,12 @@ async def _sandbox_catalogue(session: AsyncSession, api_url: str) -> None:
             "dripfeed": False,
         }
         upstream = await catalogue.upsert_provider_service(
-            session, provider.id, external_id, rate=Decimal(rate), **shape
+            session,
+            provider.id,
+            external_id,
+            panel_currency=panel_currency,
+            rate=Decimal(rate),
+            **shape,
         )
         service = await catalogue.create_service(session, **shape)
         await routes.replace(session, service.id, [upstream.id])

@@ -47,6 +47,8 @@ async def sync_provider(runtime: Runtime, provider_id: int) -> sync.SyncReport:
     listing = await sync.fetch(runtime, provider)
     async with runtime.transaction() as session:
         provider = await session.get_one(Provider, provider_id, with_for_update=True)
-        report, low = await sync.bring_in(session, provider, listing, datetime.now(UTC))
+        report, low = await sync.bring_in(
+            session, provider, listing, datetime.now(UTC), runtime.settings.currency
+        )
     await sync.publish(runtime, provider, listing, low)
     return report

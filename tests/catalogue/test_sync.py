@@ -58,7 +58,7 @@ async def runtime(
 async def shop(runtime: Runtime, sandbox: SandboxHandle) -> Shop:
     async with runtime.transaction() as session:
         provider = await catalogue.create_provider(
-            session, name="Sandbox", api_url=sandbox.url, api_key="any"
+            session, name="Sandbox", api_url=sandbox.url, api_key="any", currency="USD"
         )
     await catalogue_jobs.sync_provider(runtime, provider.id)  # the first import
     async with runtime.transaction() as session:

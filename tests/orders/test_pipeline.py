@@ -103,6 +103,7 @@ async def _route_followers_to_backup_service(runtime: Runtime, world: World) -> 
             session,
             world.backup.id,
             "2",
+            panel_currency="USD",
             name="Followers backup",
             rate=COST,
             min_quantity=10,

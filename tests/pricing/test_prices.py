@@ -42,6 +42,7 @@ async def provider_service(
         session,
         provider.id,
         external_id,
+        panel_currency="USD",
         name=f"upstream {external_id}",
         rate=D(rate),
         min_quantity=1,
@@ -62,10 +63,10 @@ async def routed_service(
 @pytest.fixture
 async def world(session: AsyncSession) -> World:
     first = await catalogue.create_provider(
-        session, name="First", api_url="http://127.0.0.1:9/api/v2", api_key="k1"
+        session, name="First", api_url="http://127.0.0.1:9/api/v2", api_key="k1", currency="USD"
     )
     second = await catalogue.create_provider(
-        session, name="Second", api_url="http://127.0.0.1:9/api/v2", api_key="k2"
+        session, name="Second", api_url="http://127.0.0.1:9/api/v2", api_key="k2", currency="USD"
     )
     upstreams = [
         await provider_service(session, first, "1", "2"),
@@ -207,9 +208,13 @@ async def test_the_primary_route_gives_the_cost(session: AsyncSession, world: Wo
     assert await price() == (D(2), D("2.2"))
 
     # The primary provider service goes inactive: the next route is used.
-    await catalogue.upsert_provider_service(session, primary.provider_id, "1", active=False)
+    await catalogue.upsert_provider_service(
+        session, primary.provider_id, "1", panel_currency="USD", active=False
+    )
     assert await price() == (D(3), D("3.3"))
-    await catalogue.upsert_provider_service(session, primary.provider_id, "1", active=True)
+    await catalogue.upsert_provider_service(
+        session, primary.provider_id, "1", panel_currency="USD", active=True
+    )
     assert await price() == (D(2), D("2.2"))
 
     # The primary's provider is disabled: the same.
@@ -222,7 +227,9 @@ async def test_the_primary_route_gives_the_cost(session: AsyncSession, world: Wo
     assert await price() == (D(3), D("3.3"))
 
     # A cost change upstream shows at once.
-    await catalogue.upsert_provider_service(session, fallback.provider_id, "1", rate=D("4"))
+    await catalogue.upsert_provider_service(
+        session, fallback.provider_id, "1", panel_currency="USD", rate=D("4")
+    )
     assert await price() == (D(4), D("4.4"))
 
 
@@ -230,7 +237,9 @@ async def test_a_service_without_a_live_route_has_no_price(
     session: AsyncSession, world: World
 ) -> None:
     primary, fallback = world.provider_services[0], world.provider_services[1]
-    await catalogue.upsert_provider_service(session, primary.provider_id, "1", active=False)
+    await catalogue.upsert_provider_service(
+        session, primary.provider_id, "1", panel_currency="USD", active=False
+    )
     await catalogue.update_provider(session, fallback.provider_id, enabled=False)
     unrouted = await catalogue.create_service(
         session, name="Nothing behind it", category="X", min_quantity=1, max_quantity=10

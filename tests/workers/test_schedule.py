@@ -16,6 +16,7 @@ CRONS = {
     "review_tiers",
     "refresh_quality",
     "forget_webhook_history",
+    "refresh_exchange_rates",
 }
 JOBS = {"submit_order", "cancel_upstream", "refill_upstream"}
 

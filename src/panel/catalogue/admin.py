@@ -36,8 +36,14 @@ def _provider_fields(body: ProviderCreate | ProviderUpdate) -> dict[str, Any]:
 
 
 @router.post("/providers", status_code=status.HTTP_201_CREATED)
-async def create_provider(body: ProviderCreate, session: SessionDep) -> ProviderOut:
-    provider = await service.create_provider(session, **_provider_fields(body))
+async def create_provider(
+    body: ProviderCreate, session: SessionDep, runtime: RuntimeDep
+) -> ProviderOut:
+    """Add a provider. It is asked its balance first: if it answers in another currency than
+    `currency`, it is refused."""
+    fields = _provider_fields(body) | {"currency": body.currency or runtime.settings.currency}
+    upstream = runtime.adapters.probe(fields["api_url"], fields["api_key"])
+    provider = await service.create_provider(session, upstream=upstream, **fields)
     return ProviderOut.model_validate(provider)
 
 
@@ -81,11 +87,17 @@ async def update_provider(
 
 @router.put("/providers/{provider_id}/services")
 async def put_provider_service(
-    provider_id: PathId, body: ProviderServiceIn, session: SessionDep
+    provider_id: PathId, body: ProviderServiceIn, session: SessionDep, runtime: RuntimeDep
 ) -> ProviderServiceOut:
     """Record one upstream service by hand (catalogue sync does this for whole providers)."""
     fields = body.model_dump(exclude={"external_id"})
-    saved = await service.upsert_provider_service(session, provider_id, body.external_id, **fields)
+    saved = await service.upsert_provider_service(
+        session,
+        provider_id,
+        body.external_id,
+        panel_currency=runtime.settings.currency,
+        **fields,
+    )
     return ProviderServiceOut.model_validate(saved)
 
 

@@ -12,10 +12,12 @@ from panel.models import Provider, ProviderService, Route, Service
 
 
 def live() -> ColumnElement[bool]:
-    """A route can take orders: its provider service is listed, its provider enabled and not
-    known to be out of funds."""
+    """A route can take orders: its provider service is listed and has a cost in the panel's
+    currency (its provider's currency has an exchange rate), its provider enabled and not known
+    to be out of funds."""
     return and_(
         ProviderService.active.is_(True),
+        ProviderService.cost.is_not(None),
         Provider.enabled.is_(True),
         or_(Provider.balance.is_(None), Provider.balance > 0),
     )
@@ -24,10 +26,10 @@ def live() -> ColumnElement[bool]:
 async def priced_services(
     session: AsyncSession, service_ids: Sequence[int] | None = None
 ) -> list[tuple[Service, Decimal]]:
-    """Enabled services (all, or those asked) with the upstream rate of their first live
-    route, by service id; services with no live route are left out."""
+    """Enabled services (all, or those asked) with the cost in the panel's currency of their
+    first live route, by service id; services with no live route are left out."""
     query = (
-        select(Service, ProviderService.rate)
+        select(Service, ProviderService.cost)
         .join(Route, Route.service_id == Service.id)
         .join(ProviderService, ProviderService.id == Route.provider_service_id)
         .join(Provider, Provider.id == ProviderService.provider_id)
@@ -38,7 +40,7 @@ async def priced_services(
     )
     if service_ids is not None:
         query = query.where(Service.id.in_(service_ids))
-    return [(service, rate) for service, rate in await session.execute(query)]
+    return [(service, cost) for service, cost in await session.execute(query) if cost is not None]
 
 
 async def live_routes(session: AsyncSession, service_id: int) -> list[ProviderService]:

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field, PlainSerializer, SecretStr
 
+from panel.currencies.schemas import RateText
 from panel.schemas import MoneyText, NonNegativeAmount, Out, Patch, RefId, Schema
 
 Rate = NonNegativeAmount
@@ -15,6 +16,11 @@ class ProviderCreate(Schema):
     api_url: AnyHttpUrl
     api_key: SecretStr = Field(min_length=1, max_length=500)
     adapter: str = Field(default="smm_v2", pattern=r"^smm_v2$")
+    currency: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code the provider charges in; the panel's currency when left out",
+    )
 
 
 class ProviderUpdate(Patch):
@@ -32,6 +38,11 @@ class ProviderOut(Out):
     name: str
     api_url: str
     adapter: str
+    currency: str
+    reported_currency: str | None = Field(
+        description="set when the provider last answered in another currency: nothing it said "
+        "was used"
+    )
     enabled: bool
     balance: MoneyText | None
     balance_checked_at: datetime | None
@@ -56,6 +67,9 @@ class SyncReportOut(Out):
     back: list[str]
     skipped: list[str]
     disabled_services: list[int]
+    currency_mismatch: str | None = Field(
+        description="the currency the provider answered in when not its own: nothing applied"
+    )
     balance: MoneyText
     balance_low: bool
 
@@ -81,7 +95,12 @@ class ProviderServiceOut(Out):
     name: str
     type: str
     category: str
-    rate: MoneyText
+    rate: MoneyText = Field(description="per 1000, in the provider's currency")
+    cost: MoneyText | None = Field(
+        description="per 1000 in the panel's currency; null while the provider's currency has "
+        "no exchange rate"
+    )
+    exchange_rate: RateText | None = Field(description="the rate `cost` was converted at")
     min_quantity: int
     max_quantity: int
     refill: bool

@@ -6,8 +6,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel.currencies import service as currencies
 from panel.errors import Conflict, Invalid, NotFound
 from panel.models import Provider, ProviderService, Service
+from panel.providers.adapter import UpstreamAdapter, UpstreamError
 
 # Column defaults apply only at INSERT; the quantity check runs before it.
 QUANTITY_DEFAULTS = {"min_quantity": 1, "max_quantity": 1}
@@ -21,11 +23,30 @@ async def get_provider(session: AsyncSession, provider_id: int) -> Provider:
 
 
 async def create_provider(
-    session: AsyncSession, *, name: str, api_url: str, api_key: str, adapter: str = "smm_v2"
+    session: AsyncSession,
+    *,
+    name: str,
+    api_url: str,
+    api_key: str,
+    currency: str,
+    adapter: str = "smm_v2",
+    upstream: UpstreamAdapter | None = None,
 ) -> Provider:
-    if await session.scalar(select(Provider.id).where(Provider.name == name)):
-        raise Conflict(f"a provider named {name!r} exists")
-    provider = Provider(name=name, api_url=api_url, api_key=api_key, adapter=adapter, enabled=True)
+    """Add a provider charging in `currency`. With `upstream`, the provider is asked its
+    balance first: one that answers in another currency is refused (Invalid) and nothing is
+    written; one that cannot be reached now is added, and checked at every sync."""
+    currency = currencies.currency_code(currency)
+    await _name_free(session, name)
+    if upstream is not None:
+        await _check_currency(upstream, currency)
+    provider = Provider(
+        name=name,
+        api_url=api_url,
+        api_key=api_key,
+        adapter=adapter,
+        currency=currency,
+        enabled=True,
+    )
     session.add(provider)
     await session.flush()
     return provider
@@ -33,10 +54,32 @@ async def create_provider(
 
 async def update_provider(session: AsyncSession, provider_id: int, **changes: Any) -> Provider:
     provider = await get_provider(session, provider_id)
+    name = changes.get("name")
+    if name is not None and name != provider.name:
+        await _name_free(session, name)
     for field, value in changes.items():
         setattr(provider, field, value)
     await session.flush()
     return provider
+
+
+async def _check_currency(upstream: UpstreamAdapter, currency: str) -> None:
+    try:
+        reported = (await upstream.balance()).currency
+    except UpstreamError:
+        return  # not reachable now: every sync checks again
+    if reported is not None and (said := reported.strip().upper()) != currency:
+        raise Invalid(
+            f"the provider reports its balance in {said[:3]}, not {currency}: "
+            "give the currency it charges in"
+        )
+
+
+async def _name_free(session: AsyncSession, name: str) -> None:
+    # Names are unique (provider_name_key): asked first, so a taken one is a conflict to
+    # show rather than a failed INSERT or UPDATE.
+    if await session.scalar(select(Provider.id).where(Provider.name == name)):
+        raise Conflict(f"a provider named {name!r} exists")
 
 
 async def list_providers(session: AsyncSession) -> Sequence[Provider]:
@@ -44,10 +87,11 @@ async def list_providers(session: AsyncSession) -> Sequence[Provider]:
 
 
 async def upsert_provider_service(
-    session: AsyncSession, provider_id: int, external_id: str, **fields: Any
+    session: AsyncSession, provider_id: int, external_id: str, *, panel_currency: str, **fields: Any
 ) -> ProviderService:
-    """Record a service as the provider sells it, creating or refreshing it."""
-    await get_provider(session, provider_id)
+    """Record a service as the provider sells it, creating or refreshing it; its cost in the
+    panel's currency follows from its rate at the exchange rate in force."""
+    provider = await get_provider(session, provider_id)
     existing = await session.scalar(
         select(ProviderService).where(
             ProviderService.provider_id == provider_id,
@@ -63,6 +107,8 @@ async def upsert_provider_service(
         for field, value in fields.items():
             setattr(existing, field, value)
     _check_quantities(existing.min_quantity, existing.max_quantity)
+    exchange_rate = await currencies.rate_for(session, provider.currency, panel_currency)
+    currencies.set_cost(existing, exchange_rate)
     await session.flush()
     return existing
 

@@ -2,9 +2,15 @@
 
 Each of the provider's services is created or refreshed, with every rate change kept in the
 cost history; a service the provider no longer lists goes inactive; a Pasok service left with
-no live route is disabled. Prices follow by themselves: Pasok's rates are computed from the
-primary route's cost under the price rules (their floors included) whenever they are asked
+no live route is disabled. Rates are kept in the provider's currency, and each service's cost
+in the panel's currency is derived from it at the exchange rate in force
+(`currencies.service.convert`). Prices follow by themselves: Pasok's rates are computed from
+the primary route's cost under the price rules (their floors included) whenever they are asked
 for. Orders are never touched: each keeps the rate and charge it was accepted at.
+
+A provider that reports another currency than the one it was added with is flagged
+(`reported_currency`, a log line, a metric) and nothing it said is used: its numbers would be
+read in the wrong currency.
 
 What comes from a provider is data: stored as text through bound parameters, cut to the
 column's size, never run or rendered as given.
@@ -22,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel import metrics
 from panel.catalogue import routes
 from panel.catalogue.service import get_provider
+from panel.currencies import service as currencies
 from panel.models import Provider, ProviderService, ProviderServiceCost, Route, Service
 from panel.money import PLACES
 from panel.providers.adapter import Balance, UpstreamService
@@ -51,6 +58,8 @@ class SyncReport:
     back: list[str] = field(default_factory=list)  # listed again: active
     skipped: list[str] = field(default_factory=list)  # unusable rows (no id, bad numbers)
     disabled_services: list[int] = field(default_factory=list)
+    # What the provider answered in when that is not its currency: nothing was brought in.
+    currency_mismatch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,17 +88,46 @@ async def fetch(runtime: Runtime, provider: Provider) -> Listing:
 
 
 async def bring_in(
-    session: AsyncSession, provider: Provider, listing: Listing, now: datetime
+    session: AsyncSession, provider: Provider, listing: Listing, now: datetime, panel_currency: str
 ) -> tuple[SyncReport, bool]:
     """Apply what the provider said: its catalogue, then its balance. Returns the report and
-    whether the balance is low."""
-    report = await apply(session, provider, listing.services, now)
+    whether the balance is low. A provider answering in another currency than its own is
+    flagged and nothing else is changed."""
+    other = reported_currency(provider, listing)
+    provider.reported_currency = other
+    if other is not None:
+        log.warning(
+            "provider answers in another currency",
+            extra={
+                "fields": {
+                    "provider": provider.id,
+                    "currency": provider.currency,
+                    "reported": other,
+                }
+            },
+        )
+        return SyncReport(provider.id, currency_mismatch=other), False
+    exchange_rate = await currencies.rate_for(session, provider.currency, panel_currency)
+    report = await apply(session, provider, listing.services, now, exchange_rate)
     low = await record_balance(session, provider, listing.balance.balance, now)
     return report, low
 
 
+def reported_currency(provider: Provider, listing: Listing) -> str | None:
+    """The currency the provider answered in, when it is not the provider's own; None when it
+    is or the provider did not say."""
+    said = [listing.balance.currency] + [service.currency for service in listing.services]
+    others = sorted({code.strip().upper() for code in said if code} - {provider.currency})
+    return others[0][:3] if others else None
+
+
 async def publish(runtime: Runtime, provider: Provider, listing: Listing, low: bool) -> None:
-    """Once the sync has committed: the balance for the metrics and alerts."""
+    """Once the sync has committed: the balance for the metrics and alerts, and whether the
+    provider answered in its own currency."""
+    mismatch = reported_currency(provider, listing) is not None
+    await metrics.publish_provider_currency(runtime.redis, provider.id, mismatch)
+    if mismatch:
+        return
     balance = str(listing.balance.balance)
     await metrics.publish_provider_balance(runtime.redis, provider.id, balance, low)
 
@@ -103,7 +141,8 @@ async def sync_now(
     provider = await get_provider(session, provider_id)
     listing = await fetch(runtime, provider)
     savepoint = await session.begin_nested()
-    report, low = await bring_in(session, provider, listing, datetime.now(UTC))
+    now = datetime.now(UTC)
+    report, low = await bring_in(session, provider, listing, now, runtime.settings.currency)
     if dry_run:
         await savepoint.rollback()
     else:
@@ -113,9 +152,14 @@ async def sync_now(
 
 
 async def apply(
-    session: AsyncSession, provider: Provider, listed: Sequence[UpstreamService], now: datetime
+    session: AsyncSession,
+    provider: Provider,
+    listed: Sequence[UpstreamService],
+    now: datetime,
+    exchange_rate: Decimal | None,
 ) -> SyncReport:
-    """Bring the provider's catalogue in line with `listed`."""
+    """Bring the provider's catalogue in line with `listed`, each service's cost derived at
+    `exchange_rate` (None: the provider's currency has no rate yet, so no cost)."""
     report = SyncReport(provider.id)
     known = {
         ps.external_id: ps
@@ -144,6 +188,7 @@ async def apply(
         existing.rate = rate
         for name, value in fields.items():
             setattr(existing, name, value)
+        currencies.set_cost(existing, exchange_rate)
         existing.active = True
         existing.synced_at = now
         if rate_changed:

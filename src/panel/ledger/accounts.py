@@ -13,6 +13,8 @@ from panel.models import Account, LedgerAccount, LedgerAccountKind
 CLEARING = "clearing"
 REVENUE = "revenue"
 EXTERNAL = "external"
+# Created by the currencies migration: exchange gains and losses on what providers charged.
+FX = "fx"
 
 
 def _wallet_code(account_id: int) -> str:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.ledger.accounts import CLEARING
-from panel.models import TERMINAL, Entry, Journal, LedgerAccount, Order
+from panel.ledger.accounts import CLEARING, FX
+from panel.models import TERMINAL, Entry, Journal, JournalKind, LedgerAccount, Order
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,8 @@ class Breach:
 async def audit(session: AsyncSession) -> list[Breach]:
     """Every journal sums to zero and has two entries or more; every wallet's cached balance
     equals the sum of its entries and is not negative; `clearing` holds exactly the charges of
-    the orders still open."""
+    the orders still open; `fx` moves only in the settlement of an order that recorded an
+    exchange rate."""
     breaches: list[Breach] = []
 
     unbalanced = await session.execute(
@@ -63,5 +64,22 @@ async def audit(session: AsyncSession) -> list[Breach]:
     if held != owed:
         breaches.append(
             Breach("clearing_equals_open_orders", CLEARING, f"holds {held}, open orders {owed}")
+        )
+
+    # An exchange difference only arises where a provider's cost was converted: anything else
+    # on `fx` is money moved out of sight of the margin reports.
+    stray = await session.execute(
+        select(Journal.id, Entry.amount)
+        .join(Entry, Entry.journal_id == Journal.id)
+        .join(LedgerAccount, LedgerAccount.id == Entry.ledger_account_id)
+        .outerjoin(Order, Order.id == Journal.order_id)
+        .where(
+            LedgerAccount.code == FX,
+            (Journal.kind != JournalKind.settlement) | Order.exchange_rate.is_(None),
+        )
+    )
+    for journal_id, amount in stray:
+        breaches.append(
+            Breach("fx_only_on_converted_settlements", f"journal:{journal_id}", f"fx {amount}")
         )
     return breaches

@@ -15,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from panel.models.base import Base, CreatedAt, Money
+from panel.models.currency import ExchangeRateValue
 
 
 class Provider(CreatedAt, Base):
@@ -27,6 +28,11 @@ class Provider(CreatedAt, Base):
     api_url: Mapped[str] = mapped_column(String(500))
     api_key: Mapped[str] = mapped_column(String(500))
     adapter: Mapped[str] = mapped_column(String(32), default="smm_v2")
+    # ISO 4217: what the provider's rates and balance are in, set by the operator.
+    currency: Mapped[str] = mapped_column(String(3))
+    # Set when the provider last reported another currency than `currency`: its numbers are
+    # then not used until an operator looks.
+    reported_currency: Mapped[str | None] = mapped_column(String(3))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # What the provider last said Pasok has with it; routing skips a provider with nothing
     # left, and below `low_balance` an alert is raised.
@@ -36,7 +42,9 @@ class Provider(CreatedAt, Base):
 
 
 class ProviderService(CreatedAt, Base):
-    """One service as an upstream sells it; `rate` is Pasok's cost per 1000."""
+    """One service as an upstream sells it; `rate` is Pasok's cost per 1000 in the provider's
+    currency, `cost` the same in the panel's currency at `exchange_rate` (None while the
+    provider's currency has no rate: such a route takes no orders)."""
 
     __tablename__ = "provider_service"
     __table_args__ = (UniqueConstraint("provider_id", "external_id"),)
@@ -48,6 +56,8 @@ class ProviderService(CreatedAt, Base):
     type: Mapped[str] = mapped_column(String(64), default="Default")
     category: Mapped[str] = mapped_column(String(200), default="")
     rate: Mapped[Money]
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    exchange_rate: Mapped[Decimal | None] = mapped_column(ExchangeRateValue)
     min_quantity: Mapped[int] = mapped_column(Integer, default=1)
     max_quantity: Mapped[int] = mapped_column(Integer, default=1)
     refill: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -13,6 +13,7 @@ class LedgerAccountKind(StrEnum):
     revenue = "revenue"
     provider = "provider"  # what one upstream charged
     external = "external"  # money entering or leaving the panel
+    fx = "fx"  # exchange gains (positive) and losses on what providers charged
 
 
 class LedgerAccount(CreatedAt, Base):

@@ -7,6 +7,12 @@ reseller's margin on what was delivered; the upstream's cost to `provider:<id>`;
 the panel's `revenue`. The reseller's margin is credited here rather than when the order was
 accepted: credited earlier, it could be spent, and a later refund to the agency would then
 have to overdraw the reseller.
+
+Costs are booked in the panel's currency from what the order recorded when it was sent: the
+provider's rate (in its currency) and the exchange rate used. What the provider charges is its
+rate for what was delivered, converted at the exchange rate in force now; `revenue` gets the
+margin at the recorded rate, and if the exchange rate has moved since, the difference goes to
+`fx` (positive: a gain; negative: the provider cost more than expected).
 """
 
 from collections import defaultdict
@@ -19,6 +25,7 @@ from sqlalchemy import BigInteger, Integer, String, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from panel.currencies import service as currencies
 from panel.db import arrays_as_rows, one_of
 from panel.ledger import accounts
 from panel.ledger.service import Leg, Posting, post_many
@@ -114,9 +121,13 @@ class _Book:
 
     clearing: int
     revenue: int
+    fx: int
     wallets: dict[int, int]  # account id -> its wallet
     providers: dict[int, int]  # provider id -> its ledger account
     charges: dict[int, dict[int, Decimal]]  # order id -> {payer account id: amount}
+    # Exchange rates in force now, by currency; a currency without one (the panel's own)
+    # settles at the rate its orders recorded.
+    exchange_rates: dict[str, Decimal]
 
     @classmethod
     async def load(cls, session: AsyncSession, orders: Sequence[Order]) -> "_Book":
@@ -138,19 +149,35 @@ class _Book:
             provider_id: await accounts.of_provider(session, provider_id)
             for provider_id in {o.provider_id for o in orders if o.provider_id is not None}
         }
+        converted = {o.provider_currency for o in orders if o.exchange_rate is not None}
+        in_force = await currencies.latest(session, [c for c in converted if c is not None])
         return cls(
             clearing=await accounts.system(session, accounts.CLEARING),
             revenue=await accounts.system(session, accounts.REVENUE),
+            fx=await accounts.system(session, accounts.FX),
             wallets={owner: wallet for owner, wallet in wallets if owner is not None},
             providers=providers,
             charges=charges,
+            exchange_rates={code: row.rate for code, row in in_force.items()},
         )
+
+    def costs(self, order: Order, delivered: int) -> tuple[Decimal, Decimal]:
+        """What the delivered part cost in the panel's currency at the exchange rate the order
+        recorded, and what the provider charges for it at the rate in force now."""
+        if order.cost_rate is None:
+            return Decimal(0), Decimal(0)
+        provider_cost = charge_for(order.cost_rate, delivered)  # in the provider's currency
+        if order.exchange_rate is None:  # sent before currencies were recorded: as it was
+            return provider_cost, provider_cost
+        recorded = currencies.convert(provider_cost, order.exchange_rate)
+        now = self.exchange_rates.get(order.provider_currency or "", order.exchange_rate)
+        return recorded, currencies.convert(provider_cost, now)
 
     def legs(self, order: Order, remains: int) -> list[Leg]:
         paid = self.charges[order.id][order.account_id]
         refund = refund_for(paid, remains, order.quantity)
         delivered = order.quantity - remains
-        cost = charge_for(order.cost_rate, delivered) if order.cost_rate is not None else Decimal(0)
+        cost, charged = self.costs(order, delivered)
         amounts: dict[int, Decimal] = defaultdict(Decimal)
         amounts[self.clearing] -= paid
         amounts[self.wallets[order.account_id]] += refund
@@ -161,7 +188,8 @@ class _Book:
             # Both refunds round down, so on tiny markups the difference can dip below zero.
             margin = max(Decimal(0), (paid - refund) - reseller_kept)
             amounts[self.wallets[order.reseller_id]] += margin
-        if cost and order.provider_id is not None:
-            amounts[self.providers[order.provider_id]] += cost
+        if order.provider_id is not None:
+            amounts[self.providers[order.provider_id]] += charged
+            amounts[self.fx] += cost - charged
         amounts[self.revenue] += paid - refund - margin - cost
         return [Leg(account, amount) for account, amount in amounts.items() if amount != 0]

@@ -62,7 +62,11 @@ async def claim(
     order.status = OrderStatus.submitting
     order.provider_service_id = route.id
     order.provider_id = provider.id
+    # The route's cost as it stands now, in both currencies: settlement books from these.
     order.cost_rate = route.rate
+    order.provider_currency = provider.currency
+    order.exchange_rate = route.exchange_rate
+    order.converted_cost_rate = route.cost
     order.submitted_at = now
     order.submit_attempts += 1
     params: dict[str, str | int] = {"service": route.external_id, "link": order.link}

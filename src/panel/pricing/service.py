@@ -22,7 +22,7 @@ from panel.pricing.rules import most_specific, sell_rate
 @dataclass(frozen=True)
 class Price:
     service: Service
-    cost: Decimal  # the primary route's upstream rate
+    cost: Decimal  # the primary route's cost, in the panel's currency
     rate: Decimal  # what the account pays
 
     @property

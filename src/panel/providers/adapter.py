@@ -103,6 +103,7 @@ class UpstreamService:
     cancel: bool
     dripfeed: bool
     description: str
+    currency: str | None = None  # where the provider names it per service
 
 
 @dataclass(frozen=True)

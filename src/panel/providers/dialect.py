@@ -233,6 +233,7 @@ def parse_service(row: object) -> UpstreamService | None:
     kind = " ".join(str(row.get("type") or "Default").replace("_", " ").split())
     minimum = _integer(row.get("min")) or 1
     description = row.get("description", row.get("desc"))
+    currency = row.get("currency")
     return UpstreamService(
         external_id=external_id,
         name=str(row.get("name") or "").strip(),
@@ -245,6 +246,7 @@ def parse_service(row: object) -> UpstreamService | None:
         cancel=parse_flag(row.get("cancel")),
         dripfeed=parse_flag(row.get("dripfeed")),
         description=str(description or "").strip(),
+        currency=(currency.strip().upper() or None) if isinstance(currency, str) else None,
     )
 
 

@@ -23,3 +23,7 @@ class Adapters:
             built = (fingerprint, SmmV2Adapter(self._client, provider.api_url, provider.api_key))
             self._built[provider.id] = built
         return built[1]
+
+    def probe(self, api_url: str, api_key: str) -> UpstreamAdapter:
+        """An adapter for a provider not yet saved, to ask it something before it is."""
+        return SmmV2Adapter(self._client, api_url, api_key)

@@ -95,10 +95,16 @@ def _period(start: date | None, end: date | None) -> tuple[date, date]:
 
 def _total(lines: list[Line]) -> Line:
     zero = Decimal(0)
+    provider_costs: dict[str, Decimal] = {}
+    for line in lines:
+        for currency, amount in line.provider_costs.items():
+            provider_costs[currency] = provider_costs.get(currency, zero) + amount
     return Line(
         key=None,
         orders=sum(line.orders for line in lines),
         revenue=sum((line.revenue for line in lines), zero),
         cost=sum((line.cost for line in lines), zero),
         margin=sum((line.margin for line in lines), zero),
+        fx=sum((line.fx for line in lines), zero),
+        provider_costs=provider_costs,
     )

@@ -12,8 +12,18 @@ class MarginLine(Out):
     )
     orders: int = Field(description="orders settled in the period that earned or cost anything")
     revenue: MoneyText = Field(description="what resellers paid the panel, refunds deducted")
-    cost: MoneyText = Field(description="what the upstreams charged")
+    cost: MoneyText = Field(
+        description="what the upstreams charged, in the panel's currency at the exchange rate "
+        "in force when each order settled"
+    )
     margin: MoneyText
+    fx: MoneyText = Field(
+        description="exchange gains (positive) and losses: rates that moved after orders were "
+        "sent; revenue = cost + margin + fx"
+    )
+    provider_costs: dict[str, MoneyText] = Field(
+        description="what the upstreams charged in their own currencies, by ISO 4217 code"
+    )
 
 
 class MarginReport(Out):

@@ -6,9 +6,14 @@ provider legs, margin the sum of the revenue legs, and revenue (what resellers p
 refunds deducted) their sum. A drip-feed Pasok ran itself books each run's cost when the run
 settles and the order's margin when the order does; both carry the order's service and
 reseller. Tiers are the resellers' tiers now.
+
+Where a provider charges in another currency, its cost is booked in the panel's currency at
+the exchange rate in force at settlement, and any move of that rate since the order was sent
+is on `fx` (so revenue = cost + margin + fx). Beside it, each line carries what the providers
+charged in their own currencies: their rates for what was delivered.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -17,7 +22,7 @@ from typing import Any
 from sqlalchemy import Date, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.ledger.accounts import REVENUE
+from panel.ledger.accounts import FX, REVENUE
 from panel.models import (
     Account,
     Entry,
@@ -27,6 +32,9 @@ from panel.models import (
     LedgerAccountKind,
     Order,
 )
+from panel.money import PER
+
+SCALE = 6  # money.PLACES
 
 
 class Grouping(StrEnum):
@@ -44,6 +52,9 @@ class Line:
     revenue: Decimal
     cost: Decimal
     margin: Decimal
+    fx: Decimal = Decimal(0)  # exchange gains (positive) and losses
+    # What the providers charged in their own currencies, by currency code.
+    provider_costs: dict[str, Decimal] = field(default_factory=dict)
 
 
 async def margins(
@@ -61,9 +72,10 @@ async def margins(
     key = keys[by].label("key")
     margin = func.sum(case((LedgerAccount.code == REVENUE, Entry.amount), else_=0))
     cost = func.sum(case((LedgerAccount.kind == LedgerAccountKind.provider, Entry.amount), else_=0))
+    fx = func.sum(case((LedgerAccount.code == FX, Entry.amount), else_=0))
     settled = func.count(func.distinct(case((Order.parent_id.is_(None), Order.id))))
     rows = await session.execute(
-        select(key, settled, cost, margin)
+        select(key, settled, cost, margin, fx)
         .select_from(Entry)
         .join(Journal, Journal.id == Entry.journal_id)
         .join(LedgerAccount, LedgerAccount.id == Entry.ledger_account_id)
@@ -73,21 +85,55 @@ async def margins(
             Journal.kind == JournalKind.settlement,
             Journal.created_at >= start,
             Journal.created_at < end,
-            (LedgerAccount.code == REVENUE) | (LedgerAccount.kind == LedgerAccountKind.provider),
+            (LedgerAccount.code.in_([REVENUE, FX]))
+            | (LedgerAccount.kind == LedgerAccountKind.provider),
         )
         .group_by(key)
         .order_by(key)
     )
-    return [
+    lines = [
         Line(
             key=_shown(value),
             orders=orders,
-            revenue=cost_sum + margin_sum,
+            revenue=cost_sum + margin_sum + fx_sum,
             cost=cost_sum,
             margin=margin_sum,
+            fx=fx_sum,
         )
-        for value, orders, cost_sum, margin_sum in rows
+        for value, orders, cost_sum, margin_sum, fx_sum in rows
     ]
+    by_key = {line.key: line for line in lines}
+    for value, currency, amount in await _provider_costs(session, keys[by], reseller, start, end):
+        line = by_key.get(_shown(value))
+        if line is not None and currency is not None:
+            line.provider_costs[currency] = amount
+    return lines
+
+
+async def _provider_costs(
+    session: AsyncSession, grouped: Any, reseller: Any, start: datetime, end: datetime
+) -> list[tuple[Any, str | None, Decimal]]:
+    """Per group and provider currency: the providers' rates for what was delivered, in the
+    settlements of the period (orders sent before currencies were recorded have none)."""
+    delivered = Order.quantity - func.coalesce(Order.remains, 0)
+    # Each order's cost as settlement computes it (`money.charge_for`: half-up, six places;
+    # PostgreSQL's round is half away from zero, the same on these positive amounts).
+    charged = func.round(Order.cost_rate * delivered / PER, SCALE)
+    key = grouped.label("key")
+    rows = await session.execute(
+        select(key, Order.provider_currency, func.sum(charged))
+        .select_from(Journal)
+        .join(Order, Order.id == Journal.order_id)
+        .join(reseller, reseller.c.id == Order.reseller_id)
+        .where(
+            Journal.kind == JournalKind.settlement,
+            Journal.created_at >= start,
+            Journal.created_at < end,
+            Order.cost_rate.is_not(None),
+        )
+        .group_by(key, Order.provider_currency)
+    )
+    return [(value, currency, amount) for value, currency, amount in rows]
 
 
 def _shown(value: object) -> str | None:

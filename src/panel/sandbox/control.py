@@ -40,6 +40,12 @@ class BalanceBody(BaseModel):
     balance: Decimal = Field(ge=0, max_digits=20, decimal_places=6)
 
 
+class CurrencyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
 class ServiceBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -99,6 +105,14 @@ async def set_dialect(request: Request, body: DialectBody) -> dict[str, Any]:
         raise HTTPException(422, str(exc)) from None
     _sandbox(request).set_dialect(chosen)
     return {**describe(chosen), "available": dialect_names()}
+
+
+@router.post("/currency")
+async def set_currency(request: Request, body: CurrencyBody) -> dict[str, Any]:
+    """Answer in another currency from now on, the numbers unchanged (until a reset)."""
+    sandbox = _sandbox(request)
+    sandbox.set_currency(body.currency)
+    return sandbox.summary()
 
 
 @router.post("/balance")

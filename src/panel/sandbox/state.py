@@ -85,6 +85,7 @@ class State:
     clock: Clock
     rng: random.Random
     dialect: Dialect
+    currency: str  # what its rates, charges and balance are in
     balance: Decimal  # before any order: what is left is this minus what the orders cost now
     services: dict[str, SandboxService]
     behaviours: dict[str, Behaviour] = field(default_factory=dict)
@@ -114,6 +115,7 @@ class Sandbox:
             clock=Clock(frozen=setup.frozen),
             rng=random.Random(setup.seed),
             dialect=setup.dialect,
+            currency=setup.currency,
             balance=setup.balance,
             services={service.id: service for service in setup.services},
         )
@@ -144,11 +146,16 @@ class Sandbox:
     @property
     def writer(self) -> Writer:
         with self._lock:
-            return Writer(self._state.dialect, self.setup.currency)
+            return Writer(self._state.dialect, self._state.currency)
 
     def set_dialect(self, dialect: Dialect) -> None:
         with self._lock:
             self._state.dialect = dialect
+
+    def set_currency(self, currency: str) -> None:
+        """Answer in `currency` from now on (the numbers stay as they are), until a reset."""
+        with self._lock:
+            self._state.currency = currency
 
     def set_balance(self, balance: Decimal) -> None:
         """Set what the balance is now, whatever the orders so far were charged."""
@@ -215,7 +222,7 @@ class Sandbox:
             return {
                 "seed": self.setup.seed,
                 "dialect": state.dialect.name,
-                "currency": self.setup.currency,
+                "currency": state.currency,
                 "now_s": state.clock.now(),
                 "frozen": state.clock.frozen,
                 "balance": money.text(state.balance - self._spent(state)),
