@@ -119,7 +119,7 @@ def _agency_signs_in_on_the_demo_brand(port: int, agency: dict[str, str]) -> Non
         credentials = {"email": agency["email"], "password": agency["password"]}
         signed_in = web.post("/login", data=credentials | {"csrf": token.group(1)})
         assert signed_in.status_code == 303
-        assert 'id="balance">20 USD' in web.get("/").text
+        assert 'id="balance">US$20,00<' in web.get("/").text  # Indonesian style
 
 
 def test_up_serves_a_demo_and_keeps_it_across_restarts(tmp_path: Path) -> None:

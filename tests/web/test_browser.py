@@ -93,19 +93,20 @@ async def test_agency_orders_under_its_brand_and_asks_for_a_refill(
     await screenshot(page, "login")
 
     await sign_in(page, site, "a.example", "a1@example.com", PASSWORD)
-    await expect(page.locator("#balance")).to_have_text("50 USD")
+    await expect(page.locator("#balance")).to_have_text("US$50,00")
     await screenshot(page, "dashboard")
 
     await page.click("nav.tabs >> text=Layanan")
     followers = shop.world.services["followers"]
-    await expect(page.locator("main")).to_contain_text(f"{AGENCY_RATE} USD per 1000")
+    assert AGENCY_RATE == Decimal("1.8")  # shown in Indonesian, with the cents of a dollar
+    await expect(page.locator("main")).to_contain_text("US$1,80 per 1000")
     await screenshot(page, "services")
 
     await page.click(f"a[href='/orders/new?service={followers.id}']")
     await page.fill("#link", A1_LINK)
     await page.fill("#quantity", "1000")
     # The charge as the agency types, before the server computes it.
-    await expect(page.locator("#charge")).to_have_text(str(AGENCY_RATE))
+    await expect(page.locator("#charge")).to_have_text("US$1,80")
     await screenshot(page, "new_order")
     await page.click("#new-order button[type=submit]")
     await expect(page.locator("[role=status]")).to_contain_text("Pesanan dibuat")
@@ -166,7 +167,7 @@ async def test_each_brand_host_shows_its_own_brand_and_none_of_the_others(
     await sign_in(b_page, site, "b.example", "a1@example.com", PASSWORD)
     await expect(b_page.locator("[role=alert]")).to_have_text("Email atau kata sandi salah.")
     await sign_in(b_page, site, "b.example", "b1@example.com", PASSWORD)
-    await expect(b_page.locator("#balance")).to_have_text("10 USD")
+    await expect(b_page.locator("#balance")).to_have_text("US$10,00")
     for path in ("/", "/orders", "/services", "/funds", f"/orders?placed={placed.id}"):
         await b_page.goto(site.url("b.example", path))
         shown = await b_page.content()
@@ -248,10 +249,10 @@ async def test_a_reseller_invites_an_agency_and_pays_its_top_up(
     await budi.fill("#password", "budi's password")
     await screenshot(budi, "join")
     await budi.click("form button[type=submit]")
-    await expect(budi.locator("#balance")).to_have_text("0 USD")
+    await expect(budi.locator("#balance")).to_have_text("US$0,00")
 
     await budi.goto(site.url("a.example", "/funds"))
-    await budi.fill("#amount", "7.5")
+    await budi.fill("#amount", "7,5")
     await budi.fill("#reference", "BCA 0923")
     await budi.click("form[action='/funds/requests'] button[type=submit]")
     await expect(budi.locator("#top-ups")).to_contain_text("menunggu")
@@ -262,7 +263,7 @@ async def test_a_reseller_invites_an_agency_and_pays_its_top_up(
     await console.click("#top-ups form[action$='/approve'] button")
     await expect(console.locator("#top-ups")).to_contain_text("disetujui")
     await budi.goto(site.url("a.example", "/"))
-    await expect(budi.locator("#balance")).to_have_text("7.5 USD")
+    await expect(budi.locator("#balance")).to_have_text("US$7,50")
     async with runtime.transaction() as session:
         # 100, less the 10 the fixture gave the sibling agency, less this top-up.
         assert await ledger.balance(session, shop.world.reseller.id) == Decimal("82.5")

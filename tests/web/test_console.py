@@ -68,10 +68,10 @@ async def test_the_agencies_page_lists_this_reseller_s_agencies_with_their_balan
     assert f'id="agency-{other_agency.id}"' not in page.text
     mine = row(page, f"agency-{world.agency.id}")
     assert "a1@example.com" in mine
-    assert shown(mine, "balance") == "50 USD"
+    assert shown(mine, "balance") == "US$50,00"  # dollars, on a page in Indonesian
     assert f"/console/agencies/{world.agency.id}/fund" in mine
     assert 'value="suspended"' in mine
-    assert ">100 USD<" in page.text  # the reseller's own wallet, what it can send
+    assert ">US$100,00<" in page.text  # the reseller's own wallet, what it can send
 
 
 async def test_funding_moves_the_exact_amount_and_over_funding_changes_nothing(
@@ -81,7 +81,8 @@ async def test_funding_moves_the_exact_amount_and_over_funding_changes_nothing(
     csrf = await token(client, "/console/agencies")
     fund = f"/console/agencies/{world.agency.id}/fund"
 
-    sent = await client.post(fund, data={"amount": "12.345678", "csrf": csrf})
+    # Any amount the ledger holds, to the millionth, written as Indonesian writes it.
+    sent = await client.post(fund, data={"amount": "12,345678", "csrf": csrf})
     assert (sent.status_code, sent.headers["location"]) == (303, "/console/agencies?done=funded")
     assert await wallets(session, world.reseller, world.agency) == [
         D(100) - D("12.345678"),
@@ -99,11 +100,13 @@ async def test_funding_moves_the_exact_amount_and_over_funding_changes_nothing(
 
     before = await _money(session, world)
     for amount, status, says in (
-        ("87.654323", 422, "tidak cukup"),  # one millionth more than the reseller holds
+        ("87,654323", 422, "tidak cukup"),  # one millionth more than the reseller holds
         ("0", 422, "di atas nol"),
         ("-5", 422, "di atas nol"),
-        ("1.1234567", 422, "6 angka desimal"),
-        ("lots", 422, "di atas nol"),
+        ("1,1234567", 422, "6 angka desimal"),
+        ("lots", 422, "angka 0–9"),
+        ("12.5", 422, "dua cara"),  # a decimal point is English's, not read as twelve and a half
+        ("1,000", 422, "dua cara"),  # one, or one thousand?
     ):
         refused = await client.post(fund, data={"amount": amount, "csrf": csrf})
         assert (refused.status_code, says in refused.text) == (status, True), amount
@@ -115,7 +118,7 @@ async def test_funding_moves_the_exact_amount_and_over_funding_changes_nothing(
     assert await _money(session, world) == before
     assert await wallets(session, other_agency) == [D(20)]
 
-    everything = await client.post(fund, data={"amount": "87.654322", "csrf": csrf})
+    everything = await client.post(fund, data={"amount": "87,654322", "csrf": csrf})
     assert everything.status_code == 303
     assert await wallets(session, world.reseller) == [D(0)]
 

@@ -72,11 +72,13 @@ async def test_the_orders_page_shows_its_agencies_orders_with_both_charges(
     assert "Followers" in agency_row
     assert "pending" in agency_row
     assert "1000" in agency_row
-    assert shown(agency_row, "agency-paid") == str(AGENCY_RATE) == "1.8"
-    assert shown(agency_row, "reseller-paid") == str(RESELLER_RATE) == "1.5"
-    assert shown(agency_row, "margin") == "0.3"
+    # Dollars with their cents, as an Indonesian page writes them.
+    assert (AGENCY_RATE, RESELLER_RATE) == (D("1.8"), D("1.5"))
+    assert shown(agency_row, "agency-paid") == "US$1,80"
+    assert shown(agency_row, "reseller-paid") == "US$1,50"
+    assert shown(agency_row, "margin") == "US$0,30"
     own_row = row(page, f"order-{own.id}")
-    assert shown(own_row, "reseller-paid") == "0.15"
+    assert shown(own_row, "reseller-paid") == "US$0,15"
     assert "agency-paid" not in own_row
     for order in (foreign, foreign_own):
         assert f'id="order-{order.id}"' not in page.text
@@ -145,12 +147,12 @@ async def test_margin_is_what_agencies_paid_less_what_the_reseller_paid_after_re
     assert page.status_code == 200
     for window in ("7", "30", "all"):
         total = row(page, f"total-{window}")
-        assert shown(total, "agencies-paid") == "2.1006", window
-        assert shown(total, "reseller-paid") == "1.7505", window
-        assert shown(total, "margin") == "0.3501", window
+        assert shown(total, "agencies-paid") == "US$2,1006", window
+        assert shown(total, "reseller-paid") == "US$1,7505", window
+        assert shown(total, "margin") == "US$0,3501", window
         assert shown(total, "orders") == "Pesanan selesai: 2"
     by_agency = row(page, f"agency-{world.agency.id}")
-    assert by_agency.count(">0.3501<") == 3
+    assert by_agency.count(">US$0,3501<") == 3
     assert f"agency-{other_agency.id}" not in page.text
 
     # Ten days on, the order settled today is past the last week but within the month.
@@ -166,5 +168,5 @@ async def test_margin_is_what_agencies_paid_less_what_the_reseller_paid_after_re
 async def test_margin_with_nothing_settled_is_zero(reseller_web: AsyncClient) -> None:
     page = await reseller_web.get("/console/margin")
     assert page.status_code == 200
-    assert shown(row(page, "total-all"), "margin") == "0"
+    assert shown(row(page, "total-all"), "margin") == "US$0,00"
     assert shown(row(page, "total-all"), "orders") == "Pesanan selesai: 0"

@@ -69,8 +69,9 @@ async def test_a_new_markup_prices_the_agency_s_next_order_and_bad_input_changes
     form = await reseller_web.get("/console/markup")
     assert form.status_code == 200
     assert 'id="percent">20%' in form.text
-    assert 'id="own-rate">1.5<' in form.text
-    assert 'id="agency-rate">1.8<' in form.text
+    # Prices per 1000 in the panel's dollars, as an Indonesian page writes them.
+    assert 'id="own-rate">US$1,50<' in form.text
+    assert 'id="agency-rate">US$1,80<' in form.text
     assert "1 aturan" in form.text  # the narrower rule for Likes still applies there
     csrf = csrf_of(form)
 
@@ -78,7 +79,8 @@ async def test_a_new_markup_prices_the_agency_s_next_order_and_bad_input_changes
     assert (saved.status_code, saved.headers["location"]) == (303, "/console/markup?saved=1")
     page = await reseller_web.get(saved.headers["location"])
     assert 'id="percent">35%' in page.text
-    assert 'id="agency-rate">2.025<' in page.text
+    # 2.025: a fourth decimal, so no reader takes it for two thousand and twenty-five.
+    assert 'id="agency-rate">US$2,0250<' in page.text
     rules = await _rules(session, world.reseller)
     assert rules == [(None, None, D(35), D(0), D("0.1")), (likes.id, None, D(5), D(0), D(0))]
 
@@ -96,7 +98,8 @@ async def test_a_new_markup_prices_the_agency_s_next_order_and_bad_input_changes
     )
     assert reseller_charge == RESELLER_RATE
 
-    for wrong in ("lots", "-5", "12.34567", "", "1,5", "100000", "NaN"):
+    # "1.5" is English's way; an Indonesian page writes 1,5.
+    for wrong in ("lots", "-5", "12.34567", "12,34567", "", "1.5", "100000", "NaN", "1 5"):
         refused = await reseller_web.post(
             "/console/markup", data={"markup_percent": wrong, "csrf": csrf}
         )
@@ -104,6 +107,15 @@ async def test_a_new_markup_prices_the_agency_s_next_order_and_bad_input_changes
         assert "Tidak ada yang diubah" in refused.text
         assert 'id="percent">35%' in refused.text
     assert await _rules(session, world.reseller) == rules
+
+    # A decimal comma, as Indonesian writes it, is read exactly, and shown back the same way.
+    comma = await reseller_web.post(
+        "/console/markup", data={"markup_percent": "12,5", "csrf": csrf}
+    )
+    assert comma.status_code == 303
+    page = await reseller_web.get("/console/markup")
+    assert ('id="percent">12,5%' in page.text, 'value="12,5"' in page.text) == (True, True)
+    assert (await _rules(session, world.reseller))[0][2] == D("12.5")
 
 
 async def test_the_brand_form_saves_and_the_host_shows_the_new_brand(

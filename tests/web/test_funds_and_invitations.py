@@ -67,7 +67,7 @@ async def test_an_invited_agency_joins_its_reseller_once(
     )
     dashboard = await web.get("/")
     assert dashboard.status_code == 200
-    assert 'id="balance">0 USD' in dashboard.text
+    assert 'id="balance">US$0,00' in dashboard.text
     # Used once: the same link opens nothing now, and cannot make a second account.
     again = await web.get(path)
     assert again.status_code == 404
@@ -157,7 +157,7 @@ async def test_an_approved_top_up_pays_the_agency_once(
     await sign_in(web)
     funds = await web.get("/funds")
     assert "Transfer to Toko Sosmed&#39;s bank account" in funds.text
-    assert await _ask(web, "12.5") == 303
+    assert await _ask(web, "12,5") == 303  # twelve and a half, as Indonesian writes it
     request = (await session.scalars(select(TopUpRequest))).one()
     assert (request.amount, request.status, request.reference) == (
         Decimal("12.5"),
@@ -171,7 +171,7 @@ async def test_an_approved_top_up_pays_the_agency_once(
     await sign_in(web, RESELLER_EMAIL)
     console = await web.get("/console/top-ups")
     assert "Agency" in console.text
-    assert "12.5" in console.text
+    assert "US$12,50" in console.text
     before = await ledger.balances(session, [world.reseller.id, world.agency.id])
     approved = await web.post(
         f"/console/top-ups/{request.id}/approve", data={"csrf": csrf_of(console)}
@@ -243,7 +243,8 @@ async def test_bad_amounts_and_too_many_waiting_requests_are_refused(
     world: World, web: AsyncClient, session: AsyncSession
 ) -> None:
     await sign_in(web)
-    for amount in ("", "abc", "0", "-5", "1.1234567", "NaN", "Infinity"):
+    # A top-up is what was transferred: in dollars, to the cent.
+    for amount in ("", "abc", "0", "-5", "1,1234567", "1,125", "12.5", "NaN", "Infinity"):
         assert await _ask(web, amount) == 422, amount
     assert await _count(session, TopUpRequest) == 0
     for _ in range(top_ups.MAX_PENDING):

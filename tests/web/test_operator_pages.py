@@ -267,9 +267,9 @@ async def test_the_providers_page_shows_balances_and_the_low_ones(
         "<h2>Primary</h2>",
         "127.0.0.1",
         "Enabled",
-        "3.5 USD",
+        '<span class="balance">$3.50</span>',
         "Low balance",
-        "10 USD",  # the alert level
+        '<td class="alert-below">$10.00</td>',  # the alert level
         "2025-05-06 07:08 UTC",
         '<td class="listed">4</td>',
         f'action="/ops/providers/{primary.id}/sync"',
@@ -277,7 +277,7 @@ async def test_the_providers_page_shows_balances_and_the_low_ones(
         assert shown in low, shown
     assert "primary-key" not in page.text
     fine = _card(page, f"provider-{backup.id}")
-    assert "250 USD" in fine
+    assert "$250.00" in fine
     assert "Disabled" in fine
     assert "Low balance" not in fine
     assert "not checked yet" not in fine
@@ -289,7 +289,7 @@ async def test_sync_now_imports_the_sandbox_catalogue_and_shows_what_changed(
     console: Console, operator_web: AsyncClient, session: AsyncSession, sandbox: SandboxHandle
 ) -> None:
     provider = await catalogue.create_provider(
-        session, name="Sandbox", api_url=sandbox.url, api_key="any"
+        session, name="Sandbox", api_url=sandbox.url, api_key="any", currency="USD"
     )
     provider.low_balance = Decimal(50)
     await session.flush()
@@ -304,10 +304,10 @@ async def test_sync_now_imports_the_sandbox_catalogue_and_shows_what_changed(
     assert synced.status_code == 200, synced.text
     result = _card(synced, "sync-result")
     assert "Sandbox synced: 7 added, 0 changed, 0 removed." in result
-    assert "12.5" in result
+    assert "$12.50" in result
     card = _card(synced, f"provider-{provider_id}")
     assert '<td class="listed">7</td>' in card
-    assert "12.5 USD" in card
+    assert "$12.50" in card
     assert "Low balance" in card
     listed = await session.scalar(
         select(func.count())

@@ -125,7 +125,7 @@ async def test_an_agency_orders_from_the_services_page_and_asks_for_a_refill(
     await sign_in(web)
     listing = await web.get("http://a.example/services")
     assert listing.status_code == 200
-    assert "1.8 USD" in listing.text  # the agency's own rate for Followers
+    assert "US$1,80" in listing.text  # the agency's own rate for Followers
     followers = world.services["followers"].id
     assert f"/orders/new?service={followers}" in listing.text
     assert "Likes" not in (await web.get("http://a.example/services?q=follow")).text

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import money
+from panel import money_text
 from panel.accounts import service as accounts
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import InsufficientFunds
@@ -35,14 +35,30 @@ async def agencies(
     session: SessionDep,
     done: str = "",
 ) -> Response:
+    return await _agencies_page(page, session, reseller, runtime.settings.currency, done=done)
+
+
+async def _agencies_page(
+    page: Page,
+    session: AsyncSession,
+    reseller: Account,
+    currency: str,
+    *,
+    done: str = "",
+    refused: tuple[int, str, str] | None = None,
+) -> Response:
+    """The agencies and their wallets; `refused` is a funding form sent back: the agency's id,
+    what is wrong, and what was typed, shown again under that agency's form."""
     listed = await agencies_of(session, reseller)
     balances = await ledger.balances(session, [reseller.id, *(a.id for a in listed)])
     return page.render(
         "console_agencies.html",
-        balance=money.text(balances[reseller.id]),
-        agencies=[(agency, money.text(balances[agency.id])) for agency in listed],
+        422 if refused else 200,
+        balance=balances[reseller.id],
+        agencies=[(agency, balances[agency.id]) for agency in listed],
         done=DONE.get(done),
-        currency=runtime.settings.currency,
+        currency=currency,
+        refused=refused,
     )
 
 
@@ -51,23 +67,29 @@ async def fund(
     agency_id: int,
     page: PageDep,
     reseller: ResellerDep,
+    runtime: RuntimeDep,
     session: SessionDep,
     amount: Annotated[str, Form(max_length=40)] = "",
     csrf: CsrfField = "",
 ) -> Response:
-    """Move money from the reseller's wallet to the agency's, in one journal."""
+    """Move money from the reseller's wallet to the agency's, in one journal. Any amount the
+    ledger holds (six decimals) can be sent, so a wallet can be passed on to the last digit."""
     check_csrf(page, csrf)
     agency = await _agency(page, session, reseller, agency_id)
-    wanted = forms.amount(amount)
-    if wanted is None:
-        return _refused(page, "console_bad_amount")
+    currency = runtime.settings.currency
+    try:
+        wanted = page.read_amount(amount)
+    except money_text.Unreadable as unreadable:
+        refused = (agency.id, unreadable.said(page.lang), amount)
+        return await _agencies_page(page, session, reseller, currency, refused=refused)
     try:
         async with session.begin_nested():
             await ledger.fund_agency(
                 session, agency.id, wanted, "funded by its reseller in the web panel", reseller.id
             )
     except InsufficientFunds:
-        return _refused(page, "console_not_enough")
+        refused = (agency.id, page.t("console_not_enough"), amount)
+        return await _agencies_page(page, session, reseller, currency, refused=refused)
     return page.keep(RedirectResponse(f"{PAGE}?done=funded", status_code=303))
 
 

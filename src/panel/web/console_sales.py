@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from panel import money
-from panel.deps import RuntimeDep, SessionDep
+from panel.deps import SessionDep
 from panel.models import OrderCharge
 from panel.orders import service as orders
 from panel.orders.schemas import PUBLIC_STATUS
@@ -28,7 +27,6 @@ Id = Annotated[int, Query(ge=0, le=MAX_ID)]
 async def order_list(
     page: PageDep,
     reseller: ResellerDep,
-    runtime: RuntimeDep,
     session: SessionDep,
     agency: Id = 0,
     before: Id = 0,
@@ -61,9 +59,9 @@ async def order_list(
                 "buyer": names.get(order.account_id, ""),
                 "service": services[order.service_id].name,
                 "status": PUBLIC_STATUS[order.status].value,
-                "agency_paid": None if agency_paid is None else money.text(agency_paid),
-                "reseller_paid": money.text(reseller_paid),
-                "margin": None if agency_paid is None else money.text(agency_paid - reseller_paid),
+                "agency_paid": agency_paid,
+                "reseller_paid": reseller_paid,
+                "margin": None if agency_paid is None else agency_paid - reseller_paid,
             }
         )
     return page.render(
@@ -73,20 +71,15 @@ async def order_list(
         agency=agency,
         reseller_id=reseller.id,
         older=listed[-1].id if len(listed) == PAGE_ORDERS else None,
-        currency=runtime.settings.currency,
     )
 
 
 @router.get("/console/margin")
-async def margin(
-    page: PageDep, reseller: ResellerDep, runtime: RuntimeDep, session: SessionDep
-) -> Response:
+async def margin(page: PageDep, reseller: ResellerDep, session: SessionDep) -> Response:
     earned = await agency_margin.margins(session, reseller, datetime.now(UTC))
     return page.render(
         "console_margin.html",
         windows=agency_margin.WINDOWS,
         total=earned.total,
         by_agency=[(a, earned.by_agency.get(a.id)) for a in await agencies_of(session, reseller)],
-        money=money.text,
-        currency=runtime.settings.currency,
     )

@@ -12,7 +12,7 @@ from pydantic_core import ErrorDetails
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import money
+from panel import money_text
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Conflict, PanelError
 from panel.models import Account, PriceRule
@@ -28,6 +28,8 @@ router = APIRouter(include_in_schema=False)
 # A markup below zero would not lower the agencies' price (it never goes below the
 # reseller's own), so the form takes none rather than let it look as if it did.
 _percent = TypeAdapter(Annotated[Percent, Field(ge=0)])
+# Refusals about how a number is written, which a percent shares with an amount.
+WRITING = ("spaces", "style", "ambiguous")
 BRAND_FIELDS = (
     "name",
     "logo_url",
@@ -59,7 +61,14 @@ async def set_markup(
     check_csrf(page, csrf)
     currency = runtime.settings.currency
     try:
-        percent: Decimal = _percent.validate_python(markup_percent.strip())
+        typed = money_text.read_number(markup_percent, page.lang, zero=True, unit="%")
+        percent: Decimal = _percent.validate_python(typed)
+    except money_text.Unreadable as unreadable:
+        # How a number is written is said as for an amount, then what a percent must be.
+        wrong = page.t("console_bad_percent")
+        if unreadable.reason in WRITING:
+            wrong = f"{unreadable.said(page.lang)} {wrong}"
+        return await _markup_page(page, reseller, currency, session, error=wrong)
     except ValidationError:
         wrong = page.t("console_bad_percent")
         return await _markup_page(page, reseller, currency, session, error=wrong)
@@ -107,11 +116,11 @@ async def _markup_page(
             prices.values(), key=lambda p: (p.service.category, p.service.name, p.service.id)
         )
         own = first.rate
-        shown_example = (first.service, money.text(own), money.text(sell_rate(own, general)))
+        shown_example = (first.service, own, sell_rate(own, general))
     return page.render(
         "console_markup.html",
         422 if error else 200,
-        percent=money.text(general.markup_percent) if general else "0",
+        percent=money_text.number(general.markup_percent if general else Decimal(0), page.lang),
         narrower=narrower,
         example=shown_example,
         saved=saved,

@@ -1,24 +1,10 @@
-"""Reading what a form field or a URL carries, one way for every page."""
+"""Reading what a form field or a URL carries, one way for every page. Amounts are read by
+`money_text.read` (through `Page.read_amount`), in the page's language and currency."""
 
-from decimal import Decimal
-
-from pydantic import TypeAdapter, ValidationError
-
-from panel.schemas import MAX_ID, Amount
+from panel.schemas import MAX_ID
 
 # Orders and top-up requests have 64-bit ids; the other tables 32-bit ones (MAX_ID).
 BIG_ID = 2**63 - 1
-_amount = TypeAdapter(Amount)
-
-
-def amount(text: str) -> Decimal | None:
-    """A sum of money as the APIs take it (above zero, at most 6 decimals); None for anything
-    else. A decimal comma is refused rather than guessed: in rupiah "10.000" is ten thousand."""
-    try:
-        value: Decimal = _amount.validate_python(text.strip())
-    except ValidationError:
-        return None
-    return value
 
 
 def is_row_id(value: int, most: int = MAX_ID) -> bool:

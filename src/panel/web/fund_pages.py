@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 
-from panel import money
+from panel import money_text
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import PanelError
 from panel.ledger import service as ledger
@@ -29,10 +29,9 @@ async def _funds_page(
     return page.render(
         "funds.html",
         status,
-        balance=money.text(await ledger.balance(session, account.id)),
+        balance=await ledger.balance(session, account.id),
         currency=currency,
         requests=await top_ups.of_agency(session, account),
-        money=money.text,
         **extra,
     )
 
@@ -55,9 +54,13 @@ async def ask_top_up(
     csrf: CsrfField = "",
 ) -> Response:
     check_csrf(page, csrf)
-    wanted = forms.amount(amount)
-    if wanted is None:
-        error = page.t("amount_invalid")
+    currency = runtime.settings.currency
+    try:
+        # What was paid outside the panel, by bank transfer or the like: counted in the
+        # currency's own units (whole rupiah, cents), never in a ledger's millionths.
+        wanted = page.read_amount(amount, places=money_text.places(currency))
+    except money_text.Unreadable as unreadable:
+        error = unreadable.said(page.lang)
     else:
         try:
             async with session.begin_nested():
@@ -66,7 +69,6 @@ async def ask_top_up(
             error = refused.detail
         else:
             return page.keep(RedirectResponse(f"/funds?asked={request.id}", status_code=303))
-    currency = runtime.settings.currency
     return await _funds_page(
         page, account, session, currency, 422, error=error, amount=amount, reference=reference
     )
@@ -79,9 +81,8 @@ async def top_up_requests(
     return page.render(
         "console_top_ups.html",
         requests=await top_ups.to_reseller(session, account),
-        balance=money.text(await ledger.balance(session, account.id)),
+        balance=await ledger.balance(session, account.id),
         currency=runtime.settings.currency,
-        money=money.text,
     )
 
 

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from panel import money
 from panel.catalogue import service as catalogue
 from panel.catalogue import sync
 from panel.deps import RuntimeDep, SessionDep
@@ -204,7 +203,6 @@ async def _providers_page(
         names={provider.id: provider.name for provider in listed},
         outcome=outcome,
         currency=runtime.settings.currency,
-        money=money.text,
         when=when,
         here=PROVIDERS,
     )

@@ -1,13 +1,14 @@
 """The web panel's order pages: services, a new order, the order list with refill and cancel.
 Every rule is the order service's, exactly as on /api/v2 and /v1."""
 
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from panel import money
+from panel import money, money_text
 from panel.catalogue.offer import offer
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import InsufficientFunds
@@ -27,23 +28,19 @@ ORDER_FIELDS = ("link", "quantity", "runs", "interval", "comments", "usernames",
 
 
 @router.get("/services")
-async def services(
-    page: PageDep, account: MemberDep, runtime: RuntimeDep, session: SessionDep, q: str = ""
-) -> Response:
+async def services(page: PageDep, account: MemberDep, session: SessionDep, q: str = "") -> Response:
     offered = sorted(
         await offer(session, account), key=lambda o: (o.service.category, o.service.name)
     )
     wanted = q.strip().lower()[:100]
     if wanted:
         offered = [o for o in offered if wanted in f"{o.service.name} {o.service.category}".lower()]
-    by_category: dict[str, list[tuple[Service, str, object]]] = {}
+    by_category: dict[str, list[tuple[Service, Decimal, object]]] = {}
     for item in offered:
         by_category.setdefault(item.service.category or "-", []).append(
-            (item.service, money.text(item.price.rate), item.figures)
+            (item.service, item.price.rate, item.figures)
         )
-    return page.render(
-        "services.html", categories=by_category, q=wanted, currency=runtime.settings.currency
-    )
+    return page.render("services.html", categories=by_category, q=wanted)
 
 
 @router.get("/orders/new")
@@ -54,11 +51,17 @@ async def new_order(
     chosen = await session.get(Service, service) if service in prices else None
     if chosen is None:
         return page.keep(RedirectResponse("/services", status_code=303))
+    rate = prices[chosen.id].rate
     return page.render(
         "new_order.html",
         service=chosen,
-        rate=money.text(prices[chosen.id].rate),
-        currency=runtime.settings.currency,
+        rate=rate,
+        # The page's script shows the charge as the quantity is typed, in the page's style.
+        style=money_text.style(page.lang),
+        prefix=money_text.prefix(runtime.settings.currency, page.lang),
+        places=money_text.places(runtime.settings.currency),
+        fraction_places=money_text.FRACTION_PLACES,
+        rate_text=money.text(rate),
     )
 
 
@@ -92,7 +95,7 @@ async def place_order(
 
 @router.get("/orders")
 async def order_list(
-    page: PageDep, account: MemberDep, runtime: RuntimeDep, session: SessionDep, placed: int = 0
+    page: PageDep, account: MemberDep, session: SessionDep, placed: int = 0
 ) -> Response:
     listed = await orders.listing(session, account, limit=PAGE_ORDERS)
     paid = await orders.paid_by(session, account, listed)
@@ -107,13 +110,11 @@ async def order_list(
     return page.render(
         "orders.html",
         orders=[
-            (o, services[o.service_id], PUBLIC_STATUS[o.status].value, money.text(paid[o.id]))
-            for o in listed
+            (o, services[o.service_id], PUBLIC_STATUS[o.status].value, paid[o.id]) for o in listed
         ],
         refills=refills,
         placed=placed,
         refillable=orders.REFILLABLE,
-        currency=runtime.settings.currency,
     )
 
 
