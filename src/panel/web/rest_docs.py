@@ -1,20 +1,30 @@
 """The REST API's reference, under the brand of the host asked for. On a reseller's host the
 OpenAPI document and its Swagger UI page carry the reseller's name and describe only `/v1`:
-an agency reading them learns neither the platform's name nor the operator's API."""
+an agency reading them learns neither the platform's name nor the operator's API.
+
+Swagger UI's files are served from here, out of the fastapi-offline package, not a CDN: the
+page's Content-Security-Policy (panel.headers) lets it load script from its own host alone."""
 
 import json
 import re
+from importlib.resources import files
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, Response
 
+from panel import headers
 from panel.deps import RuntimeDep, SessionDep
+from panel.errors import NotFound
 from panel.web import brands
+from panel.web.pages import templates
 
 router = APIRouter(include_in_schema=False)
 DOCUMENT = "/openapi.json"
+ASSETS = "/docs/assets"
+_SWAGGER_UI = files("fastapi_offline") / "static"
+# The files the page loads, by name: nothing else of the package's folder is served.
+_ASSET_TYPES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
 # The platform's name in prose; the webhook header keeps its name, clients check it by name.
 _PLATFORM = re.compile(r"\bPasok\b(?!-Signature)")
 
@@ -42,6 +52,28 @@ async def openapi_document(request: Request, session: SessionDep, runtime: Runti
 
 
 @router.get("/docs")
-async def swagger_ui(request: Request, session: SessionDep, runtime: RuntimeDep) -> HTMLResponse:
+async def swagger_ui(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
     brand = await brands.for_request(session, request, runtime.settings.web.brand_name)
-    return get_swagger_ui_html(openapi_url=DOCUMENT, title=f"{brand.name} API")
+    # The brand's name is the reseller's to choose: the template escapes it, as every page does.
+    return templates.TemplateResponse(
+        request,
+        "rest_docs.html",
+        {
+            "title": f"{brand.name} API",
+            "document": DOCUMENT,
+            "assets": ASSETS,
+            "nonce": headers.nonce(request),
+        },
+    )
+
+
+@router.get(ASSETS + "/{name}")
+async def swagger_ui_asset(name: str) -> Response:
+    media_type = _ASSET_TYPES.get(name)
+    if media_type is None:
+        raise NotFound("no such file")
+    path = _SWAGGER_UI / name
+    # The files change only with the package: a browser keeps them for a day.
+    return FileResponse(
+        str(path), media_type=media_type, headers={"cache-control": "public, max-age=86400"}
+    )
