@@ -1,5 +1,6 @@
 """Render every error of /v1 and /admin/v1 as problem JSON (RFC 9457)."""
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -8,10 +9,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from panel.errors import PanelError
 
 MEDIA_TYPE = "application/problem+json"
+UNIQUE_VIOLATION = "23505"
+
+log = logging.getLogger("panel.problems")
 
 
 class Problem(BaseModel):
@@ -79,7 +84,25 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     response = problem(exc.status_code, str(exc.detail), str(exc.detail))
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:
+        response.headers["allow"] = _allowed(request)
     return response
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def _allowed(request: Request) -> str:
+    """Every method the path answers. Starlette's 405 names those of the first route that
+    matched the path alone, so `/accounts` said `POST` though it answers GET too."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    )
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
@@ -88,6 +111,12 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     back, nothing changed. Anything else is a fault of the panel's, answered as such."""
     assert isinstance(exc, DBAPIError)
     sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
+    if sqlstate == UNIQUE_VIOLATION:
+        # The services ask before they write a unique value; this is the request that lost
+        # a race with another writing the same one. Rolled back, so trying again is safe.
+        constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+        log.warning("unique violation answered 409", extra={"fields": {"constraint": constraint}})
+        return problem(409, "Conflict", "another request wrote the same unique value first")
     if not sqlstate.startswith("22"):
         raise exc
     return problem(422, "Invalid input", "a value was refused by the database as it stands")

@@ -1,11 +1,13 @@
 """Shared pieces of request and response bodies: money in and out, and the base model."""
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Path
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -78,8 +80,10 @@ class Out(BaseModel):
 # Money in: a JSON number or a decimal string, at most 6 decimals, never NaN or infinite. The
 # document states the string's form, so a client (or a test generating requests from the
 # document) knows "1.5" is money and "1e3" or "" is not.
-DECIMAL_TEXT = r"^[+-]?\d{1,14}(\.\d{1,6})?$"
-UNSIGNED_TEXT = r"^\+?\d{1,14}(\.\d{1,6})?$"
+# [0-9], not \d, which some regex engines read as any script's digits; AsciiMoney below holds
+# the input to it, since Decimal() alone would also take "１００" (full-width), "1e3", "1_000".
+DECIMAL_TEXT = r"^[+-]?[0-9]{1,14}(\.[0-9]{1,6})?$"
+UNSIGNED_TEXT = r"^\+?[0-9]{1,14}(\.[0-9]{1,6})?$"
 
 
 def _money_schema(pattern: str, **number: Any) -> WithJsonSchema:
@@ -93,19 +97,35 @@ def _money_schema(pattern: str, **number: Any) -> WithJsonSchema:
     )
 
 
+_MONEY_CHARACTERS = re.compile(r"\s*[+-]?[0-9.]*\s*")
+
+
+def _ascii_money(value: Any) -> Any:
+    # Only the characters the patterns allow; the field's own checks then say what else is
+    # wrong (below zero, too many decimals) in their usual words.
+    if isinstance(value, str) and not _MONEY_CHARACTERS.fullmatch(value):
+        raise ValueError("a decimal number in ASCII digits 0-9, with a point for decimals")
+    return value
+
+
+AsciiMoney = BeforeValidator(_ascii_money)
+
 Amount = Annotated[
     Decimal,
     Field(gt=0, max_digits=20, decimal_places=6, allow_inf_nan=False),
+    AsciiMoney,
     _money_schema(UNSIGNED_TEXT, exclusiveMinimum=0),
 ]
 NonNegativeAmount = Annotated[
     Decimal,
     Field(ge=0, max_digits=20, decimal_places=6, allow_inf_nan=False),
+    AsciiMoney,
     _money_schema(UNSIGNED_TEXT, minimum=0),
 ]
 SignedAmount = Annotated[
     Decimal,
     Field(max_digits=20, decimal_places=6, allow_inf_nan=False),
+    AsciiMoney,
     _money_schema(DECIMAL_TEXT),
 ]
 # Money out: a decimal string, so no client ever parses it as a binary float by accident.

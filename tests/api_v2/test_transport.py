@@ -154,15 +154,24 @@ async def test_more_fields_than_any_action_takes_is_an_incorrect_request(world: 
     }
 
 
-@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
-async def test_other_methods_are_refused_in_the_protocols_shape(world: World, method: str) -> None:
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS"])
+@pytest.mark.parametrize("path", [API, f"{API}/"])
+async def test_other_methods_are_refused_in_the_protocols_shape(
+    world: World, method: str, path: str
+) -> None:
+    """200 {"error": ...} like any refusal (api-v2.md "Transport"), even for an `add` that
+    would be accepted over POST: nothing is read, nothing is written."""
+    params = {
+        "key": world.reseller.key,
+        "action": "add",
+        "service": str(world.followers),
+        "link": "https://instagram.com/pasok",
+        "quantity": "1000",
+    }
     async with world.panel.unchanged():
-        response = await world.panel.client.request(
-            method, API, data={"key": world.reseller.key, "action": "balance"}
-        )
-    assert response.status_code == 405
+        response = await world.panel.client.request(method, path, data=params)
+    assert answer(response) == {"error": "Incorrect request"}
     assert response.headers["allow"] == "GET, POST"
-    assert response.json() == {"error": "Incorrect request"}
 
 
 async def test_every_answer_carries_a_request_id_and_big_ones_travel_compressed(

@@ -83,7 +83,7 @@ async def statement_csv(
             line.journal_id,
             line.created_at.isoformat(),
             line.kind.value,
-            _cell(line.reason),
+            line.reason,  # free text: csv_export keeps a formula from running
             line.order_id or "",
             money.text(line.amount),
             money.text(line.balance_after),
@@ -92,8 +92,3 @@ async def statement_csv(
         for line in lines
     )
     return csv_export.download("statement.csv", [*CSV_COLUMNS, "currency"], rows)
-
-
-def _cell(text: str) -> str:
-    # A reason is free text: a spreadsheet would run one that starts like a formula.
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -32,7 +32,11 @@ IdempotencyKey = Annotated[
         "instead of a second order. Kept for 24 hours; the same key with another body is 409.",
     ),
 ]
-Cursor = Annotated[str | None, Query(pattern=r"^\d{1,19}$", description="`next_cursor` of a page")]
+# [0-9], not \d: the pattern is checked by a Unicode regex engine, and int() would then take
+# full-width digits too.
+Cursor = Annotated[
+    str | None, Query(pattern=r"^[0-9]{1,19}$", description="`next_cursor` of a page")
+]
 
 
 async def _views(

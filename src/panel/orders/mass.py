@@ -1,6 +1,7 @@
 """Mass orders: one `service|link|quantity` per line, each line accepted or refused on its own.
 A refused line (bad input, not enough funds) changes nothing; the lines before it stand."""
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +12,8 @@ from panel.orders import texts
 from panel.orders.service import accept
 
 MAX_LINES = 1000
+# ASCII digits only: str.isdigit() also takes "²", which int() then refuses, and "１００".
+_SERVICE_ID = re.compile(r"[0-9]{1,19}")
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ async def accept_lines(session: AsyncSession, buyer: Account, text: str) -> list
     results = []
     for number, line in numbered:
         parts = [part.strip() for part in line.split("|")]
-        if len(parts) != 3 or not parts[0].isdigit():
+        if len(parts) != 3 or not _SERVICE_ID.fullmatch(parts[0]):
             results.append(LineResult(number, error=texts.INCORRECT_REQUEST))
             continue
         service, link, quantity = parts

@@ -19,6 +19,10 @@ LINES_MAX = 10_000
 RUNS_MAX = 1_000
 INTERVAL_MAX_MINUTES = 60 * 24 * 30
 
+# Counts in ASCII digits only: `\d` and int() also take other scripts' digits ("１００").
+_DIGITS = re.compile(r"[0-9]{1,10}")
+_SIGNED_DIGITS = re.compile(r"-?[0-9]{1,10}")
+
 MAX_BILLED = 2_147_483_647
 PACKAGE_TYPES = frozenset({"Package", "Custom Comments Package"})
 
@@ -51,7 +55,7 @@ def read_link(value: str | None) -> str:
 
 def _integer(value: str | None, *, minimum: int, maximum: int) -> int:
     text = (value or "").strip()
-    if not re.fullmatch(r"\d{1,10}", text):
+    if not _DIGITS.fullmatch(text):
         raise refuse(texts.INCORRECT_REQUEST)
     number = int(text)
     if not minimum <= number <= maximum:
@@ -61,7 +65,7 @@ def _integer(value: str | None, *, minimum: int, maximum: int) -> int:
 
 def _quantity(service: Service, value: str | None) -> int:
     text = (value or "").strip()
-    if not re.fullmatch(r"-?\d{1,10}", text):
+    if not _SIGNED_DIGITS.fullmatch(text):
         raise refuse(texts.INCORRECT_REQUEST)
     quantity = int(text)
     if quantity < service.min_quantity:
