@@ -34,7 +34,9 @@ async def send_webhooks(runtime: Runtime) -> int:
         if not due:
             return delivered
         # Sent side by side: one slow receiver must not hold up everyone else's events.
-        results = await asyncio.gather(*(sender.send(runtime.http, d, settings) for d in due))
+        results = await asyncio.gather(
+            *(sender.send(runtime.webhook_http, d, settings) for d in due)
+        )
         async with runtime.transaction() as session:
             for d, result in zip(due, results, strict=True):
                 await service.record(session, d.delivery_id, result, datetime.now(UTC), settings)

@@ -47,7 +47,10 @@ def receiver() -> Iterator[Receiver]:
 async def _endpoint(runtime: Runtime, world: World, url: str, *, agency: bool = True) -> int:
     async with runtime.transaction() as session:
         owner = world.agency if agency else world.reseller
-        return (await webhooks.create_endpoint(session, owner, url, SECRET)).id
+        made = await webhooks.create_endpoint(
+            session, owner, url, SECRET, runtime.settings.webhooks
+        )
+        return made.id
 
 
 async def _fan_out(runtime: Runtime) -> int:
@@ -171,8 +174,9 @@ async def test_a_private_address_is_never_called(
     runtime: Runtime, world: World, receiver: Receiver
 ) -> None:
     receiver.up()
-    runtime.settings.webhooks.allow_private_hosts = False
+    # Registered while private receivers were allowed; the operator has since forbidden them.
     await _endpoint(runtime, world, receiver.url)
+    runtime.settings.webhooks.allow_private_hosts = False
     async with runtime.transaction() as session:
         await webhooks.ping(session, world.agency, 1, datetime.now(UTC))
     assert await webhook_jobs.send_webhooks(runtime) == 0

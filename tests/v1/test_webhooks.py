@@ -50,3 +50,13 @@ async def test_bad_endpoints_are_refused(world: World) -> None:
         answer = await world.panel.v1(world.agency, "POST", "/webhooks", json=body)
         assert answer.status_code == 422, body
     assert (await world.panel.v1(world.agency, "GET", "/webhooks")).json() == []
+
+
+async def test_a_receiver_on_a_private_address_is_refused_when_registered(world: World) -> None:
+    for url in ("http://127.0.0.1:8080/hook", "http://localhost/hook", "http://[::1]/hook"):
+        async with world.panel.unchanged():
+            answer = await world.panel.v1(world.agency, "POST", "/webhooks", json={"url": url})
+        assert answer.status_code == 422, url
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert "PASOK_WEBHOOKS__ALLOW_PRIVATE_HOSTS" in answer.json()["detail"]
+    assert (await world.panel.v1(world.agency, "GET", "/webhooks")).json() == []

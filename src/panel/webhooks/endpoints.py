@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from panel.deps import BuyerDep, SessionDep
+from panel.deps import BuyerDep, RuntimeDep, SessionDep
 from panel.models import WebhookAttempt, WebhookDelivery
 from panel.schemas import PathId
 from panel.webhooks import service
@@ -22,10 +22,13 @@ router = APIRouter(tags=["webhooks"])
 
 @router.post("/webhooks", status_code=status.HTTP_201_CREATED)
 async def create_endpoint(
-    body: EndpointCreate, session: SessionDep, buyer: BuyerDep
+    body: EndpointCreate, session: SessionDep, buyer: BuyerDep, runtime: RuntimeDep
 ) -> EndpointMade:
-    """Every status change of your orders is POSTed here, signed with `Pasok-Signature`."""
-    endpoint = await service.create_endpoint(session, buyer, str(body.url), body.secret)
+    """Every status change of your orders is POSTed here, signed with `Pasok-Signature`. A
+    receiver on a private address is refused (422) unless the operator allows them."""
+    endpoint = await service.create_endpoint(
+        session, buyer, str(body.url), body.secret, runtime.settings.webhooks
+    )
     return EndpointMade.model_validate(endpoint)
 
 

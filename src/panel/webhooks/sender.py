@@ -1,15 +1,16 @@
-"""Sending one delivery over HTTP: signed, timed, and never into the panel's own network."""
+"""Sending one delivery over HTTP: signed, timed, and never into the panel's own network.
 
-import asyncio
-import ipaddress
-import socket
+`http` is the client of `panel.webhooks.network`, which refuses private addresses when it
+connects; this module only reports a refusal as such.
+"""
+
 import time
-from urllib.parse import urlsplit
 
 import httpx
 
 from panel.config import WebhookSettings
 from panel.webhooks import signing
+from panel.webhooks.network import PrivateAddress
 from panel.webhooks.service import Due, Result
 
 USER_AGENT = "Pasok-Webhooks/1"
@@ -18,8 +19,6 @@ USER_AGENT = "Pasok-Webhooks/1"
 async def send(http: httpx.AsyncClient, due: Due, settings: WebhookSettings) -> Result:
     started = time.monotonic()
     body = due.body.encode()
-    if not settings.allow_private_hosts and await _private(due.url):
-        return Result(None, "the receiver's address is private; not sent", 0)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
@@ -35,24 +34,11 @@ async def send(http: httpx.AsyncClient, due: Due, settings: WebhookSettings) -> 
             follow_redirects=False,
         )
     except httpx.HTTPError as error:
+        if isinstance(error.__cause__, PrivateAddress):
+            return Result(None, str(error.__cause__)[:500], _ms(started))
         return Result(None, f"{type(error).__name__}: {error}"[:500], _ms(started))
     return Result(response.status_code, None, _ms(started))
 
 
 def _ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
-
-
-async def _private(url: str) -> bool:
-    """Whether the URL's host is or resolves to an address inside a private network. (A
-    host that resolves differently a moment later is not caught here.)"""
-    host = urlsplit(url).hostname or ""
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError:
-        return False  # the request itself will fail and be retried
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return True
-    return False

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.config import WebhookSettings
-from panel.errors import NotFound
+from panel.errors import Invalid, NotFound
 from panel.models import (
     Account,
     DeliveryStatus,
@@ -32,6 +33,7 @@ from panel.models import (
 )
 from panel.orders.schemas import PUBLIC_STATUS, OrderView
 from panel.orders.service import paid_by
+from panel.webhooks import network
 
 EVENT_BATCH = 1000
 EVENTS_KEPT = timedelta(days=7)
@@ -40,8 +42,20 @@ ORDER_UPDATED = "order.updated"
 
 
 async def create_endpoint(
-    session: AsyncSession, account: Account, url: str, secret: str | None
+    session: AsyncSession,
+    account: Account,
+    url: str,
+    secret: str | None,
+    settings: WebhookSettings,
 ) -> WebhookEndpoint:
+    """A receiver for the account's order events. One on a private address is refused now,
+    where the buyer reads why, rather than taken and then never sent to."""
+    host = httpx.URL(url).host
+    if not settings.allow_private_hosts and (private := await network.private_addresses(host)):
+        raise Invalid(
+            f"{host} is at a private address ({', '.join(private)}); webhooks are sent only "
+            "to public addresses unless the operator sets PASOK_WEBHOOKS__ALLOW_PRIVATE_HOSTS"
+        )
     endpoint = WebhookEndpoint(
         account_id=account.id,
         url=url,
