@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, any_, func, literal
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,7 +31,9 @@ def async_url(url: str) -> str:
     raise ValueError("database URL must be a postgresql:// URL")
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, name: str = "pasok") -> AsyncEngine:
+    """`name` is the `application_name` PostgreSQL shows for these connections
+    (pg_stat_activity), so an operator can tell the API's from the worker's."""
     # No ping before each checkout: it is a round trip on every request (8% of an API v2 call
     # that reads one row). A connection the server dropped fails the one transaction that
     # finds out, which rolls back like any failure; that failure invalidates every pooled
@@ -40,6 +43,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
+        connect_args={"server_settings": {"application_name": name}},
     )
 
 
@@ -48,16 +52,46 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+class ConnectionLost(Exception):
+    """The connection to PostgreSQL broke under a transaction (the server restarted, or an
+    administrator ended the backend). `may_have_committed` is False when the transaction
+    cannot have committed, so running the same work again on a fresh connection is safe;
+    True when the connection broke while COMMIT was on its way, so only work that checks
+    what already happened may run again."""
+
+    def __init__(self, may_have_committed: bool) -> None:
+        super().__init__(
+            "the database connection was lost "
+            + ("during commit" if may_have_committed else "before commit")
+        )
+        self.may_have_committed = may_have_committed
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether `error` is the connection breaking, rather than a statement being refused.
+    SQLAlchemy has then already invalidated the pool, so the next checkout connects anew."""
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def _closed_before_sending(error: BaseException) -> bool:
+    # asyncpg refuses to send anything on a connection it already knows is closed; the server
+    # then never saw COMMIT and rolled the transaction back when the backend ended.
+    return isinstance(error, DBAPIError) and "connection is closed" in str(error.orig)
+
+
 @asynccontextmanager
 async def transaction(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
-    """A session that commits when the block succeeds and rolls back when it raises."""
+    """A session that commits when the block succeeds and rolls back when it raises. A lost
+    connection is raised as `ConnectionLost`, saying whether the work may have committed."""
     session = sessionmaker()
     try:
         yield session
-    except BaseException:
-        await session.rollback()
+    except BaseException as error:
+        await _rollback(session)
+        if connection_lost(error):
+            raise ConnectionLost(may_have_committed=False) from error
         raise
     else:
         await commit_begun(session)
@@ -71,11 +105,30 @@ async def transaction(
                 pass
 
 
+async def _rollback(session: AsyncSession) -> None:
+    try:
+        await session.rollback()
+    except DBAPIError as error:
+        # Nothing to roll back on a connection that is gone: the server already did.
+        if not connection_lost(error):
+            raise
+
+
 async def commit_begun(session: AsyncSession) -> None:
     """Commit if the session began a transaction: a session that read only from what API v2
     keeps never did, and committing it would begin one just to end it."""
     if session.in_transaction():
+        await commit(session)
+
+
+async def commit(session: AsyncSession) -> None:
+    """Commit; a lost connection is raised as `ConnectionLost`."""
+    try:
         await session.commit()
+    except DBAPIError as error:
+        if connection_lost(error):
+            raise ConnectionLost(not _closed_before_sending(error)) from error
+        raise
 
 
 def one_of(

@@ -1,11 +1,16 @@
 """Liveness, readiness and metrics: what a load balancer and Prometheus ask."""
 
+import logging
+
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from panel import metrics
 from panel.deps import RuntimeDep
+
+log = logging.getLogger("panel.health")
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,6 +40,10 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
 
 @router.get("/metrics")
 async def prometheus(runtime: RuntimeDep) -> Response:
-    await metrics.refresh_shared(runtime.redis)
+    try:
+        await metrics.refresh_shared(runtime.redis)
+    except (RedisError, OSError):
+        # This process's own figures are still true; the shared ones are shown as last heard.
+        log.warning("redis did not answer; shared figures not refreshed")
     body, media_type = metrics.exposition()
     return Response(body, media_type=media_type)

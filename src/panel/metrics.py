@@ -1,7 +1,12 @@
 """Prometheus metrics. Each process exports its own; Prometheus sums across copies."""
 
+import logging
+
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger("panel.metrics")
 
 REQUESTS = Counter(
     "pasok_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
@@ -11,6 +16,10 @@ REQUEST_SECONDS = Histogram(
     "HTTP request latency",
     ["route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+RATE_LIMIT_LOCAL = Counter(
+    "pasok_rate_limit_local_total",
+    "Requests counted against rate limits in this process alone, because Redis did not answer",
 )
 LEDGER_AUDIT_BREACHES = Gauge(
     "pasok_ledger_audit_breaches",
@@ -28,6 +37,17 @@ PROVIDER_BALANCE_LOW = Gauge(
     ["provider"],
 )
 
+PROVIDER_CURRENCY_MISMATCH = Gauge(
+    "pasok_provider_currency_mismatch",
+    "1 when a provider last answered in another currency than its own (its numbers unused)",
+    ["provider"],
+)
+EXCHANGE_RATE_STALE = Gauge(
+    "pasok_exchange_rate_stale",
+    "1 when a currency's exchange rate is older than allowed, or missing where a provider needs it",
+    ["currency"],
+)
+
 
 def exposition() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
@@ -40,7 +60,11 @@ AUDIT_RESULT_KEY = "pasok:ledger:audit:breaches"
 
 async def publish_audit(redis: Redis, breaches: int) -> None:
     LEDGER_AUDIT_BREACHES.set(breaches)
-    await redis.set(AUDIT_RESULT_KEY, breaches)
+    try:
+        await redis.set(AUDIT_RESULT_KEY, breaches)
+    except (RedisError, OSError):
+        # The audit's result stands; only the other processes' copies of the figure wait.
+        log.warning("redis did not answer; audit result not shared")
 
 
 PROVIDER_BALANCES_KEY = "pasok:providers:balance"
@@ -50,6 +74,23 @@ async def publish_provider_balance(redis: Redis, provider_id: int, balance: str,
     PROVIDER_BALANCE.labels(str(provider_id)).set(float(balance))
     PROVIDER_BALANCE_LOW.labels(str(provider_id)).set(int(low))
     await redis.hset(PROVIDER_BALANCES_KEY, str(provider_id), f"{balance} {int(low)}")  # type: ignore[misc]
+
+
+PROVIDER_CURRENCY_KEY = "pasok:providers:currency_mismatch"
+EXCHANGE_RATES_KEY = "pasok:exchange_rates:stale"
+
+
+async def publish_provider_currency(redis: Redis, provider_id: int, mismatch: bool) -> None:
+    PROVIDER_CURRENCY_MISMATCH.labels(str(provider_id)).set(int(mismatch))
+    await redis.hset(PROVIDER_CURRENCY_KEY, str(provider_id), str(int(mismatch)))  # type: ignore[misc]
+
+
+async def publish_exchange_rates(redis: Redis, stale: dict[str, bool]) -> None:
+    for currency, flag in stale.items():
+        EXCHANGE_RATE_STALE.labels(currency).set(int(flag))
+    if stale:
+        mapping = {currency: str(int(flag)) for currency, flag in stale.items()}
+        await redis.hset(EXCHANGE_RATES_KEY, mapping=mapping)  # type: ignore[misc]
 
 
 async def refresh_shared(redis: Redis) -> None:
@@ -62,3 +103,9 @@ async def refresh_shared(redis: Redis) -> None:
         # A gauge is a float by nature; the exact figure stays in the database.
         PROVIDER_BALANCE.labels(provider_id.decode()).set(float(balance))
         PROVIDER_BALANCE_LOW.labels(provider_id.decode()).set(int(low))
+    mismatches: dict[bytes, bytes] = await redis.hgetall(PROVIDER_CURRENCY_KEY)  # type: ignore[misc]
+    for provider_id, flag in mismatches.items():
+        PROVIDER_CURRENCY_MISMATCH.labels(provider_id.decode()).set(int(flag))
+    rates: dict[bytes, bytes] = await redis.hgetall(EXCHANGE_RATES_KEY)  # type: ignore[misc]
+    for currency, flag in rates.items():
+        EXCHANGE_RATE_STALE.labels(currency.decode()).set(int(flag))

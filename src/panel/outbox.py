@@ -15,6 +15,10 @@ class JobRequest:
     args: tuple[object, ...]
     job_id: str | None = None
     defer_by: timedelta | None = None
+    # Sent by the sweeper for work it found stalled: a job of that id that a dead worker left
+    # marked as running is run again now rather than once the mark lapses (minutes later).
+    # Only for jobs that check in the database whether their work is still to do.
+    redrive: bool = False
 
 
 def later(

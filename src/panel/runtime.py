@@ -17,7 +17,8 @@ from panel.orders.batcher import Batcher
 from panel.providers.registry import Adapters
 from panel.providers.smm_v2 import build_client
 from panel.read_cache import ReadCache
-from workers.queue import Queue
+from panel.webhooks import network as webhook_network
+from workers.queue import CONNECT_TIMEOUT_S, Queue
 
 
 @dataclass
@@ -31,21 +32,25 @@ class Runtime:
     adapters: Adapters
     batcher: Batcher = field(init=False)  # orders of API v2 `add`, written in batches
     reads: ReadCache = field(init=False)  # what API v2 reads on every call
+    # Buyers' webhook receivers: a client of its own, which connects only to checked addresses.
+    webhook_http: httpx.AsyncClient = field(init=False)
 
     def __post_init__(self) -> None:
         self.batcher = Batcher(self.sessionmaker, self.queue)
         self.reads = ReadCache()
+        self.webhook_http = webhook_network.build_client(self.settings.http, self.settings.webhooks)
 
     @classmethod
-    async def start(cls, settings: Settings) -> "Runtime":
+    async def start(cls, settings: Settings, name: str = "pasok") -> "Runtime":
+        """`name` says which process this is, to PostgreSQL among others."""
         database_url, redis_url = resolve_urls(settings)
-        engine = create_engine(database_url, pool_size=settings.db_pool_size)
+        engine = create_engine(database_url, pool_size=settings.db_pool_size, name=name)
         http = build_client(settings.http)
         return cls(
             settings=settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
-            redis=Redis.from_url(redis_url),
+            redis=Redis.from_url(redis_url, socket_connect_timeout=CONNECT_TIMEOUT_S),
             queue=await Queue.connect(redis_url),
             http=http,
             adapters=Adapters(http),
@@ -62,6 +67,7 @@ class Runtime:
     async def close(self) -> None:
         await self.reads.close()
         await self.http.aclose()
+        await self.webhook_http.aclose()
         await self.queue.close()
         await self.redis.aclose()
         await self.engine.dispose()

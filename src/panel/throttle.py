@@ -4,18 +4,27 @@ Each caller gets a fixed one-minute window per API key (or operator token) and p
 Past the limit, `/v1` and `/admin/v1` answer 429 problem JSON and `/api/v2` answers 429 with
 `{"error": ...}`; every answer carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
 `X-RateLimit-Reset` (seconds until the window ends), and a 429 also `Retry-After`.
+
+While Redis does not answer, each process counts on its own (`LocalCounts`) and says so in
+`pasok_rate_limit_local_total`: with N processes a caller then gets up to N times its limit,
+which is better than refusing everyone, and the requests that need nothing else from Redis
+(balances, statuses, new orders) go on being answered.
 """
 
 import hashlib
 import json
+import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from panel import problems
+from panel import metrics, problems
 from panel.config import RateLimitSettings
+
+log = logging.getLogger("panel.throttle")
 
 WINDOW_S = 60
 API_V2_TOO_MANY = "Too many requests"
@@ -43,31 +52,79 @@ class Quota:
         return shown
 
 
+# After Redis fails to answer, this long is counted in the process before asking it again:
+# a request should not wait on a connection attempt that just failed.
+LOCAL_FOR_S = 1.0
+
+
+@dataclass
+class LocalCounts:
+    """The stand-in for Redis while it does not answer: counters of this process alone, each
+    with the time it lapses."""
+
+    counts: dict[str, tuple[int, float]] = field(default_factory=dict)
+    redis_back_at: float = 0.0
+
+    def incr(self, key: str, lapse_s: float, now: float) -> int:
+        if len(self.counts) > 10_000:  # random keys must not grow the process without bound
+            self.counts = {k: v for k, v in self.counts.items() if v[1] > now}
+        count = self.get(key, now) + 1
+        self.counts[key] = (count, now + lapse_s)
+        return count
+
+    def get(self, key: str, now: float) -> int:
+        count, lapses_at = self.counts.get(key, (0, 0.0))
+        return count if lapses_at > now else 0
+
+    def redis_failed(self, now: float) -> None:
+        if now >= self.redis_back_at:
+            log.warning("redis did not answer; counting rate limits in this process")
+        self.redis_back_at = now + LOCAL_FOR_S
+
+
+LOCAL = LocalCounts()
+
+
+async def _incr(redis: Redis, key: str, lapse_s: int) -> int:
+    """Add one to `key`, which lapses `lapse_s` after its last count."""
+    now = time.time()
+    if now >= LOCAL.redis_back_at:
+        try:
+            async with redis.pipeline(transaction=False) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, lapse_s)
+                used, _ = await pipe.execute()
+            return int(used)
+        except (RedisError, OSError):
+            LOCAL.redis_failed(now)
+    metrics.RATE_LIMIT_LOCAL.inc()
+    return LOCAL.incr(key, lapse_s, now)
+
+
 async def take(redis: Redis, scope: str, who: str, limit: int) -> Quota:
     """Count one request of `who` in the current window."""
     now = time.time()
     window = int(now // WINDOW_S)
-    key = f"pasok:rate:{scope}:{who}:{window}"
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, WINDOW_S * 2)
-        used, _ = await pipe.execute()
-    return Quota(limit, int(used), max(1, int((window + 1) * WINDOW_S - now)))
+    used = await _incr(redis, f"pasok:rate:{scope}:{who}:{window}", WINDOW_S * 2)
+    return Quota(limit, used, max(1, int((window + 1) * WINDOW_S - now)))
 
 
 async def failures(redis: Redis, scope: str, who: str) -> int:
     """How many failures `who` has had in its current window (see `record_failure`)."""
-    value = await redis.get(f"pasok:failures:{scope}:{who}")
-    return int(value or 0)
+    key = f"pasok:failures:{scope}:{who}"
+    now = time.time()
+    if now >= LOCAL.redis_back_at:
+        try:
+            return int(await redis.get(key) or 0)
+        except (RedisError, OSError):
+            LOCAL.redis_failed(now)
+    metrics.RATE_LIMIT_LOCAL.inc()
+    return LOCAL.get(key, now)
 
 
 async def record_failure(redis: Redis, scope: str, who: str, window_s: int) -> None:
     """Count a failure; the count lapses `window_s` after the last one."""
-    key = f"pasok:failures:{scope}:{who}"
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, window_s)
-        await pipe.execute()
+    await _incr(redis, f"pasok:failures:{scope}:{who}", window_s)
 
 
 def key_digest(secret: str) -> str:

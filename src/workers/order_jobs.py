@@ -12,7 +12,7 @@ from panel.orders import dripfeed, polling, refills, submission, sweeper
 from panel.providers.adapter import OrderStatus as UpstreamStatus
 from panel.providers.adapter import UpstreamError
 from panel.runtime import Runtime
-from workers.tasks import JobContext, registry
+from workers.tasks import JobContext, record_outcome, registry
 
 log = logging.getLogger("panel.orders")
 
@@ -30,10 +30,12 @@ async def submit_order(runtime: Runtime, order_id: int) -> str | None:
     # Committed as `submitting` before this call: whatever happens next, never sent twice.
     adapter = runtime.adapters.for_provider(attempt.provider)
     result = await adapter.add(attempt.params)
-    async with runtime.transaction() as session:
-        status = await submission.record(
+    status = await record_outcome(
+        runtime,
+        lambda session: submission.record(
             session, order_id, result, datetime.now(UTC), runtime.settings.orders
-        )
+        ),
+    )
     return None if status is None else status.value
 
 
@@ -55,8 +57,13 @@ async def poll_orders(runtime: Runtime) -> int:
             *(_ask(runtime, providers[pid], batch) for pid, batch in due.items())
         ):
             answers.update(found)
-        async with runtime.transaction() as session:
-            await polling.apply(session, answers, datetime.now(UTC), runtime.settings.orders)
+        # The answers are in hand: lost with the job, their orders would wait out the lease.
+        await record_outcome(
+            runtime,
+            lambda session: polling.apply(
+                session, answers, datetime.now(UTC), runtime.settings.orders
+            ),
+        )
         applied += len(answers)
 
 
@@ -108,8 +115,9 @@ async def refill_upstream(runtime: Runtime, refill_id: int) -> None:
     if attempt is None:
         return
     result = await runtime.adapters.for_provider(attempt.provider).refill(attempt.upstream_id)
-    async with runtime.transaction() as session:
-        await refills.record(session, refill_id, result, datetime.now(UTC))
+    await record_outcome(
+        runtime, lambda session: refills.record(session, refill_id, result, datetime.now(UTC))
+    )
 
 
 @registry.every(seconds={15, 45}, own_transactions=True)
@@ -123,6 +131,5 @@ async def poll_refills(runtime: Runtime) -> int:
         except UpstreamError:
             continue
         answers.update({batch[uid]: state for uid, state in states.items() if uid in batch})
-    async with runtime.transaction() as session:
-        await refills.apply(session, answers, datetime.now(UTC))
+    await record_outcome(runtime, lambda session: refills.apply(session, answers, datetime.now(UTC)))
     return len(answers)

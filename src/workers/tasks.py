@@ -6,20 +6,30 @@ Most jobs are `async def job(ctx: JobContext, *args)`: they run in one database 
 that this layer commits on success and rolls back on error. A job that must commit before a
 slow outside call (sending an order upstream) is registered with `own_transactions=True` and
 gets the `Runtime`, opening `runtime.transaction()` blocks itself. arq may run a job more than
-once (a worker dying mid-job): every job must be idempotent.
+once (a worker dying mid-job): every job must be idempotent, and so a job that meets a lost
+database connection is simply run again a moment later.
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from arq import cron
+from arq import Retry, cron
 from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel.db import ConnectionLost
 from panel.runtime import Runtime
+
+# Between tries of a job whose database connection was lost: the pool reconnects at once, and
+# a server that is restarting takes a few seconds.
+RETRY_AFTER_LOST_S = 2
+RECORD_TRIES = 10
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -78,13 +88,33 @@ class Registry:
 registry = Registry()
 
 
+async def record_outcome(runtime: Runtime, record: Callable[[AsyncSession], Awaitable[_T]]) -> _T:
+    """Run `record` in a transaction of its own, again while the database connection is lost.
+    For the step after an outside call: retrying the whole job would not make the call again,
+    and what it answered would be lost. `record` must look at what already happened first,
+    since a try whose connection broke during commit may have committed."""
+    tries = 1
+    while True:
+        try:
+            async with runtime.transaction() as session:
+                return await record(session)
+        except ConnectionLost:
+            if tries == RECORD_TRIES:
+                raise
+            await asyncio.sleep(min(tries, 5))
+            tries += 1
+
+
 def _arq_function(name: str, job: Job) -> Function:
     async def run(ctx: dict[str, Any], *args: Any) -> Any:
         runtime: Runtime = ctx["runtime"]
-        if job.own_transactions:
-            return await job.function(runtime, *args)
-        async with runtime.transaction() as session:
-            return await job.function(JobContext(runtime, session), *args)
+        try:
+            if job.own_transactions:
+                return await job.function(runtime, *args)
+            async with runtime.transaction() as session:
+                return await job.function(JobContext(runtime, session), *args)
+        except ConnectionLost as lost:
+            raise Retry(defer=RETRY_AFTER_LOST_S) from lost
 
     run.__name__ = name
     run.__qualname__ = name

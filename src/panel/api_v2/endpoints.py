@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from panel import throttle
 from panel.api_v2 import actions, shapes
+from panel.db import ConnectionLost
 from panel.errors import InsufficientFunds, PanelError
 from panel.orders import texts
 from panel.orders.texts import Refused
@@ -37,8 +38,10 @@ async def api_v2(scope: Scope, receive: Receive, send: Send) -> None:
     exception middleware cost about a third of an `add`'s CPU. Not in the OpenAPI document:
     that describes /v1; this surface is described by the standard."""
     if scope["method"] not in METHODS:
+        # 200 like every other refusal, not 405: a client that calls raise_for_status()
+        # first would otherwise never read why. Nothing is read, so nothing is done.
         refusal = shapes.error(texts.INCORRECT_REQUEST)
-        await JSONResponse(refusal, 405, {"allow": "GET, POST"})(scope, receive, send)
+        await JSONResponse(refusal, 200, {"allow": "GET, POST"})(scope, receive, send)
         return
     request = Request(scope, receive)
     runtime: Runtime = scope["app"].state.runtime
@@ -61,7 +64,8 @@ async def _answer_for(request: Request, runtime: Runtime) -> tuple[Any, throttle
         if quota is not None and quota.exceeded:
             return shapes.error(throttle.API_V2_TOO_MANY), quota, 429
         async with runtime.transaction() as session:
-            answer = await actions.run(session, runtime, key, params)
+            address = request.client.host if request.client else None
+            answer = await actions.run(session, runtime, key, params, address)
     except Refused as refused:
         answer = shapes.error(refused.detail)
     except InsufficientFunds:
@@ -70,6 +74,8 @@ async def _answer_for(request: Request, runtime: Runtime) -> tuple[Any, throttle
         # A rule of another surface with no API v2 text: the client can only fix its request.
         log.warning("api v2 request refused", extra={"fields": {"detail": error.detail}})
         answer = shapes.error(texts.INCORRECT_REQUEST)
+    except ConnectionLost:
+        raise  # run again or answered by panel.reconnect
     except Exception:
         # Rolled back like any failure; the trace stays in the log under the request id.
         log.exception("api v2 request failed")

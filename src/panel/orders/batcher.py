@@ -11,6 +11,7 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from panel.db import commit
 from panel.orders import intake
 from panel.orders.intake import Intent, Outcome
 from panel.orders.jobs import submission
@@ -77,7 +78,7 @@ class Batcher:
             except Exception as error:
                 await session.rollback()
                 raise _RolledBack from error
-            await session.commit()
+            await commit(session)
         return outcomes
 
 

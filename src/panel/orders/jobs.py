@@ -9,13 +9,24 @@ from panel.models import Order
 from panel.outbox import JobRequest
 
 
-def submission(order_id: int, attempts: int = 0, defer_by: timedelta | None = None) -> JobRequest:
+def submission(
+    order_id: int, attempts: int = 0, defer_by: timedelta | None = None, *, redrive: bool = False
+) -> JobRequest:
     # One id per attempt: arq refuses a job id it still remembers, and a retry is a new attempt.
-    return JobRequest("submit_order", (order_id,), f"submit:{order_id}:{attempts}", defer_by)
+    # Re-driving is safe: `submission.claim` sends only a `pending` order it has locked.
+    return JobRequest(
+        "submit_order", (order_id,), f"submit:{order_id}:{attempts}", defer_by, redrive=redrive
+    )
 
 
-def submit_later(session: AsyncSession, order: Order, defer_by: timedelta | None = None) -> None:
-    outbox.ask(session, submission(order.id, order.submit_attempts, defer_by))
+def submit_later(
+    session: AsyncSession,
+    order: Order,
+    defer_by: timedelta | None = None,
+    *,
+    redrive: bool = False,
+) -> None:
+    outbox.ask(session, submission(order.id, order.submit_attempts, defer_by, redrive=redrive))
 
 
 def cancel_later(session: AsyncSession, order: Order) -> None:

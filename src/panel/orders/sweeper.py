@@ -1,8 +1,10 @@
 """The sweeper: work whose job was lost is driven again, and work whose worker died is parked.
 
 - `pending` orders whose submission job never ran (a crash between commit and enqueue, a
-  flushed Redis) get their job queued again; its deterministic id makes that harmless when
-  the job is in fact still queued.
+  flushed Redis, a worker killed before its claim committed) get their job queued again; its
+  deterministic id makes that harmless when the job is in fact still queued. The orders are
+  locked with SKIP LOCKED, so one a job is claiming right now is left to it; for the others,
+  a dead worker's mark on the job is cleared, and the job runs again at once.
 - `submitting` orders older than the submit timeout lost their worker mid-call: the upstream
   may or may not have the order, so they go to review, never back to `pending`.
 """
@@ -31,10 +33,11 @@ async def sweep(session: AsyncSession, now: datetime, settings: OrderSettings) -
         )
         .order_by(Order.id)
         .limit(BATCH)
+        .with_for_update(skip_locked=True)
     )
     redriven = 0
     for order in stale:
-        submit_later(session, order)
+        submit_later(session, order, redrive=True)
         redriven += 1
     parked = await session.execute(
         update(Order)
