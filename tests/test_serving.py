@@ -152,7 +152,7 @@ def test_a_port_already_taken_is_refused_at_once(database_url: str) -> None:
         try:
             assert api.wait(timeout=30) != 0
             assert api.stderr is not None
-            assert b"Address already in use" in api.stderr.read()
+            assert b"is in use; choose another with --port" in api.stderr.read()
         finally:
             if api.poll() is None:
                 api.kill()

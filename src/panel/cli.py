@@ -7,21 +7,20 @@ import os
 import re
 import secrets
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
+from pydantic import ValidationError
 
-from panel import embedded, migrations
+from panel import embedded, migrations, preflight, supervisor
 from panel.config import Settings, get_settings
 
-CHILD_STOP_TIMEOUT_S = 15.0
 READY_TIMEOUT_S = 30.0
 
 
@@ -31,7 +30,26 @@ def main(argv: list[str] | None = None) -> None:
         # Before the settings are built: every command, and every child of `up`, reads it there.
         os.environ["PASOK_DATA_DIR"] = str(args.data_dir.expanduser().resolve())
     command: Callable[[argparse.Namespace, Settings], int] = args.command
-    sys.exit(command(args, get_settings()))
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        _refuse("a setting is wrong: " + "; ".join(_setting_errors(error)))
+    try:
+        sys.exit(command(args, settings))
+    except preflight.StartError as error:
+        _refuse(str(error))
+
+
+def _refuse(reason: str) -> NoReturn:
+    print(f"pasok: {reason}", file=sys.stderr)
+    sys.exit(2)
+
+
+def _setting_errors(error: ValidationError) -> list[str]:
+    return [
+        f"PASOK_{'__'.join(str(part) for part in e['loc']).upper()}: {e['msg']}"
+        for e in error.errors()
+    ]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,8 +87,10 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser(
         "sandbox", help="serve a sandbox upstream provider that speaks API v2 (no database)"
     )
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8001)
+    sandbox.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    sandbox.add_argument("--port", type=int, default=8001, help="port to listen on (default 8001)")
     sandbox.add_argument("--seed", type=int, default=1, help="seed of its randomness")
     sandbox.add_argument(
         "--dialect",
@@ -79,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
         help="how it writes answers: standard, or one or more variants joined by commas",
     )
     sandbox.add_argument("--key", default=None, help="accept only this API key (default: any)")
+    sandbox.add_argument(
+        "--currency", default="USD", help="ISO 4217 code it charges in (default USD)"
+    )
     sandbox.add_argument(
         "--speed", type=float, default=None, help="units delivered per second (default 10)"
     )
@@ -103,8 +126,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _listen_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
 
 
 # --- pasok api ---------------------------------------------------------------------------------
@@ -113,6 +138,8 @@ def _listen_options(parser: argparse.ArgumentParser) -> None:
 def api_command(args: argparse.Namespace, settings: Settings) -> int:
     from panel import logs, serving
 
+    preflight.port_free(args.host, args.port, "the API", "--port")
+    _reachable_servers(settings)
     logs.configure(settings.log_level)
     return serving.serve(args.host, args.port, args.processes, settings.log_level)
 
@@ -124,6 +151,7 @@ def worker_command(args: argparse.Namespace, settings: Settings) -> int:
     from panel import logs
     from workers.worker import run_worker
 
+    _reachable_servers(settings)
     logs.configure(settings.log_level)
     run_worker(settings)
     return 0
@@ -138,6 +166,7 @@ def sandbox_command(args: argparse.Namespace, settings: Settings) -> int:
     from panel import logs
     from panel.sandbox import create_app
 
+    preflight.port_free(args.host, args.port, "the sandbox", "--port")
     logs.configure(settings.log_level)
     from panel.sandbox.behaviour import Behaviour
 
@@ -147,7 +176,13 @@ def sandbox_command(args: argparse.Namespace, settings: Settings) -> int:
         if value is not None
     }
     behaviour = Behaviour().changed(pace)
-    app = create_app(seed=args.seed, dialect=args.dialect, api_key=args.key, behaviour=behaviour)
+    app = create_app(
+        seed=args.seed,
+        dialect=args.dialect,
+        api_key=args.key,
+        currency=args.currency,
+        behaviour=behaviour,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_config=None)
     return 0
 
@@ -227,15 +262,29 @@ def up_command(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     uses_embedded = settings.database_url is None or settings.redis_url is None
-    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+    # Everything that can refuse the start is checked before anything is changed.
+    preflight.data_folder(settings.data_dir)
+    with preflight.only_up(settings.data_dir, args.host, args.port):
+        # The demo's "Sandbox" provider calls the sandbox on the port after the API's.
+        preflight.port_free(args.host, args.port, "the API", "--port")
+        preflight.port_free(
+            args.host, args.port + 1, "the sandbox provider (the API's port + 1)", "--port"
+        )
+        _reachable_servers(settings)
+        return _up(args, settings, uses_embedded)
+
+
+def _up(args: argparse.Namespace, settings: Settings, uses_embedded: bool) -> int:
+    children: list[supervisor.Child] = []
     try:
         database_url, redis_url = embedded.resolve_urls(settings)
         migrations.upgrade(database_url)
         base_url = f"http://{_reachable(args.host)}:{args.port}"
-        # The demo's "Sandbox" provider calls the sandbox on the port after the API's.
         sandbox_port = args.port + 1
         sandbox_url = f"http://{_reachable(args.host)}:{sandbox_port}/api/v2"
-        demo = _demo(settings.data_dir, database_url, base_url, args.port, sandbox_url)
+        demo = _demo(
+            settings.data_dir, database_url, base_url, args.port, sandbox_url, settings.currency
+        )
         # Worked out before the children start, not once they are ready: a Ctrl-C landing in
         # the middle of an import surfaces as the importer's error, not KeyboardInterrupt.
         agency_url = _on_brand_host(base_url)
@@ -254,23 +303,25 @@ def up_command(args: argparse.Namespace, settings: Settings) -> int:
             (
                 "sandbox",
                 ["sandbox", "--host", args.host, "--port", str(sandbox_port)]
-                + ["--speed", "200", "--start-delay", "3"],
+                + ["--speed", "200", "--start-delay", "3"]
+                + ["--currency", _demo_sandbox_currency(settings.currency)],
             ),
         ]
         for name, arguments in processes:
             command = [sys.executable, "-m", "panel.cli", *arguments]
-            children.append((name, subprocess.Popen(command, env=env)))
+            children.append(supervisor.Child(name, command, env))
+            children[-1].start()
 
         _wait_ready(base_url, children)
-        if all(child.poll() is None for _, child in children):
+        if all(child.running for child in children):
             _announce(
                 base_url, agency_url, sandbox_url, database_url, redis_url, demo, settings.data_dir
             )
-        while not (exited := [(n, c) for n, c in children if c.poll() is not None]):
+        # Until Ctrl-C: a child that exits is started again (panel.supervisor).
+        while True:
             time.sleep(0.5)
-        for name, child in exited:
-            print(f"pasok {name} exited with status {child.returncode}; stopping", file=sys.stderr)
-        return 1
+            for child in children:
+                child.tend(time.monotonic())
     except KeyboardInterrupt:
         print("\nstopping", file=sys.stderr)
         return 0
@@ -278,11 +329,7 @@ def up_command(args: argparse.Namespace, settings: Settings) -> int:
         # A second Ctrl-C must not cut the shutdown short and leave servers behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for _, child in children:
-            if child.poll() is None:
-                child.terminate()
-        for _, child in children:
-            _wait_or_kill(child)
+        supervisor.stop_all(children)
         if uses_embedded:
             embedded.stop(settings.data_dir)
 
@@ -307,8 +354,19 @@ def _web_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def _demo_sandbox_currency(panel_currency: str) -> str:
+    from panel import demo
+
+    return demo.sandbox_currency(panel_currency)
+
+
 def _demo(
-    data_dir: Path, database_url: str, base_url: str, port: int, sandbox_url: str
+    data_dir: Path,
+    database_url: str,
+    base_url: str,
+    port: int,
+    sandbox_url: str,
+    currency: str,
 ) -> dict[str, Any] | None:
     """The demo credentials: read back from demo.json after the first start, seeded into an
     empty database on the first start, and None for a database that already holds accounts
@@ -317,7 +375,7 @@ def _demo(
     if path.exists():
         demo: dict[str, Any] = json.loads(path.read_text())
     else:
-        seeded = asyncio.run(_seed(database_url, port))
+        seeded = asyncio.run(_seed(database_url, port, currency))
         if seeded is None:
             return None
         demo = {"base_url": base_url, **seeded}
@@ -329,7 +387,7 @@ def _demo(
     return demo
 
 
-async def _seed(database_url: str, port: int) -> dict[str, Any] | None:
+async def _seed(database_url: str, port: int, currency: str) -> dict[str, Any] | None:
     from sqlalchemy import select
 
     from panel import demo
@@ -341,29 +399,21 @@ async def _seed(database_url: str, port: int) -> dict[str, Any] | None:
         async with transaction(create_sessionmaker(engine)) as session:
             if await session.scalar(select(Account.id).limit(1)) is not None:
                 return None
-            return await demo.seed(session, sandbox_port=port + 1)
+            return await demo.seed(session, sandbox_port=port + 1, panel_currency=currency)
     finally:
         await engine.dispose()
 
 
-def _wait_or_kill(child: subprocess.Popen[bytes]) -> None:
-    try:
-        child.wait(CHILD_STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
-
-
-def _wait_ready(base_url: str, children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+def _wait_ready(base_url: str, children: list[supervisor.Child]) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline and all(c.poll() is None for _, c in children):
+    while time.monotonic() < deadline and all(c.running for c in children):
         try:
             if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    if all(c.poll() is None for _, c in children):
+    if all(c.running for c in children):
         print(f"warning: {base_url}/readyz did not answer 200 yet", file=sys.stderr)
 
 
@@ -409,10 +459,21 @@ def _on_brand_host(base_url: str) -> str:
     return re.sub(r"//[^:/]+", f"//{BRAND_HOST}", base_url, count=1)
 
 
+def _reachable_servers(settings: Settings) -> None:
+    """The configured PostgreSQL and Redis answer; embedded ones are checked as they start."""
+    if settings.database_url is not None:
+        preflight.database(settings.database_url.get_secret_value())
+    if settings.redis_url is not None:
+        preflight.redis(settings.redis_url.get_secret_value())
+
+
 @contextmanager
 def _servers(settings: Settings) -> Iterator[tuple[str, str]]:
     """The database and Redis URLs for a one-off command. Embedded servers this command had
     to start are stopped again when it ends; ones already running (beside `pasok up`) stay."""
+    _reachable_servers(settings)
+    if settings.database_url is None or settings.redis_url is None:
+        preflight.data_folder(settings.data_dir)
     was_running = embedded.running(settings.data_dir)
     urls = embedded.resolve_urls(settings)
     try:

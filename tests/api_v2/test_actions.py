@@ -13,12 +13,13 @@ from tests.fixtures_world import D, World
 LINK = "https://instagram.com/pasok"
 
 
-def pending(charge: str) -> dict[str, str]:
+def pending(charge: str, quantity: int) -> dict[str, str]:
+    # Nothing delivered yet: the whole quantity remains (a "0" would read as all delivered).
     return {
         "charge": charge,
         "start_count": "0",
         "status": "Pending",
-        "remains": "0",
+        "remains": str(quantity),
         "currency": "USD",
     }
 
@@ -108,7 +109,7 @@ async def test_add_debits_the_wallet_and_status_shows_the_charge(world: World) -
     order_id = await world.panel.order(world.reseller, world.followers, link=LINK, quantity=1234)
     assert await world.panel.balance(world.reseller) == D("98.5192")  # 1234 × 1.2 / 1000
     assert await world.panel.api(world.reseller, action="status", order=order_id) == pending(
-        "1.4808"
+        "1.4808", 1234
     )
     assert await world.panel.api(world.reseller, action="balance") == {
         "balance": "98.5192",
@@ -130,8 +131,12 @@ async def test_an_agency_pays_its_own_rate_and_its_reseller_sees_its_own(world: 
     assert await world.panel.balance(world.agency) == D("18.68")
     # The reseller's margin is credited when the order settles, never before.
     assert await world.panel.balance(world.reseller) == D("100")
-    assert await world.panel.api(world.agency, action="status", order=order_id) == pending("1.32")
-    assert await world.panel.api(world.reseller, action="status", order=order_id) == pending("1.2")
+    assert await world.panel.api(world.agency, action="status", order=order_id) == pending(
+        "1.32", 1000
+    )
+    assert await world.panel.api(world.reseller, action="status", order=order_id) == pending(
+        "1.2", 1000
+    )
 
 
 async def test_request_id_returns_the_same_order_and_charges_once(world: World) -> None:
@@ -271,7 +276,7 @@ async def test_status_of_many_orders_keyed_by_id(world: World) -> None:
         orders=f"{mine}, {done},{agencys},999999999,{foreign},{mine},",
     )
     assert answer == {
-        str(mine): pending("1.2"),
+        str(mine): pending("1.2", 1000),
         str(done): {
             "charge": "0.3",
             "start_count": "3572",
@@ -279,7 +284,7 @@ async def test_status_of_many_orders_keyed_by_id(world: World) -> None:
             "remains": "157",
             "currency": "USD",
         },
-        str(agencys): pending("0.12"),
+        str(agencys): pending("0.12", 100),
         "999999999": {"error": "Incorrect order ID"},
         str(foreign): {"error": "Incorrect order ID"},
     }
@@ -291,7 +296,7 @@ async def test_status_of_a_hundred_orders(world: World) -> None:
     ids = [order_id, *range(10**9, 10**9 + 99)]
     answer = await world.panel.api(world.reseller, action="status", orders=",".join(map(str, ids)))
     assert len(answer) == 100
-    assert answer[str(order_id)] == pending("1.2")
+    assert answer[str(order_id)] == pending("1.2", 1000)
 
 
 # cancel

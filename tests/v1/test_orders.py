@@ -19,6 +19,7 @@ async def test_an_order_is_placed_paid_and_shown_to_its_buyer(world: World) -> N
     assert made.status_code == 201, made.text
     order = made.json()
     assert order["status"] == "pending"
+    assert (order["start_count"], order["remains"]) == (None, 1000)  # nothing delivered yet
     # The agency's own rate: cost 1 + 20% (tier) + 10% (its reseller's markup) = 1.32 per 1000.
     assert (order["charge"], order["currency"], order["quantity"]) == ("1.32", "USD", 1000)
     assert await panel.balance(world.agency) == D("20") - D("1.32")

@@ -87,7 +87,7 @@ def order_status(order: Order, charge: Decimal, currency: str) -> Json:
         "charge": money.text(charge),
         "start_count": count(order.start_count),
         "status": ORDER_STATUS[order.status],
-        "remains": count(order.remains),
+        "remains": str(order.undelivered),
         "currency": currency,
     }
 

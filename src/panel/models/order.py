@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from panel.models.base import Base, CreatedAt, Money
+from panel.models.currency import ExchangeRateValue
 
 
 class OrderStatus(StrEnum):
@@ -100,7 +101,13 @@ class Order(CreatedAt, Base):
     route_index: Mapped[int] = mapped_column(Integer, default=0)
     provider_service_id: Mapped[int | None] = mapped_column(ForeignKey("provider_service.id"))
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"))
+    # The route's cost as the order was sent on it: the provider's rate per 1000 in its
+    # currency, the exchange rate used, and the cost per 1000 in the panel's currency.
+    # Settlement books from these, not from the route as it is by then.
     cost_rate: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    provider_currency: Mapped[str | None] = mapped_column(String(3))
+    exchange_rate: Mapped[Decimal | None] = mapped_column(ExchangeRateValue)
+    converted_cost_rate: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
     upstream_id: Mapped[str | None] = mapped_column(String(64))
     start_count: Mapped[int | None] = mapped_column(Integer)
     remains: Mapped[int | None] = mapped_column(Integer)
@@ -117,6 +124,13 @@ class Order(CreatedAt, Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+    @property
+    def undelivered(self) -> int:
+        """What buyers are told is still to deliver: what the upstream last reported, else the
+        whole quantity. Settlement always records it, so only an open order lacks it, and a
+        script computing quantity - remains must not read "nothing known" as "all delivered"."""
+        return self.quantity if self.remains is None else self.remains
 
 
 class OrderCharge(Base):

@@ -113,7 +113,9 @@ class OrderView(Out):
     charge: MoneyText = Field(description="what you paid for it")
     currency: str
     start_count: int | None
-    remains: int | None
+    remains: int = Field(
+        description="still to deliver: the whole quantity until the provider reports progress"
+    )
     created_at: datetime
     finished_at: datetime | None
 
@@ -130,7 +132,7 @@ class OrderView(Out):
             charge=paid,
             currency=currency,
             start_count=order.start_count,
-            remains=order.remains,
+            remains=order.undelivered,
             created_at=order.created_at,
             finished_at=order.finished_at,
         )
