@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from panel import collector, health, logs, problems, throttle
+from panel import collector, headers, health, logs, problems, reconnect, throttle
 from panel.admin.router import router as admin_router
 from panel.api_v2 import endpoints as api_v2
 from panel.config import Settings, get_settings
@@ -26,12 +26,14 @@ from panel.web.operator_pages import router as web_operator_router
 from panel.web.order_pages import router as web_order_router
 from panel.web.pages import router as web_router
 from panel.web.rest_docs import router as rest_docs_router
+from panel.web.security_pages import router as web_security_router
 
 # What every request passes through, innermost first. The last runs first: every answer is
 # logged and counted, a 429 included, and a request over its limit costs nothing more. Pages
 # and service lists travel compressed to phones on mobile data; answers shorter than
 # 1,000 bytes gain nothing from it (an API v2 `add` answer is a few dozen bytes).
 MIDDLEWARE: tuple[tuple[Any, dict[str, Any]], ...] = (
+    (reconnect.RetryOnConnectionLoss, {}),
     (throttle.RateLimits, {}),
     (logs.RequestLog, {}),
     (GZipMiddleware, {"minimum_size": 1000}),
@@ -63,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await Runtime.start(settings)
+        runtime = await Runtime.start(settings, "pasok-api")
         # What API v2 keeps (panel.read_cache) is kept longer while changes are heard.
         runtime.reads.listen(runtime.engine.url.render_as_string(hide_password=False))
         app.state.runtime = runtime
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for middleware, arguments in MIDDLEWARE:
         app.add_middleware(middleware, **arguments)
+    # Outermost, so that every answer FastAPI gives carries them, a 429 included.
+    app.add_middleware(headers.SecurityHeaders)
     problems.install(app)
     web_pages.install(app)
     app.include_router(health.router)
@@ -100,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_console_agencies_router)
     app.include_router(web_console_sales_router)
     app.include_router(web_console_settings_router)
+    app.include_router(web_security_router)
     return app
 
 

@@ -65,7 +65,9 @@ class RateLimitSettings(BaseModel):
 class WebSettings(BaseModel):
     """The white-label web panel."""
 
-    # Signs session cookies; pages answer 503 until it is set. Any long random string.
+    # Signs session cookies; pages answer 503 until it is set. Any long random string. It also
+    # encrypts TOTP secrets: changing it turns every account's two-factor sign-in unusable
+    # (recovery codes still work, and the owner enrols again).
     secret: SecretStr | None = None
     session_days: float = Field(default=14.0, gt=0)
     # Failed logins per account and per address within the window before login is refused.
@@ -73,6 +75,20 @@ class WebSettings(BaseModel):
     login_window_s: int = Field(default=900, ge=1)
     # The brand an unknown host shows: the operator's own.
     brand_name: str = "Pasok"
+    # Operators must sign in to the web console with a TOTP code; one without TOTP sets it up
+    # on its next sign-in before the console opens. Resellers and agencies choose for
+    # themselves.
+    operator_totp_required: bool = False
+
+
+class CurrencySettings(BaseModel):
+    """Exchange rates into the panel's currency, for providers that charge in another."""
+
+    # A rate older than this is flagged (admin field, metric): costs still use it.
+    rate_max_age_s: float = Field(default=86_400.0, gt=0)
+    # An operator's own URL answering `{"rate": "16250"}` for `?from=USD&to=IDR`; unset, every
+    # rate is set by hand.
+    rate_source_url: str | None = None
 
 
 class Settings(BaseSettings):
@@ -96,6 +112,7 @@ class Settings(BaseSettings):
     tiers: TierSettings = TierSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
     web: WebSettings = WebSettings()
+    currencies: CurrencySettings = CurrencySettings()
 
     @field_validator("data_dir")
     @classmethod

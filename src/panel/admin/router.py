@@ -3,7 +3,9 @@
 from fastapi import APIRouter, Depends
 
 from panel.accounts.admin import router as accounts
+from panel.accounts.security_admin import router as account_security
 from panel.catalogue.admin import router as catalogue
+from panel.currencies.admin import router as currencies
 from panel.deps import get_operator
 from panel.keys.admin import router as keys
 from panel.ledger.admin import router as ledger
@@ -16,7 +18,8 @@ from panel.web.admin import router as brands
 router = APIRouter(
     prefix="/admin/v1",
     dependencies=[Depends(get_operator)],
-    responses=documented(400, 401, 402, 404, 409, 422, 429, 502),
+    responses=documented(400, 401, 402, 403, 404, 409, 422, 429, 502),
 )
-for part in (accounts, keys, ledger, pricing, catalogue, orders, reports, brands):
+for part in (accounts, keys, ledger, pricing, catalogue, currencies, orders, reports, brands):
     router.include_router(part)
+router.include_router(account_security)

@@ -27,8 +27,9 @@ from panel.runtime import Runtime
 MAX_IDS = 100  # ids per `orders`/`refills` list, as the standard allows
 BIGINT_MAX = 2**63 - 1  # order and refill ids are PostgreSQL bigints
 REQUEST_ID_MAX = 64
-_ID = re.compile(r"\d{1,19}")
-_SERVICE_ID = re.compile(r"\d{1,10}")
+# ASCII digits only: `\d` and int() also take other scripts' digits ("１００", "٣").
+_ID = re.compile(r"[0-9]{1,19}")
+_SERVICE_ID = re.compile(r"[0-9]{1,10}")
 
 
 @dataclass(frozen=True)
@@ -48,22 +49,34 @@ class Call:
 Action = Callable[[Call], Awaitable[Any]]
 
 
-async def caller(session: AsyncSession, runtime: Runtime, key: str) -> Account:
-    """The reseller or agency whose live key this is; operator tokens do not open API v2."""
+async def caller(
+    session: AsyncSession, runtime: Runtime, key: str, address: str | None = None
+) -> Account:
+    """The reseller or agency whose live key this is, used from an `address` the key allows
+    (None: not known, allowed only by a key that names no addresses); operator tokens do not
+    open API v2."""
 
-    async def authenticate() -> Account | None:
-        holder = await keys.authenticate(session, key, ApiKeyKind.api)
-        return holder.account if holder is not None else None
+    async def authenticate() -> keys.Holder | None:
+        return await keys.authenticate(session, key, ApiKeyKind.api, address)
 
-    account = await runtime.reads.caller(key, authenticate) if key else None
-    if account is None or account.kind not in BUYERS:
+    # The allowed addresses are kept with the key: checking them costs no read.
+    holder = await runtime.reads.caller(key, authenticate) if key else None
+    if holder is None or holder.account.kind not in BUYERS:
         raise Refused(texts.INVALID_KEY)
-    return account
+    if not holder.admits(address):
+        raise Refused(keys.ADDRESS_REFUSED)
+    return holder.account
 
 
-async def run(session: AsyncSession, runtime: Runtime, key: str, params: Mapping[str, str]) -> Any:
+async def run(
+    session: AsyncSession,
+    runtime: Runtime,
+    key: str,
+    params: Mapping[str, str],
+    address: str | None = None,
+) -> Any:
     """Authenticate, then answer `params["action"]`."""
-    account = await caller(session, runtime, key)
+    account = await caller(session, runtime, key, address)
     action = ACTIONS.get(params.get("action", "").strip().lower())
     if action is None:
         raise Refused(texts.INCORRECT_REQUEST)

@@ -11,6 +11,7 @@ from panel.models.account import (
 from panel.models.base import Base
 from panel.models.brand import Brand, BrandHost
 from panel.models.catalogue import Provider, ProviderService, ProviderServiceCost, Route, Service
+from panel.models.currency import ExchangeRate
 from panel.models.idempotency import IdempotencyKey
 from panel.models.invitation import Invitation
 from panel.models.ledger import Entry, Journal, JournalKind, LedgerAccount, LedgerAccountKind
@@ -24,6 +25,7 @@ from panel.models.order import (
 )
 from panel.models.pricing import PriceRule, Tier, TierChange
 from panel.models.quality import QualityFigures
+from panel.models.security import RecoveryCode, SignIn, SignInResult, TwoFactor
 from panel.models.top_up import TopUpRequest, TopUpStatus
 from panel.models.webhook import (
     DeliveryStatus,
@@ -45,6 +47,7 @@ __all__ = [
     "Brand",
     "BrandHost",
     "Entry",
+    "ExchangeRate",
     "IdempotencyKey",
     "Invitation",
     "Journal",
@@ -60,15 +63,19 @@ __all__ = [
     "ProviderService",
     "ProviderServiceCost",
     "QualityFigures",
+    "RecoveryCode",
     "Refill",
     "RefillStatus",
     "Route",
     "Service",
+    "SignIn",
+    "SignInResult",
     "TERMINAL",
     "Tier",
     "TierChange",
     "TopUpRequest",
     "TopUpStatus",
+    "TwoFactor",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -13,7 +13,7 @@ from panel.webhooks.endpoints import router as webhooks
 router = APIRouter(
     prefix="/v1",
     dependencies=[Depends(get_buyer)],
-    responses=documented(400, 401, 402, 404, 409, 422, 429),
+    responses=documented(400, 401, 402, 403, 404, 409, 422, 429),
 )
 for part in (services, orders, balance, tier, webhooks):
     router.include_router(part)

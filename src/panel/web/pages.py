@@ -4,6 +4,7 @@ switch and the dashboard."""
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,10 +14,11 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import money, throttle
+from panel import headers, money_text, throttle
+from panel.accounts import sign_ins, two_factor
 from panel.deps import RuntimeDep, SessionDep
 from panel.ledger import service as ledger
-from panel.models import Account, AccountKind, AccountStatus
+from panel.models import Account, AccountKind, AccountStatus, SignInResult
 from panel.orders import service as orders
 from panel.orders.schemas import PUBLIC_STATUS
 from panel.pricing import standing
@@ -26,6 +28,7 @@ from panel.web import brands, passwords, sessions, texts
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 RECENT = 10
+EXAMPLE_AMOUNT = Decimal(10_000)
 
 # The tabs each kind of account sees, by path and word.
 NAV: dict[AccountKind, list[tuple[str, str]]] = {
@@ -48,6 +51,7 @@ NAV: dict[AccountKind, list[tuple[str, str]]] = {
     AccountKind.operator: [
         ("/ops/review", "review_queue"),
         ("/ops/providers", "providers"),
+        ("/security", "security"),
     ],
 }
 # The reseller console's own tabs, under the main ones: a phone shows six tabs at most.
@@ -74,6 +78,7 @@ class Page:
         self.signer = sessions.Signer(
             secret.get_secret_value(), runtime.settings.web.session_days * 86400
         )
+        self.pending = sessions.Pending(secret.get_secret_value())
         self.visit = self.signer.read(request.cookies.get(sessions.COOKIE))
         self.member: Account | None = None  # set once the visitor is known to be signed in
         self.lang = texts.language(
@@ -85,6 +90,19 @@ class Page:
 
     def refusal(self, detail: str) -> str:
         return texts.refusal(self.lang, detail)
+
+    def money(
+        self, amount: Decimal | int, code: str | None = None, *, per_1000: bool = False
+    ) -> str:
+        """An amount as this page's reader reads it, in the panel's currency unless `code`
+        names another (what a provider reports, say)."""
+        shown_in = code or self.runtime.settings.currency
+        return money_text.show(amount, shown_in, self.lang, per_1000=per_1000)
+
+    def read_amount(self, text: str, *, places: int | None = None) -> Decimal:
+        """A sum of money typed in a form of this page, exactly, in the panel's currency;
+        `money_text.Unreadable` (with what to tell its writer) for anything else."""
+        return money_text.read(text, self.runtime.settings.currency, self.lang, places=places)
 
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
         response = templates.TemplateResponse(
@@ -100,6 +118,10 @@ class Page:
                 "nav": NAV[self.member.kind] if self.member else [],
                 "subnav": CONSOLE_NAV if self.request.url.path.startswith(CONSOLE) else [],
                 "here": self.request.url.path,
+                "money": self.money,
+                # What an amount field shows before anything is typed, in the page's style.
+                "amount_example": money_text.number(EXAMPLE_AMOUNT, self.lang),
+                "nonce": headers.nonce(self.request),
                 **context,
             },
             status_code=status,
@@ -230,18 +252,40 @@ async def login(
         await throttle.failures(runtime.redis, "login-email", who),
         await throttle.failures(runtime.redis, "login-ip", address),
     ]
-    if max(counts) >= settings.login_attempts:
-        return page.render("login.html", 429, error="too_many", email=who)
     account = await session.scalar(select(Account).where(func.lower(Account.email) == who))
-    if (
-        account is None
-        or account.status is not AccountStatus.active
-        or not belongs(account, page.brand)
-        or not passwords.matches(account, password)
-    ):
+    agent = request.headers.get("user-agent")
+    if max(counts) >= settings.login_attempts:
+        if account is not None:
+            await sign_ins.record(session, account.id, address, agent, SignInResult.locked)
+        return page.render("login.html", 429, error="too_many", email=who)
+    refused: SignInResult | None = None
+    if account is None or not passwords.matches(account, password):
+        refused = SignInResult.bad_password
+    elif account.status is not AccountStatus.active or not belongs(account, page.brand):
+        refused = SignInResult.refused  # told apart in the owner's history, not to the visitor
+    if account is None or refused is not None:
         await throttle.record_failure(runtime.redis, "login-email", who, settings.login_window_s)
         await throttle.record_failure(runtime.redis, "login-ip", address, settings.login_window_s)
+        if account is not None and refused is not None:
+            await sign_ins.record(session, account.id, address, agent, refused)
         return page.render("login.html", 401, error="wrong_login", email=who)
+    # The password is right; with two-factor sign-in, a code comes next
+    # (panel.web.security_pages).
+    if await two_factor.is_on(session, account.id):
+        return page.render("login_code.html", pending=page.pending.write(account.id, page.visit))
+    if account.kind is AccountKind.operator and settings.operator_totp_required:
+        secret = settings.secret.get_secret_value() if settings.secret else ""
+        enrolment = await two_factor.begin(session, account, secret, page.brand.name)
+        response = page.render(
+            "totp_enrol.html",
+            action="/login/code",
+            pending=page.pending.write(account.id, page.visit),
+            enrolment=enrolment,
+            required=True,
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    await sign_ins.record(session, account.id, address, agent, SignInResult.ok)
     return page.keep(RedirectResponse("/", status_code=303), sessions.fresh(account.id))
 
 
@@ -263,9 +307,7 @@ async def switch_language(code: str, page: PageDep, next: str = "/") -> Response
 
 
 @router.get("/")
-async def dashboard(
-    page: PageDep, account: MemberDep, runtime: RuntimeDep, session: SessionDep
-) -> Response:
+async def dashboard(page: PageDep, account: MemberDep, session: SessionDep) -> Response:
     if account.kind is AccountKind.operator:
         return page.keep(RedirectResponse(NAV[account.kind][0][0], status_code=303))
     recent = await orders.listing(session, account, limit=RECENT)
@@ -278,12 +320,7 @@ async def dashboard(
     return page.render(
         "dashboard.html",
         account=account,
-        balance=money.text(await ledger.balance(session, account.id)),
-        currency=runtime.settings.currency,
-        orders=[
-            (order, PUBLIC_STATUS[order.status].value, money.text(paid[order.id]))
-            for order in recent
-        ],
+        balance=await ledger.balance(session, account.id),
+        orders=[(order, PUBLIC_STATUS[order.status].value, paid[order.id]) for order in recent],
         standing=shown_tier,
-        money=money.text,
     )

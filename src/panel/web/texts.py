@@ -70,6 +70,59 @@ WORDS: dict[str, dict[str, str]] = {
         "revoked": "Revoked",
         "revoke": "Revoke",
         "times_utc": "Times in UTC.",
+        # Two-factor sign-in, the sign-in history, keys limited to addresses.
+        "security": "Security",
+        "two_factor": "Two-step sign-in",
+        "totp_is_on": "Two-step sign-in is on: after your password, you type a code from your "
+        "authenticator app.",
+        "totp_is_off": "Two-step sign-in is off. Turn it on so that a leaked password alone "
+        "cannot open your account.",
+        "turn_on": "Turn on",
+        "turn_off": "Turn off",
+        "totp_now_on": "Two-step sign-in is on",
+        "totp_enrol_steps": "Open an authenticator app (Google Authenticator, Microsoft "
+        "Authenticator, Aegis or 2FAS), add an account with the key below, then type the "
+        "6-digit code it shows.",
+        "totp_enrol_required": "This console requires two-step sign-in. Set it up now to continue.",
+        "totp_setup_key": "Setup key",
+        "totp_setup_link": "Or open this link on the phone that has the app:",
+        "totp_off_needs_code": "To turn it off, type a code from your app or a recovery code",
+        "totp_required_here": "Two-step sign-in is required for operators and cannot be turned "
+        "off.",
+        "totp_already_on": "Two-step sign-in is already on.",
+        "totp_not_waiting": "Nothing is waiting to be confirmed. Start again from the security "
+        "page.",
+        "code": "Code",
+        "code_step": "Enter your code",
+        "code_step_intro": "Open your authenticator app and type the code for this account.",
+        "code_hint": "The 6-digit code from the app, or one of your recovery codes.",
+        "confirm": "Confirm",
+        "wrong_code": "The code is wrong or has expired.",
+        "sign_in_expired": "The sign-in took too long. Please sign in again.",
+        "recovery_codes": "Recovery codes",
+        "recovery_intro": "Keep these codes somewhere safe: they are shown only now. If you lose "
+        "your phone, each one lets you sign in once instead of a code from the app.",
+        "recovery_left": "Recovery codes left",
+        "continue": "Continue",
+        "sign_in_log": "Sign-in history",
+        "sign_in_log_intro": "Every attempt to sign in to this account, newest first, times in "
+        "UTC. Check that each one was you.",
+        "no_sign_ins": "No sign-in attempts yet.",
+        "older": "Older",
+        "sign_in_ok": "Signed in",
+        "sign_in_recovery_code": "Signed in with a recovery code",
+        "sign_in_bad_password": "Wrong password",
+        "sign_in_bad_code": "Wrong code",
+        "sign_in_locked": "Refused: too many attempts",
+        "sign_in_refused": "Refused: account not active here",
+        "allowed_addresses": "Allowed IP addresses",
+        "allowed_addresses_hint": "One IP address or CIDR block per line, e.g. 203.0.113.7 or "
+        "203.0.113.0/24. Leave empty to allow any address.",
+        "any_address": "any address",
+        "save_addresses": "Save addresses",
+        "bad_addresses": "Write one IP address or CIDR block per line, e.g. 203.0.113.7 or "
+        "203.0.113.0/24.",
+        "used_from": "from",
         "key_issued": "Your new API key",
         "copy_now": "Copy this key now: it is shown only this once and can never be shown again.",
         "no_such_key": "No such API key.",
@@ -89,7 +142,6 @@ WORDS: dict[str, dict[str, str]] = {
         "ask_support_to_pay": "Ask support how to pay.",
         "ask_top_up": "I have paid: add it to my balance",
         "amount": "Amount",
-        "amount_invalid": "Enter an amount above zero, with at most 6 decimals.",
         "payment_reference": "Transfer reference",
         "send_request": "Send request",
         "top_up_asked": "Request sent. Your balance grows once it is approved.",
@@ -125,7 +177,6 @@ WORDS: dict[str, dict[str, str]] = {
         "console_done_funded": "Money sent to the agency's wallet.",
         "console_done_suspended": "Agency suspended: it can no longer sign in or use its API keys.",
         "console_done_reactivated": "Agency reactivated.",
-        "console_bad_amount": "Enter an amount above zero, with at most 6 decimals.",
         "console_not_enough": "Your wallet does not hold that much. Nothing was sent.",
         "console_bad_status": "Unknown status.",
         "console_buyer": "Ordered by",
@@ -263,6 +314,61 @@ WORDS: dict[str, dict[str, str]] = {
         "revoked": "Dicabut",
         "revoke": "Cabut",
         "times_utc": "Waktu dalam UTC.",
+        # Verifikasi dua langkah, riwayat masuk, kunci yang dibatasi alamat.
+        "security": "Keamanan",
+        "two_factor": "Verifikasi dua langkah",
+        "totp_is_on": "Verifikasi dua langkah aktif: setelah kata sandi, Anda mengetik kode dari "
+        "aplikasi autentikator.",
+        "totp_is_off": "Verifikasi dua langkah belum aktif. Aktifkan agar kata sandi yang bocor "
+        "saja tidak cukup untuk membuka akun Anda.",
+        "turn_on": "Aktifkan",
+        "turn_off": "Nonaktifkan",
+        "totp_now_on": "Verifikasi dua langkah sudah aktif",
+        "totp_enrol_steps": "Buka aplikasi autentikator (Google Authenticator, Microsoft "
+        "Authenticator, Aegis, atau 2FAS), tambahkan akun dengan kunci di bawah, lalu ketik "
+        "kode 6 digit yang muncul.",
+        "totp_enrol_required": "Konsol ini mewajibkan verifikasi dua langkah. Atur sekarang untuk "
+        "melanjutkan.",
+        "totp_setup_key": "Kunci pengaturan",
+        "totp_setup_link": "Atau buka tautan ini di ponsel yang terpasang aplikasinya:",
+        "totp_off_needs_code": "Untuk menonaktifkan, ketik kode dari aplikasi atau kode pemulihan",
+        "totp_required_here": "Verifikasi dua langkah wajib untuk operator dan tidak bisa "
+        "dinonaktifkan.",
+        "totp_already_on": "Verifikasi dua langkah sudah aktif.",
+        "totp_not_waiting": "Tidak ada pengaturan yang menunggu konfirmasi. Mulai lagi dari "
+        "halaman keamanan.",
+        "code": "Kode",
+        "code_step": "Masukkan kode",
+        "code_step_intro": "Buka aplikasi autentikator dan ketik kode untuk akun ini.",
+        "code_hint": "Kode 6 digit dari aplikasi, atau salah satu kode pemulihan Anda.",
+        "confirm": "Konfirmasi",
+        "wrong_code": "Kode salah atau sudah kedaluwarsa.",
+        "sign_in_expired": "Waktu untuk masuk sudah habis. Silakan masuk lagi.",
+        "recovery_codes": "Kode pemulihan",
+        "recovery_intro": "Simpan kode-kode ini di tempat yang aman: kode ini hanya ditampilkan "
+        "sekarang. Jika ponsel Anda hilang, setiap kode bisa dipakai sekali untuk masuk "
+        "sebagai pengganti kode dari aplikasi.",
+        "recovery_left": "Sisa kode pemulihan",
+        "continue": "Lanjutkan",
+        "sign_in_log": "Riwayat masuk",
+        "sign_in_log_intro": "Setiap percobaan masuk ke akun ini, yang terbaru di atas, waktu "
+        "dalam UTC. Periksa apakah semuanya memang dari Anda.",
+        "no_sign_ins": "Belum ada percobaan masuk.",
+        "older": "Lebih lama",
+        "sign_in_ok": "Berhasil masuk",
+        "sign_in_recovery_code": "Masuk dengan kode pemulihan",
+        "sign_in_bad_password": "Kata sandi salah",
+        "sign_in_bad_code": "Kode salah",
+        "sign_in_locked": "Ditolak: terlalu banyak percobaan",
+        "sign_in_refused": "Ditolak: akun tidak aktif di sini",
+        "allowed_addresses": "Alamat IP yang diizinkan",
+        "allowed_addresses_hint": "Satu alamat IP atau blok CIDR per baris, misalnya 203.0.113.7 "
+        "atau 203.0.113.0/24. Kosongkan agar bisa dipakai dari alamat mana pun.",
+        "any_address": "semua alamat",
+        "save_addresses": "Simpan alamat",
+        "bad_addresses": "Tulis satu alamat IP atau blok CIDR per baris, misalnya 203.0.113.7 "
+        "atau 203.0.113.0/24.",
+        "used_from": "dari",
         "key_issued": "Kunci API baru Anda",
         "copy_now": "Salin kunci ini sekarang: hanya tampil sekali ini, tak bisa dilihat lagi.",
         "no_such_key": "Kunci API tidak ditemukan.",
@@ -282,7 +388,6 @@ WORDS: dict[str, dict[str, str]] = {
         "ask_support_to_pay": "Tanyakan cara membayar ke bantuan.",
         "ask_top_up": "Saya sudah membayar: tambahkan ke saldo",
         "amount": "Jumlah",
-        "amount_invalid": "Masukkan jumlah di atas nol, paling banyak 6 angka desimal.",
         "payment_reference": "Referensi transfer",
         "send_request": "Kirim permintaan",
         "top_up_asked": "Permintaan terkirim. Saldo bertambah setelah disetujui.",
@@ -318,7 +423,6 @@ WORDS: dict[str, dict[str, str]] = {
         "console_done_funded": "Saldo terkirim ke dompet agen.",
         "console_done_suspended": "Agen ditangguhkan: tidak bisa masuk atau memakai kunci API-nya.",
         "console_done_reactivated": "Agen aktif lagi.",
-        "console_bad_amount": "Masukkan jumlah di atas nol, paling banyak 6 angka desimal.",
         "console_not_enough": "Saldo Anda tidak cukup. Tidak ada yang dikirim.",
         "console_bad_status": "Status tidak dikenal.",
         "console_buyer": "Dipesan oleh",
