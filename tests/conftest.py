@@ -37,6 +37,15 @@ pytest_plugins = [
     "tests.web.browsing",
 ]
 
+def pytest_configure(config: pytest.Config) -> None:
+    # With parallel test processes, the one that starts them finds (or starts) the servers
+    # first: embedded ones are then started once, and stopped when the whole run ends rather
+    # than when the first test process does.
+    if not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", None):
+        servers.database_admin_url()
+        servers.redis_url()
+
+
 # Tables that the first migration fills and every test expects to find.
 SYSTEM_LEDGER_ACCOUNTS = (
     "INSERT INTO ledger_account (code, kind) VALUES "

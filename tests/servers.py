@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from redis import Redis
@@ -37,11 +38,22 @@ def database_admin_url() -> str:
 
 @cache
 def redis_url() -> str:
+    """A Redis database of this test process's own: the tests flush it before each test, so
+    parallel test processes (pytest-xdist's `gwN`) each take the next database number."""
     if url := os.environ.get("PASOK_TEST_REDIS_URL"):
-        return url
+        return _for_this_worker(url)
     if _redis_answers(LOCAL_REDIS_URL):
-        return LOCAL_REDIS_URL
-    return _embedded(embedded.start_redis)
+        return _for_this_worker(LOCAL_REDIS_URL)
+    return _for_this_worker(_embedded(embedded.start_redis))
+
+
+def _for_this_worker(url: str) -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) + int(worker.removeprefix("gw"))
+    if database > 15:
+        raise RuntimeError(f"Redis database {database} for {worker}: run fewer test processes")
+    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 def _postgres_answers(url: str) -> bool:
