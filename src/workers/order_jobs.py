@@ -4,6 +4,7 @@ hold no rules of their own; `panel.orders` does."""
 import asyncio
 import logging
 from datetime import UTC, datetime
+from functools import partial
 
 from sqlalchemy import select
 
@@ -60,8 +61,11 @@ async def poll_orders(runtime: Runtime) -> int:
         # The answers are in hand: lost with the job, their orders would wait out the lease.
         await record_outcome(
             runtime,
-            lambda session: polling.apply(
-                session, answers, datetime.now(UTC), runtime.settings.orders
+            partial(
+                polling.apply,
+                answers=answers,
+                now=datetime.now(UTC),
+                settings=runtime.settings.orders,
             ),
         )
         applied += len(answers)
@@ -131,5 +135,7 @@ async def poll_refills(runtime: Runtime) -> int:
         except UpstreamError:
             continue
         answers.update({batch[uid]: state for uid, state in states.items() if uid in batch})
-    await record_outcome(runtime, lambda session: refills.apply(session, answers, datetime.now(UTC)))
+    await record_outcome(
+        runtime, lambda session: refills.apply(session, answers, datetime.now(UTC))
+    )
     return len(answers)
