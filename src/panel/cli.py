@@ -1,11 +1,10 @@
-"""The `pasok` command: up, api, worker, sandbox, migrate, audit."""
+"""The `pasok` command: up, init, api, worker, sandbox, migrate, audit."""
 
 import argparse
 import asyncio
 import json
 import os
 import re
-import secrets
 import signal
 import sys
 import time
@@ -18,7 +17,7 @@ from typing import Any, NoReturn
 import httpx
 from pydantic import ValidationError
 
-from panel import embedded, migrations, preflight, supervisor
+from panel import embedded, migrations, preflight, supervisor, web_secret
 from panel.config import Settings, get_settings
 
 READY_TIMEOUT_S = 30.0
@@ -70,6 +69,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     _listen_options(up)
     up.set_defaults(command=up_command)
+
+    init = commands.add_parser(
+        "init",
+        parents=[common],
+        help="set up a real panel: migrations, the web secret and the first operator, no demo",
+    )
+    init.add_argument("--email", required=True, help="the first operator's email address")
+    init.add_argument("--name", default="Operator", help="its name (default Operator)")
+    init.add_argument(
+        "--password-file",
+        type=Path,
+        default=None,
+        help="read its password from this file; else PASOK_INIT_PASSWORD, else a prompt on a"
+        " terminal, else a one-time link to choose it is printed",
+    )
+    init.add_argument(
+        "--url",
+        default="http://127.0.0.1:8000",
+        help="the panel's address, for the links printed (default http://127.0.0.1:8000)",
+    )
+    init.set_defaults(command=init_command)
 
     api = commands.add_parser("api", parents=[common], help="serve the HTTP API")
     _listen_options(api)
@@ -140,6 +160,8 @@ def api_command(args: argparse.Namespace, settings: Settings) -> int:
 
     preflight.port_free(args.host, args.port, "the API", "--port")
     _reachable_servers(settings)
+    # The API processes read it from the environment that settle() sets.
+    web_secret.settle(settings)
     logs.configure(settings.log_level)
     return serving.serve(args.host, args.port, args.processes, settings.log_level)
 
@@ -152,6 +174,7 @@ def worker_command(args: argparse.Namespace, settings: Settings) -> int:
     from workers.worker import run_worker
 
     _reachable_servers(settings)
+    settings = web_secret.settle(settings)
     logs.configure(settings.log_level)
     run_worker(settings)
     return 0
@@ -203,6 +226,141 @@ def migrate_command(args: argparse.Namespace, settings: Settings) -> int:
     with _servers(settings) as (database_url, _):
         migrations.upgrade(database_url)
     return 0
+
+
+# --- pasok init --------------------------------------------------------------------------------
+
+INIT_PASSWORD_ENV = "PASOK_INIT_PASSWORD"
+# Long enough to open a terminal and a browser; short, since the link alone is the password.
+INIT_LINK_HOURS = 24
+
+
+def init_command(args: argparse.Namespace, settings: Settings) -> int:
+    """A real panel's first start: the schema, the web secret and one operator, into a
+    database without accounts, and no demo."""
+    # Everything the person must fix is asked and checked before anything is changed.
+    email, name = _init_email(args.email), args.name.strip()
+    if not 1 <= len(name) <= 200:
+        _refuse("--name needs 1 to 200 characters")
+    password = _init_password(args.password_file)
+    base_url = args.url.rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", base_url):
+        _refuse("--url must be the panel's address, such as https://panel.example.com")
+    with _servers(settings) as (database_url, _):
+        migrations.upgrade(database_url)
+        made = asyncio.run(_init(database_url, settings, email, name, password))
+    kept = (
+        "from PASOK_WEB__SECRET"
+        if settings.web.secret is not None
+        else f"in {web_secret.path(settings)}"
+    )
+    lines = [
+        "",
+        "Pasok is set up: no demo data.",
+        f"  Operator        #{made['id']} {email}",
+    ]
+    if password is not None:
+        lines.append(f"  Web console     {base_url}/login with that password")
+    else:
+        lines += [
+            f"  Web console     {base_url}/join/{made['link']}",
+            f"                  opens once, within {INIT_LINK_HOURS} hours, to choose the password;"
+            f" then sign in at {base_url}/login",
+        ]
+    lines += [
+        f"  Operator token  {made['token']}",
+        "                  for /admin/v1 (Authorization: Bearer ...); shown only now, keep it",
+        f"  Web secret      {kept}; every api and worker process needs the same one",
+        "",
+        "Next:",
+        "  start it        pasok up (this data folder), or pasok api and pasok worker",
+        "  more operators  POST /admin/v1/accounts"
+        ' {"kind": "operator", "name": "...", "email": "..."},',
+        "                  then POST /admin/v1/accounts/{id}/sign-in-link: a link (7 days) with"
+        " which they choose a password",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+    return 0
+
+
+def _init_email(text: str) -> str:
+    from pydantic import EmailStr, TypeAdapter
+
+    try:
+        return TypeAdapter(EmailStr).validate_python(text.strip()).lower()
+    except ValidationError:
+        _refuse(f"--email {text!r} is not an email address")
+
+
+def _init_password(password_file: Path | None) -> str | None:
+    """The operator's password: from the file, else the environment, else typed at a
+    terminal; None when there is no terminal to ask at, so a one-time link is printed."""
+    from panel.web.passwords import MIN_LENGTH
+
+    if password_file is not None:
+        try:
+            # Only the line end an editor adds is dropped; spaces may be part of it.
+            password: str | None = password_file.read_text().rstrip("\r\n")
+        except OSError as error:
+            _refuse(f"--password-file {password_file}: {error.strerror or error}")
+    elif os.environ.get(INIT_PASSWORD_ENV):
+        password = os.environ[INIT_PASSWORD_ENV]
+    elif sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("Password for the operator (empty for a one-time link): ")
+        if password and getpass.getpass("Again: ") != password:
+            _refuse("the two passwords differ")
+        password = password or None
+    else:
+        password = None
+    if password is not None and len(password) < MIN_LENGTH:
+        _refuse(f"the password needs at least {MIN_LENGTH} characters")
+    return password
+
+
+async def _init(
+    database_url: str, settings: Settings, email: str, name: str, password: str | None
+) -> dict[str, Any]:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select, text
+
+    from panel.accounts import service as accounts
+    from panel.db import create_engine, create_sessionmaker, transaction
+    from panel.keys import service as keys
+    from panel.models import Account, AccountKind
+    from panel.web import invitations, passwords
+
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with transaction(create_sessionmaker(engine)) as session:
+            # Two inits at once: the second waits here, then finds the first one's operator.
+            await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('pasok init'))"))
+            if await session.scalar(select(Account.id).limit(1)) is not None:
+                raise preflight.StartError(
+                    "the database already holds accounts: init only sets up an empty one, and"
+                    " changed nothing; add operators with POST /admin/v1/accounts"
+                )
+            # Made (or read) before the operator is committed: no operator without a secret.
+            web_secret.resolve(settings)
+            operator = await accounts.create(
+                session, kind=AccountKind.operator, name=name, email=email
+            )
+            made: dict[str, Any] = {
+                "id": operator.id,
+                "token": (await keys.issue(session, operator, label="init")).plaintext,
+            }
+            if password is not None:
+                await passwords.set_password(session, operator, password)
+            else:
+                made["link"] = await invitations.password_link(
+                    session, operator, datetime.now(UTC), timedelta(hours=INIT_LINK_HOURS)
+                )
+            return made
+    finally:
+        await engine.dispose()
 
 
 # --- pasok openapi -----------------------------------------------------------------------------
@@ -293,7 +451,7 @@ def _up(args: argparse.Namespace, settings: Settings, uses_embedded: bool) -> in
             "PASOK_DATABASE_URL": database_url,
             "PASOK_REDIS_URL": redis_url,
             "PASOK_DATA_DIR": str(settings.data_dir),
-            "PASOK_WEB__SECRET": _web_secret(settings),
+            "PASOK_WEB__SECRET": web_secret.resolve(settings),
         }
         # One line per process that `up` runs.
         processes = [
@@ -340,18 +498,6 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def _reachable(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-
-
-def _web_secret(settings: Settings) -> str:
-    """The web panel's signing secret: the configured one, else one made on the first start
-    and kept in the data folder, so sessions survive a restart."""
-    if settings.web.secret is not None:
-        return settings.web.secret.get_secret_value()
-    path = settings.data_dir / "web-secret"
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_hex(32))
-    return path.read_text().strip()
 
 
 def _demo_sandbox_currency(panel_currency: str) -> str:
