@@ -153,7 +153,7 @@ async def test_the_brand_form_saves_and_the_host_shows_the_new_brand(
 
     for change, says in (
         ({"primary_color": "red"}, "Warna utama"),
-        ({"hosts": "not a host"}, "“not a host” tidak valid"),
+        ({"hosts": "not a host"}, "“not a host” bukan nama host"),
         ({"hosts": ""}, "Nama host"),
         ({"name": "   "}, "Nama panel"),
         ({"whatsapp_url": "wa.me/62"}, "Tautan bantuan WhatsApp"),

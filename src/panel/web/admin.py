@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 
 from panel.accounts import service as accounts
-from panel.deps import SessionDep
+from panel.deps import RuntimeDep, SessionDep
 from panel.errors import NotFound
 from panel.models import Brand
 from panel.schemas import PathId
-from panel.web import brand_book, invitations
+from panel.web import brand_book, host_names, invitations
 from panel.web.schemas import BrandIn, BrandOut, SignInLinkOut
 
 router = APIRouter(tags=["admin: brands"])
@@ -39,10 +39,16 @@ def _shown(brand: Brand, hosts: list[str]) -> BrandOut:
 
 
 @router.put("/accounts/{account_id}/brand")
-async def set_brand(account_id: PathId, body: BrandIn, session: SessionDep) -> BrandOut:
-    """Set a reseller's brand whole: its name, look, support link and host names."""
+async def set_brand(
+    account_id: PathId, body: BrandIn, session: SessionDep, runtime: RuntimeDep
+) -> BrandOut:
+    """Set a reseller's brand whole: its name, look, support link and host names. A host is
+    kept as a visit's Host header names it: `https://Panel.Example.co.id/` is stored as
+    `panel.example.co.id`, an IDN as punycode; an IP address is refused, and so is a port
+    unless `PASOK_ENVIRONMENT` is `development`."""
     reseller = await accounts.get(session, account_id)
-    return _shown(*await brand_book.apply(session, reseller, body))
+    development = host_names.in_development(runtime.settings.environment)
+    return _shown(*await brand_book.apply(session, reseller, body, development=development))
 
 
 @router.post("/accounts/{account_id}/sign-in-link", status_code=201)

@@ -1,4 +1,5 @@
-"""A reseller's brand: set whole, with the host names it answers on."""
+"""A reseller's brand: set whole, with the host names it answers on (read by
+`panel.web.host_names`, as every stored host is)."""
 
 from collections.abc import Sequence
 
@@ -7,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.errors import Conflict, Invalid
 from panel.models import Account, AccountKind, Brand, BrandHost
+from panel.web.host_names import host_name
 from panel.web.schemas import BrandIn
 
 
@@ -31,12 +33,14 @@ async def set_brand(
     accent_color: str,
     whatsapp_url: str | None,
     payment_instructions: str,
+    development: bool = False,
 ) -> tuple[Brand, list[str]]:
     """Create or replace the reseller's brand and its hosts; a host another brand holds is a
-    conflict."""
+    conflict, one that is no host name is refused (`host_names.BadHost`) before anything is
+    written. `development`: a host may be typed with a port."""
     if reseller.kind is not AccountKind.reseller:
         raise Invalid("only a reseller has a brand")
-    wanted = sorted({host.strip().lower().rstrip(".") for host in hosts})
+    wanted = sorted({host_name(host, development=development) for host in hosts})
     found = await brand_of(session, reseller)
     brand = found[0] if found else Brand(reseller_id=reseller.id)
     brand.name, brand.logo_url = name, logo_url
@@ -55,7 +59,9 @@ async def set_brand(
     return brand, wanted
 
 
-async def apply(session: AsyncSession, reseller: Account, body: BrandIn) -> tuple[Brand, list[str]]:
+async def apply(
+    session: AsyncSession, reseller: Account, body: BrandIn, *, development: bool = False
+) -> tuple[Brand, list[str]]:
     """Set the brand from a validated form or request body."""
     return await set_brand(
         session,
@@ -67,4 +73,5 @@ async def apply(session: AsyncSession, reseller: Account, body: BrandIn) -> tupl
         accent_color=body.accent_color,
         whatsapp_url=str(body.whatsapp_url) if body.whatsapp_url else None,
         payment_instructions=body.payment_instructions,
+        development=development,
     )

@@ -20,7 +20,7 @@ from panel.pricing import rule_book
 from panel.pricing import service as pricing
 from panel.pricing.rules import sell_rate
 from panel.pricing.schemas import Percent
-from panel.web import brand_book
+from panel.web import brand_book, host_names
 from panel.web.pages import CsrfField, Page, PageDep, ResellerDep, check_csrf
 from panel.web.schemas import BrandIn
 
@@ -147,6 +147,7 @@ async def brand_form(
 async def set_brand(
     page: PageDep,
     reseller: ResellerDep,
+    runtime: RuntimeDep,
     session: SessionDep,
     name: Annotated[str, Form(max_length=1000)] = "",
     hosts: Annotated[str, Form(max_length=10_000)] = "",
@@ -184,9 +185,13 @@ async def set_brand(
     except ValidationError as invalid:
         errors = [_brand_error(page, error) for error in invalid.errors()]
         return page.render("console_brand.html", 422, values=values, errors=errors)
+    development = host_names.in_development(runtime.settings.environment)
     try:
         async with session.begin_nested():
-            await brand_book.apply(session, reseller, body)
+            await brand_book.apply(session, reseller, body, development=development)
+    except host_names.BadHost as bad:
+        errors = [f"{page.t('console_brand_hosts')}: {bad.said(page.lang)}"]
+        return page.render("console_brand.html", 422, values=values, errors=errors)
     except Conflict as clash:
         errors = [page.t("console_host_taken"), clash.detail]
         return page.render("console_brand.html", 409, values=values, errors=errors)

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 
 from panel.deps import SessionDep
-from panel.errors import PanelError
+from panel.errors import Conflict, PanelError
 from panel.models import Account, Invitation
-from panel.web import invitations, sessions
+from panel.web import brands, invitations, sessions
 from panel.web.pages import (
     CsrfField,
     Page,
@@ -33,11 +33,26 @@ async def invite(
     csrf: CsrfField = "",
 ) -> Response:
     check_csrf(page, csrf)
+    try:
+        joins = await invitations.joins_at(
+            session, account, brands.host_of(page.request.headers.get("host", ""))
+        )
+    except Conflict:
+        message = page.t("invitation_needs_brand")
+        return page.render("message.html", 409, message=message, back="/console/brand")
     token = await invitations.invite_agency(session, account, note, datetime.now(UTC))
-    link = f"{page.request.base_url}{invitations.PATH.lstrip('/')}{token}"
-    share = page.t("invitation_share").format(brand=page.brand.name, link=link)
+    # Every host is served by the same server, so the brand's host takes this one's scheme
+    # and port (`localhost:8000` in development); the reseller may be on the operator's host.
+    base = page.request.base_url.replace(hostname=joins.host)
+    link = f"{base}{invitations.PATH.lstrip('/')}{token}"
+    # The brand the agency joins, never the operator's the page may be shown under.
+    share = page.t("invitation_share").format(brand=joins.brand_name, link=link)
     return page.render(
-        "invitation_made.html", link=link, note=note, whatsapp=f"https://wa.me/?text={quote(share)}"
+        "invitation_made.html",
+        link=link,
+        note=note,
+        opens_on=joins.host,
+        whatsapp=f"https://wa.me/?text={quote(share)}",
     )
 
 

@@ -4,15 +4,16 @@ so the link works once and only for whoever was given it."""
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.accounts import service as accounts
-from panel.errors import Invalid
+from panel.errors import Conflict, Invalid
 from panel.models import Account, AccountKind, AccountStatus, Invitation
-from panel.web import passwords
+from panel.web import brand_book, passwords
 
 VALID_FOR = timedelta(days=7)
 PATH = "/join/"
@@ -22,13 +23,35 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _issue(session: AsyncSession, invitation: Invitation, now: datetime) -> str:
+async def _issue(
+    session: AsyncSession, invitation: Invitation, now: datetime, valid_for: timedelta = VALID_FOR
+) -> str:
     token = secrets.token_urlsafe(24)
     invitation.token_digest = _digest(token)
-    invitation.expires_at = now + VALID_FOR
+    invitation.expires_at = now + valid_for
     session.add(invitation)
     await session.flush()
     return token
+
+
+@dataclass(frozen=True)
+class JoinsAt:
+    """Where a reseller's agencies join: a host of its brand, and the brand's name."""
+
+    host: str
+    brand_name: str
+
+
+async def joins_at(session: AsyncSession, reseller: Account, asked_on: str) -> JoinsAt:
+    """Where an invitation of `reseller` must point. An agency joins, and then signs in, only
+    on its reseller's own hosts (`pages.belongs`), so a link is for one of them whichever host
+    the reseller made it on: the one asked on if it is the brand's, else its first. A reseller
+    with no brand has nowhere its agencies could sign in, and invites none until it sets one."""
+    found = await brand_book.brand_of(session, reseller)
+    if found is None or not found[1]:
+        raise Conflict("set the brand and its host names before inviting agencies")
+    brand, hosts = found
+    return JoinsAt(asked_on if asked_on in hosts else hosts[0], brand.name)
 
 
 async def invite_agency(session: AsyncSession, reseller: Account, note: str, now: datetime) -> str:
@@ -38,9 +61,11 @@ async def invite_agency(session: AsyncSession, reseller: Account, note: str, now
     return await _issue(session, Invitation(reseller_id=reseller.id, note=note[:200]), now)
 
 
-async def password_link(session: AsyncSession, account: Account, now: datetime) -> str:
+async def password_link(
+    session: AsyncSession, account: Account, now: datetime, valid_for: timedelta = VALID_FOR
+) -> str:
     """A link with which `account` chooses a new password; the token, shown once."""
-    return await _issue(session, Invitation(account_id=account.id), now)
+    return await _issue(session, Invitation(account_id=account.id), now, valid_for)
 
 
 async def open_link(session: AsyncSession, token: str, now: datetime) -> Invitation | None:

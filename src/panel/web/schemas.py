@@ -5,14 +5,9 @@ from pydantic import AnyHttpUrl, Field
 
 from panel.schemas import Out, Schema
 
-# A DNS name: labels of letters, digits and hyphens, at least one dot.
-Host = Annotated[
-    str,
-    Field(
-        max_length=253,
-        pattern=r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$",
-    ),
-]
+# A host name as typed: `panel.example.co.id`, an IDN, `localhost`, or an address pasted from
+# the browser. The brand book reads it (`panel.web.host_names`) and keeps the host alone.
+Host = Annotated[str, Field(min_length=1, max_length=2048, examples=["panel.example.co.id"])]
 Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
 
 
