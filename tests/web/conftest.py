@@ -140,10 +140,10 @@ async def sign_in(
 
 
 def row(page: Response, row_id: str) -> str:
-    """The text of one table row, by its id."""
-    found = re.search(rf'<tr id="{row_id}">(.*?)</tr>', page.text, re.S)
+    """The text of one table row or list item, by its id."""
+    found = re.search(rf'<(tr|li) id="{row_id}">(.*?)</\1>', page.text, re.S)
     assert found, f"no row {row_id} in {page.text}"
-    return found.group(1)
+    return found.group(2)
 
 
 def shown(row_text: str, css_class: str) -> str:

@@ -5,17 +5,22 @@ refill stays `pending` and is sent again later. The worst case is a second free 
 """
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.models import Order, Provider, Refill, RefillStatus
+from panel.models import Order, OrderStatus, Provider, Refill, RefillStatus, Service
+from panel.orders import texts
 from panel.providers.adapter import Outcome, RefillResult, RefillState
 
 POLL_EVERY = timedelta(minutes=1)
 BATCH = 1000
+REFILLABLE = frozenset({OrderStatus.completed, OrderStatus.partial})
+# A refill still under way: while one is, another request is refused.
+RUNNING = (RefillStatus.pending, RefillStatus.in_progress)
 
 _STATES = {
     RefillState.pending: RefillStatus.in_progress,
@@ -30,6 +35,26 @@ _STATES = {
 class Attempt:
     provider: Provider
     upstream_id: str  # the order's id at the provider
+
+
+def refusal(order: Order, service: Service, running: bool) -> str | None:
+    """Why `order` may not be refilled now, or None if it may: one rule for the request and for
+    the pages that offer it, so a page never offers what the request would refuse."""
+    if not service.refill:
+        return texts.REFILL_DISABLED
+    if order.status not in REFILLABLE or order.upstream_id is None or running:
+        return texts.REFILL_NOT_ELIGIBLE
+    return None
+
+
+async def running(session: AsyncSession, order_ids: Collection[int]) -> set[int]:
+    """The orders among `order_ids` with a refill still under way."""
+    if not order_ids:
+        return set()
+    found = await session.scalars(
+        select(Refill.order_id).where(Refill.order_id.in_(order_ids), Refill.status.in_(RUNNING))
+    )
+    return set(found)
 
 
 async def claim(session: AsyncSession, refill_id: int) -> Attempt | None:

@@ -5,7 +5,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import outbox
@@ -20,14 +20,15 @@ from panel.models import (
     RefillStatus,
     Service,
 )
-from panel.orders import dripfeed, intake, texts
+from panel.orders import dripfeed, intake, refills, texts
 from panel.orders.jobs import cancel_later, submit_later
 from panel.orders.settlement import settle
 from panel.orders.texts import Refused
 from panel.pricing import service as pricing
 from panel.schemas import MAX_ID
 
-REFILLABLE = frozenset({OrderStatus.completed, OrderStatus.partial})
+REFILLABLE = refills.REFILLABLE
+MAX_ORDER_ID = 2**63 - 1  # an order's id is a BIGINT
 
 
 async def accept(
@@ -88,11 +89,15 @@ async def listing(
     link: str | None = None,
     buyer_id: int | None = None,
     before: int | None = None,
+    search: str | None = None,
     limit: int = 100,
 ) -> list[Order]:
     """The orders `viewer` may see, newest first; `before` is the last id of the page before.
-    `buyer_id` keeps one buyer's: a reseller's own, or one of its agencies'."""
+    `buyer_id` keeps one buyer's: a reseller's own, or one of its agencies'. `search` is what
+    a buyer types to find an order: its id, or any part of its link."""
     query = select(Order).where(seen_by(viewer))
+    if search:
+        query = query.where(_searched(search))
     if buyer_id is not None:
         query = query.where(Order.account_id == buyer_id)
     if statuses is not None:
@@ -104,6 +109,18 @@ async def listing(
     if before is not None:
         query = query.where(Order.id < before)
     return list(await session.scalars(query.order_by(Order.id.desc()).limit(limit)))
+
+
+def _searched(text: str) -> ColumnElement[bool]:
+    # Digits alone (or "#123") are an order id, as buyers copy it from the list or a script:
+    # matching them inside links too would bury that one order under every link holding them.
+    wanted = text.removeprefix("#")
+    if wanted.isascii() and wanted.isdigit():
+        return Order.id == int(wanted) if int(wanted) <= MAX_ORDER_ID else false()
+    # A link holds % and _ often enough (URL escapes, usernames) that they must match
+    # themselves, not any text.
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Order.link.ilike(f"%{escaped}%", escape="\\")
 
 
 async def services_of(session: AsyncSession, found: Iterable[Order]) -> dict[int, Service]:
@@ -160,18 +177,9 @@ async def request_refill(session: AsyncSession, viewer: Account, order_id: int) 
     if order is None:
         raise Refused(texts.INCORRECT_ORDER)
     service = await session.get_one(Service, order.service_id)
-    if not service.refill:
-        raise Refused(texts.REFILL_DISABLED)
-    if order.status not in REFILLABLE or order.upstream_id is None:
-        raise Refused(texts.REFILL_NOT_ELIGIBLE)
-    running = await session.scalar(
-        select(Refill.id).where(
-            Refill.order_id == order.id,
-            Refill.status.in_((RefillStatus.pending, RefillStatus.in_progress)),
-        )
-    )
-    if running is not None:
-        raise Refused(texts.REFILL_NOT_ELIGIBLE)
+    running = order.id in await refills.running(session, [order.id])
+    if (refused := refills.refusal(order, service, running)) is not None:
+        raise Refused(refused)
     refill = Refill(order_id=order.id, status=RefillStatus.pending)
     session.add(refill)
     await session.flush()

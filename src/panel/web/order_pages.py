@@ -12,10 +12,11 @@ from panel import money, money_text
 from panel.catalogue.offer import offer
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import InsufficientFunds
-from panel.models import Refill, Service
+from panel.models import TERMINAL, OrderStatus, Refill, Service
+from panel.orders import refills
 from panel.orders import service as orders
 from panel.orders import texts as order_texts
-from panel.orders.schemas import PUBLIC_STATUS
+from panel.orders.schemas import PUBLIC_STATUS, PublicStatus
 from panel.orders.texts import Refused
 from panel.pricing import service as pricing
 from panel.web.forms import BIG_ID, is_row_id
@@ -23,6 +24,12 @@ from panel.web.pages import CsrfField, MemberDep, PageDep, check_csrf
 
 router = APIRouter(include_in_schema=False)
 PAGE_ORDERS = 50
+SEARCH_LENGTH = 200
+# The statuses a buyer may filter on, as it sees them, and the internal ones each stands for.
+STATUS_FILTER: dict[str, list[OrderStatus]] = {
+    shown.value: [inner for inner, public in PUBLIC_STATUS.items() if public is shown]
+    for shown in PublicStatus
+}
 # The fields a new-order form may carry, by what API v2 calls them.
 ORDER_FIELDS = ("link", "quantity", "runs", "interval", "comments", "usernames", "username")
 
@@ -95,26 +102,54 @@ async def place_order(
 
 @router.get("/orders")
 async def order_list(
-    page: PageDep, account: MemberDep, session: SessionDep, placed: int = 0
+    page: PageDep,
+    account: MemberDep,
+    session: SessionDep,
+    placed: int = 0,
+    q: str = "",
+    status: str = "",
 ) -> Response:
-    listed = await orders.listing(session, account, limit=PAGE_ORDERS)
+    """Newest first; `q` finds an order by its id or part of its link, `status` keeps one
+    status as buyers see it."""
+    wanted = q.strip()[:SEARCH_LENGTH]
+    if status and status not in STATUS_FILTER:
+        return page.render(
+            "message.html", 422, message=page.t("console_bad_status"), back="/orders"
+        )
+    listed = await orders.listing(
+        session,
+        account,
+        search=wanted or None,
+        statuses=STATUS_FILTER[status] if status else None,
+        limit=PAGE_ORDERS,
+    )
     paid = await orders.paid_by(session, account, listed)
     services = await orders.services_of(session, listed)
+    ids = [o.id for o in listed]
     # The latest refill of each order, read in id order so the last one wins.
-    refills = {
+    latest = {
         r.order_id: r
         for r in await session.scalars(
-            select(Refill).where(Refill.order_id.in_([o.id for o in listed])).order_by(Refill.id)
+            select(Refill).where(Refill.order_id.in_(ids)).order_by(Refill.id)
         )
     }
+    running = await refills.running(session, ids)
     return page.render(
         "orders.html",
         orders=[
             (o, services[o.service_id], PUBLIC_STATUS[o.status].value, paid[o.id]) for o in listed
         ],
-        refills=refills,
+        refills=latest,
+        may_refill={
+            o.id
+            for o in listed
+            if refills.refusal(o, services[o.service_id], o.id in running) is None
+        },
+        still_open=any(o.status not in TERMINAL for o in listed),
         placed=placed,
-        refillable=orders.REFILLABLE,
+        q=wanted,
+        chosen=status,
+        statuses=list(STATUS_FILTER),
     )
 
 

@@ -119,6 +119,9 @@ class Page:
                 "subnav": CONSOLE_NAV if self.request.url.path.startswith(CONSOLE) else [],
                 "here": self.request.url.path,
                 "money": self.money,
+                # An order's status and a delay in words, the same on every page.
+                "status_word": lambda status: texts.status_word(self.lang, status),
+                "duration": lambda seconds: texts.duration(self.lang, seconds),
                 # What an amount field shows before anything is typed, in the page's style.
                 "amount_example": money_text.number(EXAMPLE_AMOUNT, self.lang),
                 "nonce": headers.nonce(self.request),
@@ -160,7 +163,9 @@ def install(app: FastAPI) -> None:
 async def get_page(request: Request, runtime: RuntimeDep, session: SessionDep) -> Page:
     """The page's brand, visitor and language."""
     if runtime.settings.web.secret is None:
-        raise Interrupt(HTMLResponse(texts.WORDS["en"]["not_configured"], status_code=503))
+        # Named, so whoever runs the panel knows what to set (`pasok api` and `up` make one).
+        lang = texts.language(request.cookies.get("lang"), request.headers.get("accept-language"))
+        raise Interrupt(HTMLResponse(texts.WORDS[lang]["not_configured"], status_code=503))
     brand = await brands.for_request(session, request, runtime.settings.web.brand_name)
     return Page(request, runtime, brand)
 

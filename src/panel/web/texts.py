@@ -3,7 +3,9 @@
 
 import re
 
+from panel.models import OrderStatus
 from panel.orders import texts as order_texts
+from panel.orders.schemas import PUBLIC_STATUS
 
 LANGUAGES = ("id", "en")
 
@@ -36,7 +38,7 @@ WORDS: dict[str, dict[str, str]] = {
         "recent_orders": "Recent orders",
         "no_orders": "No orders yet.",
         "support": "Support on WhatsApp",
-        "not_configured": "The panel is not configured yet.",
+        "not_configured": "The panel is not configured yet: set PASOK_WEB__SECRET.",
         "tier": "Tier",
         "to_next": "Spend {amount} more to reach {tier}.",
         "mass_order": "Mass order",
@@ -137,6 +139,10 @@ WORDS: dict[str, dict[str, str]] = {
         "invitation_link": "Invitation link",
         "invitation_once": "It works once, for 7 days. Send it only to the agency you invite.",
         "invitation_share": "Join me on {brand}: {link}",
+        "invitation_opens_on": "It opens on {host}, your panel's address, where your agency "
+        "then signs in.",
+        "invitation_needs_brand": "Set your brand and its host name first: invited agencies "
+        "join and sign in there.",
         "share_whatsapp": "Share on WhatsApp",
         "how_to_pay": "How to pay",
         "ask_support_to_pay": "Ask support how to pay.",
@@ -163,6 +169,23 @@ WORDS: dict[str, dict[str, str]] = {
         "refill_in_progress": "in progress",
         "refill_completed": "done",
         "refill_rejected": "refused",
+        # The order list and the services, as SMM buyers expect them.
+        "order_search": "Order ID or link",
+        "status": "Status",
+        "status_all": "All statuses",
+        "show": "Show",
+        "no_match": "No order matches.",
+        "ordered_at": "Date",
+        "start_count": "Start count",
+        "remains": "Remains",
+        "auto_refresh": "Open orders update by themselves while this page is open.",
+        "service_id": "ID",
+        "average_time": "Average time",
+        "comments": "Comments, one per line",
+        "never_used": "Never used",
+        "minutes": "{minutes} min",
+        "hours": "{hours} h {minutes} min",
+        "days": "{days} d {hours} h",
         # -- reseller console (en)
         "console_invite_note": "Who is the invitation for?",
         "console_invite": "Invite an agency",
@@ -264,7 +287,7 @@ WORDS: dict[str, dict[str, str]] = {
         "place_order": "Buat pesanan",
         "orders": "Pesanan",
         "placed": "Pesanan dibuat.",
-        "refill": "Isi ulang",
+        "refill": "Refill",
         "cancel": "Batalkan",
         "back": "Kembali",
         "completion": "selesai",
@@ -280,7 +303,7 @@ WORDS: dict[str, dict[str, str]] = {
         "recent_orders": "Pesanan terbaru",
         "no_orders": "Belum ada pesanan.",
         "support": "Bantuan lewat WhatsApp",
-        "not_configured": "Panel belum dikonfigurasi.",
+        "not_configured": "Panel belum dikonfigurasi: isi pengaturan PASOK_WEB__SECRET.",
         "tier": "Level",
         "to_next": "Belanja {amount} lagi untuk mencapai {tier}.",
         "mass_order": "Pesanan massal",
@@ -383,6 +406,10 @@ WORDS: dict[str, dict[str, str]] = {
         "invitation_link": "Tautan undangan",
         "invitation_once": "Berlaku sekali, selama 7 hari. Kirim hanya ke agen yang Anda undang.",
         "invitation_share": "Bergabunglah dengan saya di {brand}: {link}",
+        "invitation_opens_on": "Tautan ini dibuka di {host}, alamat panel Anda. Agen Anda "
+        "nanti masuk di sana.",
+        "invitation_needs_brand": "Atur dulu merek dan nama host Anda: agen yang diundang "
+        "bergabung dan masuk di sana.",
         "share_whatsapp": "Bagikan lewat WhatsApp",
         "how_to_pay": "Cara membayar",
         "ask_support_to_pay": "Tanyakan cara membayar ke bantuan.",
@@ -409,6 +436,24 @@ WORDS: dict[str, dict[str, str]] = {
         "refill_in_progress": "berjalan",
         "refill_completed": "selesai",
         "refill_rejected": "ditolak",
+        # Daftar pesanan dan layanan, seperti yang biasa dipakai pembeli SMM.
+        "order_search": "ID pesanan atau tautan",
+        "status": "Status",
+        "status_all": "Semua status",
+        "show": "Tampilkan",
+        "no_match": "Tidak ada pesanan yang cocok.",
+        "ordered_at": "Tanggal",
+        "start_count": "Jumlah awal",
+        "remains": "Sisa",
+        "auto_refresh": "Pesanan yang masih berjalan diperbarui otomatis selama halaman ini "
+        "terbuka.",
+        "service_id": "ID",
+        "average_time": "Waktu rata-rata",
+        "comments": "Komentar, satu per baris",
+        "never_used": "Belum pernah dipakai",
+        "minutes": "{minutes} menit",
+        "hours": "{hours} jam {minutes} menit",
+        "days": "{days} hari {hours} jam",
         # -- reseller console (id)
         "console_invite_note": "Undangan ini untuk siapa?",
         "console_invite": "Undang agen",
@@ -501,6 +546,27 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
+def status_word(lang: str, status: str) -> str:
+    """An order's status in words, on every page: an internal status (`submitting`,
+    `needs_review`...) is first said as buyers see it, so no page shows a raw status."""
+    if isinstance(status, OrderStatus):
+        status = PUBLIC_STATUS[status].value
+    return WORDS[lang][f"status_{status}"]
+
+
+def duration(lang: str, seconds: int) -> str:
+    """A delay as a person says it: minutes, hours and minutes, or days and hours."""
+    minutes = max(1, round(seconds / 60))
+    words = WORDS[lang]
+    if minutes < 60:
+        return words["minutes"].format(minutes=minutes)
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return words["hours"].format(hours=hours, minutes=minutes)
+    days, hours = divmod(hours, 24)
+    return words["days"].format(days=days, hours=hours)
+
+
 def language(cookie: str | None, accept_language: str | None) -> str:
     if cookie in LANGUAGES:
         return cookie
@@ -519,8 +585,8 @@ REFUSALS_ID = {
     order_texts.INCORRECT_LINK: "Tautan tidak valid.",
     order_texts.NOT_ENOUGH_FUNDS: "Saldo tidak cukup.",
     order_texts.INCORRECT_ORDER: "Pesanan tidak ditemukan.",
-    order_texts.REFILL_DISABLED: "Layanan ini tidak menyediakan isi ulang.",
-    order_texts.REFILL_NOT_ELIGIBLE: "Pesanan ini belum bisa diisi ulang.",
+    order_texts.REFILL_DISABLED: "Layanan ini tidak menyediakan refill.",
+    order_texts.REFILL_NOT_ELIGIBLE: "Pesanan ini belum bisa di-refill.",
     order_texts.CANCEL_DISABLED: "Layanan ini tidak bisa dibatalkan.",
     order_texts.CANCEL_NOT_ELIGIBLE: "Pesanan ini tidak bisa dibatalkan lagi.",
     order_texts.LINK_BUSY: "Masih ada pesanan aktif untuk tautan ini. Tunggu sampai selesai.",
