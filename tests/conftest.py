@@ -37,6 +37,7 @@ pytest_plugins = [
     "tests.web.browsing",
 ]
 
+
 def pytest_configure(config: pytest.Config) -> None:
     # With parallel test processes, the one that starts them finds (or starts) the servers
     # first: embedded ones are then started once, and stopped when the whole run ends rather
