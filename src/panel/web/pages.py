@@ -281,17 +281,33 @@ async def login(
     if account.kind is AccountKind.operator and settings.operator_totp_required:
         secret = settings.secret.get_secret_value() if settings.secret else ""
         enrolment = await two_factor.begin(session, account, secret, page.brand.name)
-        response = page.render(
-            "totp_enrol.html",
+        return totp_enrolment(
+            page,
+            enrolment,
             action="/login/code",
             pending=page.pending.write(account.id, page.visit),
-            enrolment=enrolment,
             required=True,
         )
-        response.headers["Cache-Control"] = "no-store"
-        return response
     await sign_ins.record(session, account.id, address, agent, SignInResult.ok)
     return page.keep(RedirectResponse("/", status_code=303), sessions.fresh(account.id))
+
+
+def totp_enrolment(
+    page: Page,
+    enrolment: two_factor.Enrolment,
+    *,
+    action: str,
+    pending: str,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    """The page that sets up an authenticator app. It shows the secret in clear, so no cache
+    may keep a copy of it."""
+    response = page.render(
+        "totp_enrol.html", status, action=action, pending=pending, enrolment=enrolment, **context
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/logout")

@@ -16,7 +16,7 @@ from panel.models import Account, AccountKind, AccountStatus, SignInResult
 from panel.runtime import Runtime
 from panel.web import forms, sessions
 from panel.web.operator_pages import when
-from panel.web.pages import CsrfField, MemberDep, PageDep, belongs, check_csrf
+from panel.web.pages import CsrfField, MemberDep, PageDep, belongs, check_csrf, totp_enrolment
 
 router = APIRouter(include_in_schema=False)
 SECURITY = "/security"
@@ -93,16 +93,14 @@ async def login_code(
         if await two_factor.is_on(session, account.id):
             return page.render("login_code.html", 401, pending=pending, error="wrong_code")
         enrolment = await two_factor.pending(session, account, secret, page.brand.name)
-        return _no_store(
-            page.render(
-                "totp_enrol.html",
-                401,
-                action="/login/code",
-                pending=pending,
-                enrolment=enrolment,
-                required=True,
-                error="wrong_code",
-            )
+        return totp_enrolment(
+            page,
+            enrolment,
+            action="/login/code",
+            pending=pending,
+            status=401,
+            required=True,
+            error="wrong_code",
         )
     await sign_ins.record(session, account.id, address, agent, result)
     signed_in = sessions.fresh(account.id)
@@ -147,11 +145,7 @@ async def begin_totp(
         enrolment = await two_factor.begin(session, account, _web_secret(runtime), page.brand.name)
     except Conflict:
         return page.render("message.html", 409, message=page.t("totp_already_on"), back=SECURITY)
-    return _no_store(
-        page.render(
-            "totp_enrol.html", action=SECURITY + "/totp/confirm", pending="", enrolment=enrolment
-        )
-    )
+    return totp_enrolment(page, enrolment, action=SECURITY + "/totp/confirm", pending="")
 
 
 @router.post(SECURITY + "/totp/confirm")
@@ -171,15 +165,13 @@ async def confirm_totp(
         return page.render("message.html", 409, message=page.t("totp_not_waiting"), back=SECURITY)
     except Invalid:
         enrolment = await two_factor.pending(session, account, secret, page.brand.name)
-        return _no_store(
-            page.render(
-                "totp_enrol.html",
-                422,
-                action=SECURITY + "/totp/confirm",
-                pending="",
-                enrolment=enrolment,
-                error="wrong_code",
-            )
+        return totp_enrolment(
+            page,
+            enrolment,
+            action=SECURITY + "/totp/confirm",
+            pending="",
+            status=422,
+            error="wrong_code",
         )
     return _no_store(page.render("recovery_codes.html", codes=codes, next=SECURITY))
 
