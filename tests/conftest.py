@@ -32,6 +32,7 @@ from workers.queue import Queue
 
 pytest_plugins = [
     "tests.fixtures_sandbox",
+    "tests.fixtures_gateway",
     "tests.fixtures_world",
     "tests.fixtures_pipeline",
     "tests.web.browsing",

@@ -12,6 +12,7 @@ from panel import collector, headers, health, logs, problems, reconnect, throttl
 from panel.admin.router import router as admin_router
 from panel.api_v2 import endpoints as api_v2
 from panel.config import Settings, get_settings
+from panel.payments.endpoints import router as payments_router
 from panel.runtime import Runtime
 from panel.v1.router import router as v1_router
 from panel.web import pages as web_pages
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rest_docs_router)
     app.include_router(admin_router)
     app.include_router(v1_router)
+    app.include_router(payments_router)
     app.include_router(web_router)
     app.include_router(web_mass_router)
     app.include_router(web_order_router)

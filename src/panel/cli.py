@@ -12,13 +12,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
 from pydantic import ValidationError
 
 from panel import embedded, migrations, preflight, supervisor, web_secret
 from panel.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from panel.sandbox_gateway import Merchant
 
 READY_TIMEOUT_S = 30.0
 
@@ -205,9 +208,23 @@ def sandbox_command(args: argparse.Namespace, settings: Settings) -> int:
         api_key=args.key,
         currency=args.currency,
         behaviour=behaviour,
+        gateway_merchants=_sandbox_merchants(os.environ.get(SANDBOX_MERCHANT_ENV, "")),
     )
     uvicorn.run(app, host=args.host, port=args.port, log_config=None)
     return 0
+
+
+# The sandbox gateway's merchant, `code:api_key:private_key`, from the environment rather than
+# the command line, where every user of the machine could read its keys.
+SANDBOX_MERCHANT_ENV = "PASOK_SANDBOX_GATEWAY_MERCHANT"
+
+
+def _sandbox_merchants(given: str) -> list["Merchant"]:
+    from panel.sandbox_gateway import Merchant
+
+    code, _, rest = given.partition(":")
+    api_key, _, private_key = rest.partition(":")
+    return [Merchant(code, api_key, private_key)] if code and api_key and private_key else []
 
 
 def _sandbox_dialect(names: str) -> str:
@@ -453,6 +470,14 @@ def _up(args: argparse.Namespace, settings: Settings, uses_embedded: bool) -> in
             "PASOK_DATA_DIR": str(settings.data_dir),
             "PASOK_WEB__SECRET": web_secret.resolve(settings),
         }
+        gateway_url = f"http://{_reachable(args.host)}:{sandbox_port}/tripay"
+        if demo is not None and demo.get("gateway"):
+            # The demo pays at the sandbox gateway, unless the operator named another.
+            env.setdefault(TRIPAY_SANDBOX_ENV, gateway_url)
+            merchant = demo["gateway"]
+            env[SANDBOX_MERCHANT_ENV] = (
+                f"{merchant['merchant_code']}:{merchant['api_key']}:{merchant['private_key']}"
+            )
         # One line per process that `up` runs.
         processes = [
             ("api", ["api", "--host", args.host, "--port", str(args.port)]),
@@ -471,6 +496,8 @@ def _up(args: argparse.Namespace, settings: Settings, uses_embedded: bool) -> in
             children[-1].start()
 
         _wait_ready(base_url, children)
+        if demo is not None and demo.get("gateway"):
+            _demo_channels(database_url, env[TRIPAY_SANDBOX_ENV], demo["gateway"])
         if all(child.running for child in children):
             _announce(
                 base_url, agency_url, sandbox_url, database_url, redis_url, demo, settings.data_dir
@@ -548,6 +575,36 @@ async def _seed(database_url: str, port: int, currency: str) -> dict[str, Any] |
             return await demo.seed(session, sandbox_port=port + 1, panel_currency=currency)
     finally:
         await engine.dispose()
+
+
+TRIPAY_SANDBOX_ENV = "PASOK_PAYMENTS__TRIPAY_SANDBOX_URL"
+
+
+def _demo_channels(database_url: str, tripay_url: str, gateway: dict[str, Any]) -> None:
+    """Offer the sandbox gateway's channels (QRIS and the rest) on the demo's gateways; on a
+    later start this only refreshes their fees."""
+    from panel import demo
+    from panel.config import PaymentSettings
+    from panel.db import create_engine, create_sessionmaker, transaction
+
+    async def run() -> None:
+        engine = create_engine(database_url, pool_size=1)
+        try:
+            async with httpx.AsyncClient(timeout=5) as http:
+                async with transaction(create_sessionmaker(engine)) as session:
+                    await demo.import_channels(
+                        session,
+                        gateway.get("tripay_gateway_ids", []),
+                        http,
+                        PaymentSettings(tripay_sandbox_url=tripay_url),
+                    )
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except Exception as exc:  # the demo still runs; only its gateway methods are missing
+        print(f"warning: the sandbox gateway's channels were not imported: {exc}", file=sys.stderr)
 
 
 def _wait_ready(base_url: str, children: list[supervisor.Child]) -> None:

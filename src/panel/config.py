@@ -3,6 +3,7 @@
 Nested groups use a double underscore: `PASOK_HTTP__SUBMIT_TIMEOUT_S=20`.
 """
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -91,6 +92,29 @@ class CurrencySettings(BaseModel):
     rate_source_url: str | None = None
 
 
+class PaymentSettings(BaseModel):
+    """Deposits through payment gateways and transfers by hand."""
+
+    # Where gateways send callbacks: the panel's public address. Unset, a deposit's callback
+    # URL is made from the address its buyer used, which is right behind most proxies.
+    public_url: str | None = None
+    tripay_sandbox_url: str = "https://tripay.co.id/api-sandbox"
+    tripay_production_url: str = "https://tripay.co.id/api"
+    # How long a buyer has to pay: through a gateway, and by a transfer by hand (bank
+    # transfers at night arrive in the morning).
+    expire_after_s: float = Field(default=3600.0, gt=0)
+    transfer_expire_after_s: float = Field(default=86_400.0, gt=0)
+    # A gateway is asked about a payment this soon after it is made, then at most this far
+    # apart, so a callback that never came is caught within a minute.
+    first_check_after_s: float = Field(default=20.0, gt=0)
+    check_every_s: float = Field(default=30.0, gt=0)
+    # Per account: deposits waiting for payment at once, and the most it may pay in a day.
+    max_open: int = Field(default=3, ge=1)
+    max_per_day: Decimal | None = Field(default=None, gt=0)
+    # Deposits made per account per minute.
+    create_per_minute: int = Field(default=10, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PASOK_", env_nested_delimiter="__", extra="ignore"
@@ -113,6 +137,7 @@ class Settings(BaseSettings):
     rate_limits: RateLimitSettings = RateLimitSettings()
     web: WebSettings = WebSettings()
     currencies: CurrencySettings = CurrencySettings()
+    payments: PaymentSettings = PaymentSettings()
 
     @field_validator("data_dir")
     @classmethod

@@ -1,6 +1,8 @@
 """The demo `pasok up` seeds into an empty database: an operator, a "Standard" tier priced at
 25% over cost, one reseller in it with a balance and an API key, its brand on `localhost` with
-one agency that signs in there, and the sandbox provider with a few services routed to it.
+one agency that signs in there, the sandbox provider with a few services routed to it, and ways
+to pay deposits in: a transfer by hand for both, and, in a rupiah panel, the sandbox gateway's
+QRIS, virtual accounts and retail outlets (Tripay collects rupiah only).
 Everything goes through the services, as an operator's clicks would, so the demo obeys the same
 rules (and the same ledger) as real data.
 
@@ -12,15 +14,19 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.accounts import service as accounts
 from panel.catalogue import routes
 from panel.catalogue import service as catalogue
+from panel.config import PaymentSettings
 from panel.currencies import service as currencies
 from panel.keys import service as keys
 from panel.ledger import service as ledger
-from panel.models import Account, AccountKind
+from panel.models import Account, AccountKind, FeePayer, GatewayKind, MethodKind, PaymentGateway
+from panel.payments import methods, tripay
+from panel.payments.adapters import adapter_for
 from panel.pricing import rule_book, tiers
 from panel.web import brand_book, passwords
 
@@ -118,13 +124,72 @@ async def seed(
     await _sandbox_catalogue(
         session, f"http://127.0.0.1:{sandbox_port}/api/v2", upstream_currency, panel_currency
     )
+    gateway = await _payment_methods(session, reseller, panel_currency)
     return {
         "operator_token": operator_token.plaintext,
         "reseller": await _credentials(session, reseller),
         "agency": await _credentials(session, agency),
         # Set once `pasok up` runs the sandbox provider.
         "sandbox_url": None,
+        "gateway": gateway,
     }
+
+
+async def _payment_methods(
+    session: AsyncSession, reseller: Account, panel_currency: str
+) -> dict[str, Any]:
+    """Deposits into the panel (for the reseller) and into the reseller (for its agency): a
+    transfer by hand each and, in rupiah, the sandbox gateway, whose channels `pasok up`
+    imports once the sandbox answers. Returns the demo merchant, for the sandbox."""
+    demo_keys = methods.GatewayKeys("T0001", f"DEV-{secrets.token_hex(16)}", secrets.token_hex(16))
+    tripay_ids: list[int] = []
+    for owner, name in ((None, "Demo panel"), (reseller.id, "Demo Sosmed")):
+        manual = await methods.add_gateway(
+            session,
+            owner,
+            GatewayKind.manual,
+            "Transfer bank",
+            methods.GatewayKeys(private_key=secrets.token_hex(16)),
+            panel_currency,
+        )
+        await methods.put_method(
+            session,
+            manual,
+            methods.MethodTerms(
+                code="BCA",
+                name="Transfer BCA",
+                kind=MethodKind.transfer,
+                min_amount=Decimal(1),
+                max_amount=Decimal(100_000_000),
+                instructions=f"BCA 1234567890 a.n. {name}",
+            ),
+        )
+        if panel_currency == tripay.CURRENCY:
+            gateway = await methods.add_gateway(
+                session, owner, GatewayKind.tripay, "Tripay (sandbox)", demo_keys, panel_currency
+            )
+            tripay_ids.append(gateway.id)
+    return {
+        "merchant_code": demo_keys.merchant_code,
+        "api_key": demo_keys.api_key,
+        "private_key": demo_keys.private_key,
+        "tripay_gateway_ids": tripay_ids,
+    }
+
+
+async def import_channels(
+    session: AsyncSession,
+    gateway_ids: list[int],
+    http: httpx.AsyncClient,
+    settings: PaymentSettings,
+) -> int:
+    """Offer the sandbox gateway's channels on the demo's Tripay gateways."""
+    made = 0
+    for gateway_id in gateway_ids:
+        gateway = await session.get_one(PaymentGateway, gateway_id)
+        adapter = adapter_for(gateway, http, settings)
+        made += len(await methods.import_channels(session, gateway, adapter, FeePayer.buyer))
+    return made
 
 
 async def _credentials(session: AsyncSession, account: Account) -> dict[str, Any]:

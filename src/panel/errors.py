@@ -49,3 +49,11 @@ class Forbidden(PanelError):
 class InsufficientFunds(PanelError):
     status_code = 402
     title = "Insufficient funds"
+
+
+class Unavailable(PanelError):
+    """Someone Pasok depends on (a payment gateway) did not answer or refused: nothing was
+    made, and trying again later may work."""
+
+    status_code = 503
+    title = "Unavailable"

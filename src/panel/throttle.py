@@ -28,7 +28,7 @@ log = logging.getLogger("panel.throttle")
 
 WINDOW_S = 60
 API_V2_TOO_MANY = "Too many requests"
-_LIMITED = ("/v1/", "/admin/v1/", "/api/v2")
+_LIMITED = ("/v1/", "/admin/v1/", "/api/v2", "/payments/")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from workers import (
     idempotency_jobs,
     ledger_audit,
     order_jobs,
+    payment_jobs,
     queue,
     tasks,
     tier_jobs,
@@ -40,6 +41,7 @@ JOB_MODULES = (
     idempotency_jobs,
     ledger_audit,
     order_jobs,
+    payment_jobs,
     tier_jobs,
     webhook_jobs,
 )  # importing a module registers its jobs

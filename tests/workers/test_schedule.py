@@ -17,6 +17,9 @@ CRONS = {
     "refresh_quality",
     "forget_webhook_history",
     "refresh_exchange_rates",
+    "check_deposits",
+    "expire_transfers",
+    "credit_held_deposits",
 }
 JOBS = {"submit_order", "cancel_upstream", "refill_upstream"}
 

@@ -7,7 +7,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.ledger.accounts import CLEARING, FX
-from panel.models import TERMINAL, Entry, Journal, JournalKind, LedgerAccount, Order
+from panel.models import (
+    TERMINAL,
+    Deposit,
+    DepositStatus,
+    Entry,
+    Journal,
+    JournalKind,
+    LedgerAccount,
+    Order,
+)
 
 
 @dataclass(frozen=True)
@@ -21,7 +30,8 @@ async def audit(session: AsyncSession) -> list[Breach]:
     """Every journal sums to zero and has two entries or more; every wallet's cached balance
     equals the sum of its entries and is not negative; `clearing` holds exactly the charges of
     the orders still open; `fx` moves only in the settlement of an order that recorded an
-    exchange rate."""
+    exchange rate; a deposit journal belongs to exactly one credited deposit, and a credited
+    deposit has one."""
     breaches: list[Breach] = []
 
     unbalanced = await session.execute(
@@ -82,4 +92,27 @@ async def audit(session: AsyncSession) -> list[Breach]:
         breaches.append(
             Breach("fx_only_on_converted_settlements", f"journal:{journal_id}", f"fx {amount}")
         )
+    # A deposit is credited once: one journal per paid deposit, and no deposit journal without
+    # the deposit that caused it.
+    credits = (
+        select(Deposit.journal_id, func.count().label("deposits"))
+        .where(Deposit.journal_id.is_not(None))
+        .group_by(Deposit.journal_id)
+        .subquery()
+    )
+    uncaused = await session.execute(
+        select(Journal.id, func.coalesce(credits.c.deposits, 0))
+        .outerjoin(credits, credits.c.journal_id == Journal.id)
+        .where(Journal.kind == JournalKind.deposit)
+        .where(func.coalesce(credits.c.deposits, 0) != 1)
+    )
+    for journal_id, deposits in uncaused:
+        breaches.append(
+            Breach("deposit_credited_once", f"journal:{journal_id}", f"{deposits} deposits")
+        )
+    uncredited = await session.scalars(
+        select(Deposit.id).where(Deposit.status == DepositStatus.paid, Deposit.journal_id.is_(None))
+    )
+    for deposit_id in uncredited:
+        breaches.append(Breach("deposit_credited_once", f"deposit:{deposit_id}", "no journal"))
     return breaches

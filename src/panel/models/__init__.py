@@ -23,6 +23,20 @@ from panel.models.order import (
     Refill,
     RefillStatus,
 )
+from panel.models.payment import (
+    OPEN_DEPOSITS,
+    Deposit,
+    DepositStatus,
+    FeePayer,
+    GatewayKind,
+    MethodKind,
+    PaymentGateway,
+    PaymentMethod,
+    PaymentReview,
+    ReviewOutcome,
+    ReviewReason,
+    StatementLine,
+)
 from panel.models.pricing import PriceRule, Tier, TierChange
 from panel.models.quality import QualityFigures
 from panel.models.security import RecoveryCode, SignIn, SignInResult, TwoFactor
@@ -36,6 +50,18 @@ from panel.models.webhook import (
 )
 
 __all__ = [
+    "StatementLine",
+    "ReviewReason",
+    "ReviewOutcome",
+    "PaymentReview",
+    "PaymentMethod",
+    "PaymentGateway",
+    "MethodKind",
+    "GatewayKind",
+    "FeePayer",
+    "DepositStatus",
+    "Deposit",
+    "OPEN_DEPOSITS",
     "Account",
     "AccountKind",
     "AccountStatus",

@@ -14,6 +14,7 @@ class LedgerAccountKind(StrEnum):
     provider = "provider"  # what one upstream charged
     external = "external"  # money entering or leaving the panel
     fx = "fx"  # exchange gains (positive) and losses on what providers charged
+    payment_fees = "payment_fees"  # what payment gateways kept of deposits
 
 
 class LedgerAccount(CreatedAt, Base):
@@ -50,6 +51,7 @@ class JournalKind(StrEnum):
     order = "order"
     refund = "refund"
     settlement = "settlement"
+    deposit = "deposit"  # a payment through a gateway, credited
 
 
 class Journal(CreatedAt, Base):

@@ -1,6 +1,7 @@
-"""The sandbox application: API v2 at `/api/v2`, the control API under `/sandbox`."""
+"""The sandbox application: API v2 at `/api/v2`, the control API under `/sandbox`, the
+sandbox payment gateway under `/tripay`."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from fastapi import FastAPI
@@ -10,6 +11,7 @@ from panel.sandbox.behaviour import Behaviour
 from panel.sandbox.catalogue import DEFAULT_SERVICES, SandboxService
 from panel.sandbox.dialects import Dialect
 from panel.sandbox.state import Sandbox, Setup
+from panel.sandbox_gateway import Merchant, create_gateway_app
 
 DEFAULT_BALANCE = Decimal("1000")
 
@@ -24,9 +26,12 @@ def create_app(
     services: Iterable[SandboxService] = DEFAULT_SERVICES,
     frozen: bool = False,
     behaviour: Behaviour | None = None,
+    gateway_merchants: Sequence[Merchant] = (),
 ) -> FastAPI:
     """A fresh sandbox provider. With `api_key` only that key is accepted; without, any
-    non-empty key is. `dialect` is a name from `dialects.PRESETS`, or several joined by commas."""
+    non-empty key is. `dialect` is a name from `dialects.PRESETS`, or several joined by commas.
+    The sandbox payment gateway (a fake Tripay) is served under `/tripay`, knowing
+    `gateway_merchants`."""
     setup = Setup(
         seed=seed,
         dialect=Dialect.parse(dialect),
@@ -45,4 +50,5 @@ def create_app(
     app.state.sandbox = Sandbox(setup)
     app.include_router(api.router)
     app.include_router(control.router)
+    app.mount("/tripay", create_gateway_app(merchants=gateway_merchants))
     return app

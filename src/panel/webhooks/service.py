@@ -213,6 +213,27 @@ async def fan_out(session: AsyncSession, now: datetime, currency: str) -> int:
     return len(made)
 
 
+async def announce(
+    session: AsyncSession,
+    owners: Sequence[int],
+    event_type: str,
+    event_id: str,
+    data: dict[str, Any],
+    now: datetime,
+) -> int:
+    """An event other than an order's (a deposit's, say) for the owners' enabled endpoints,
+    in the caller's transaction: it is sent only if what it tells of commits."""
+    endpoints = await session.scalars(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.account_id.in_(owners), WebhookEndpoint.enabled.is_(True)
+        )
+    )
+    body = {"id": event_id, "type": event_type, "created_at": now.isoformat(), "data": data}
+    made = [(endpoint, event_type, body) for endpoint in endpoints]
+    session.add_all(_deliveries(made, now))
+    return len(made)
+
+
 def _deliveries(
     made: Sequence[tuple[WebhookEndpoint, str, dict[str, Any]]], now: datetime
 ) -> list[WebhookDelivery]:
