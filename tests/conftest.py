@@ -51,7 +51,8 @@ def pytest_configure(config: pytest.Config) -> None:
 # Tables that the first migration fills and every test expects to find.
 SYSTEM_LEDGER_ACCOUNTS = (
     "INSERT INTO ledger_account (code, kind) VALUES "
-    "('clearing', 'clearing'), ('revenue', 'revenue'), ('external', 'external'), ('fx', 'fx')"
+    "('clearing', 'clearing'), ('revenue', 'revenue'), ('external', 'external'), ('fx', 'fx'), "
+    "('payment_fees', 'payment_fees')"
 )
 
 

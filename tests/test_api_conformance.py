@@ -93,10 +93,34 @@ async def test_no_tenant_reads_another_s_data(world: World) -> None:
     await panel.set_order(order_id, status="completed", remains=0, upstream_id="9")
     refill = await panel.v1(world.agency, "POST", f"/orders/{order_id}/refills")
     endpoint = await panel.v1(world.agency, "POST", "/webhooks", json={"url": "https://a1.example"})
+    # A1 pays its reseller by a transfer by hand: the deposit is A1's, the gateway the
+    # reseller's (which a sibling agency and another reseller must not see either).
+    gateway = await panel.v1(
+        world.reseller, "POST", "/payment-gateways", json={"kind": "manual", "name": "Bank"}
+    )
+    method = await panel.v1(
+        world.reseller,
+        "POST",
+        f"/payment-gateways/{gateway.json()['id']}/methods",
+        json={
+            "code": "BCA",
+            "name": "Transfer BCA",
+            "kind": "transfer",
+            "min_amount": "1",
+            "max_amount": "1000",
+            "instructions": "BCA 123 a.n. Reseller",
+        },
+    )
+    deposit = await panel.v1(
+        world.agency, "POST", "/deposits", json={"method_id": method.json()["id"], "amount": "5"}
+    )
     ids = {
         "order_id": order_id,
         "refill_id": refill.json()["id"],
         "endpoint_id": endpoint.json()["id"],
+        "deposit_id": deposit.json()["id"],
+        "gateway_id": gateway.json()["id"],
+        "review_id": 1,
     }
     reads = [op for op in OPERATIONS if op.method == "get" and op.path.startswith("/v1/")]
     assert len(reads) >= 8
@@ -112,8 +136,10 @@ async def test_no_tenant_reads_another_s_data(world: World) -> None:
             # /tier is a reseller's: an agency is told so (404), which shows nothing either.
             assert answer.status_code in (200, 404), (caller, path, answer.text)
             shown = answer.text
-            # An order shows its link; a statement line its order; an endpoint its URL.
+            # An order shows its link; a statement line its order; an endpoint its URL; a
+            # deposit its reference.
             assert "instagram.com/a1" not in shown
+            assert deposit.json()["reference"] not in shown
             assert f"order {order_id}" not in shown
             assert f'"order_id":{order_id}' not in shown.replace(" ", "")
             assert "a1.example" not in shown

@@ -18,11 +18,14 @@ from panel.v1.router import router as v1_router
 from panel.web import pages as web_pages
 from panel.web.api_pages import router as web_api_router
 from panel.web.console_agencies import router as web_console_agencies_router
+from panel.web.console_deposits import router as web_console_deposits_router
 from panel.web.console_sales import router as web_console_sales_router
 from panel.web.console_settings import router as web_console_settings_router
+from panel.web.deposit_pages import router as web_deposit_router
 from panel.web.fund_pages import router as web_fund_router
 from panel.web.invitation_pages import router as web_invitation_router
 from panel.web.mass_pages import router as web_mass_router
+from panel.web.operator_deposits import router as web_operator_deposits_router
 from panel.web.operator_pages import router as web_operator_router
 from panel.web.order_pages import router as web_order_router
 from panel.web.pages import router as web_router
@@ -107,6 +110,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_console_sales_router)
     app.include_router(web_console_settings_router)
     app.include_router(web_security_router)
+    app.include_router(web_deposit_router)
+    app.include_router(web_console_deposits_router)
+    app.include_router(web_operator_deposits_router)
     return app
 
 

@@ -57,3 +57,8 @@ class Unavailable(PanelError):
 
     status_code = 503
     title = "Unavailable"
+
+
+class TooMany(PanelError):
+    status_code = 429
+    title = "Too many requests"

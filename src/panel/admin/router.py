@@ -10,6 +10,7 @@ from panel.deps import get_operator
 from panel.keys.admin import router as keys
 from panel.ledger.admin import router as ledger
 from panel.orders.admin import router as orders
+from panel.payments.admin import router as payments
 from panel.pricing.admin import router as pricing
 from panel.problems import documented
 from panel.reports.admin import router as reports
@@ -23,3 +24,4 @@ router = APIRouter(
 for part in (accounts, keys, ledger, pricing, catalogue, currencies, orders, reports, brands):
     router.include_router(part)
 router.include_router(account_security)
+router.include_router(payments)

@@ -30,9 +30,7 @@ async def receive(
         # Junk (not even a JSON object) is refused without a trace: the endpoint is public,
         # and the review list is for callbacks someone may have sent in earnest.
         if _an_object(body):
-            await crediting.review(
-                session, gateway, None, rejected.reason, rejected.detail, shown
-            )
+            await crediting.review(session, gateway, None, rejected.reason, rejected.detail, shown)
         raise
     return await crediting.apply(session, gateway, report, shown, now)
 

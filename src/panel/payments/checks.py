@@ -49,24 +49,28 @@ async def check_due(
                 .with_for_update(of=Deposit, skip_locked=True)
             )
         ).all()
+        every = timedelta(seconds=settings.check_every_s)
         for deposit, _ in rows:
             deposit.checks += 1
             late = deposit.expires_at + GRACE
-            deposit.next_check_at = (
-                None if now > late else min(now + timedelta(seconds=settings.check_every_s), late)
-            )
-        claimed = [(d.id, d.merchant_ref, d.gateway_reference, d.next_check_at, g) for d, g in rows]
+            # Past its grace a deposit is still asked again (until the gateway answers and
+            # it is closed): one answer missed must not leave it pending, unasked, for ever.
+            deposit.next_check_at = now + every if now > late else min(now + every, late)
+        claimed = [
+            (d.id, d.merchant_ref, d.gateway_reference, now > d.expires_at + GRACE, g)
+            for d, g in rows
+        ]
     gate = asyncio.Semaphore(AT_ONCE)
 
-    async def ask(item: tuple[int, str, str | None, datetime | None, PaymentGateway]) -> None:
-        _, merchant_ref, reference, next_check, gateway = item
+    async def ask(item: tuple[int, str, str | None, bool, PaymentGateway]) -> None:
+        _, merchant_ref, reference, past_grace, gateway = item
         if reference is None:
             return
         async with gate:
             report = await adapter_for(gateway).status(reference, merchant_ref)
         if report is None:
             return
-        if report.state is PaymentState.unpaid and next_check is None:
+        if report.state is PaymentState.unpaid and past_grace:
             # Past expiry and its grace, and still unpaid: it will not be paid now.
             report = replace(report, state=PaymentState.expired)
         async with transaction(sessionmaker) as session:

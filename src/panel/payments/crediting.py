@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.errors import Conflict, Forbidden, InsufficientFunds, Invalid, NotFound
+from panel.errors import Conflict, InsufficientFunds, Invalid, NotFound
 from panel.ledger import accounts
 from panel.ledger import service as ledger
 from panel.models import (
@@ -108,6 +108,22 @@ async def apply(
                 report,
                 now,
             )
+        if deposit.status in (DepositStatus.held, DepositStatus.review):
+            # Paid but not yet credited, and now refunded: a held deposit must not be
+            # credited when its reseller is topped up, nor a reviewed one by someone who
+            # cannot see the refund.
+            doubted = await _doubt(
+                session,
+                gateway,
+                deposit,
+                ReviewReason.refund_after_credit,
+                "the gateway refunded the buyer before the deposit was credited",
+                body,
+                report,
+                now,
+            )
+            await _move(session, deposit, DepositStatus.review, now)
+            return doubted
         return Applied("nothing", deposit.id)
     if report.state in (PaymentState.expired, PaymentState.failed) and (
         deposit.status is DepositStatus.pending
@@ -311,13 +327,15 @@ async def retry_held(session: AsyncSession, now: datetime, limit: int = 100) -> 
 # --- decisions of a person ---------------------------------------------------------------------
 
 
-async def _receiving(session: AsyncSession, actor: Account, gateway_id: int) -> PaymentGateway:
+async def _receiving(
+    session: AsyncSession, actor: Account, gateway_id: int, what: str
+) -> PaymentGateway:
     """The gateway, if `actor` decides about money paid into it: the operator for any, a
-    reseller for its own."""
+    reseller for its own. To anyone else it does not exist, as reads answer."""
     gateway = await session.get_one(PaymentGateway, gateway_id)
     if actor.kind is AccountKind.operator or actor.id == gateway.owner_id:
         return gateway
-    raise Forbidden("only the receiver of this money decides about it")
+    raise NotFound(f"{what} does not exist")
 
 
 async def confirm_transfer(
@@ -326,7 +344,7 @@ async def confirm_transfer(
     """Whoever received a transfer by hand says it came: the deposit is credited with what
     it asked for."""
     deposit = await _locked(session, deposit_id)
-    gateway = await _receiving(session, actor, deposit.gateway_id)
+    gateway = await _receiving(session, actor, deposit.gateway_id, f"deposit {deposit_id}")
     if gateway.kind is not GatewayKind.manual:
         raise Conflict("only a transfer by hand is confirmed by hand; a gateway reports itself")
     if deposit.status is not DepositStatus.pending:
@@ -343,7 +361,7 @@ async def reject_transfer(
     if not reason.strip():
         raise Invalid("say why the transfer is rejected: the buyer reads it")
     deposit = await _locked(session, deposit_id)
-    gateway = await _receiving(session, actor, deposit.gateway_id)
+    gateway = await _receiving(session, actor, deposit.gateway_id, f"deposit {deposit_id}")
     if gateway.kind is not GatewayKind.manual:
         raise Conflict("only a transfer by hand is rejected by hand")
     if deposit.status is not DepositStatus.pending:
@@ -371,7 +389,7 @@ async def resolve(
     )
     if found is None:
         raise NotFound(f"review {review_id} does not exist")
-    await _receiving(session, actor, found.gateway_id)
+    await _receiving(session, actor, found.gateway_id, f"review {review_id}")
     if found.resolved_at is not None:
         raise Conflict(f"review {review_id} is already {found.outcome}")
     if outcome is ReviewOutcome.credited:

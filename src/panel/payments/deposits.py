@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.config import PaymentSettings
 from panel.currencies.codes import minor_units
-from panel.errors import Conflict, Invalid, NotFound, Unavailable
+from panel.errors import Conflict, Invalid, NotFound, TooMany, Unavailable
 from panel.models import (
     OPEN_DEPOSITS,
     Account,
@@ -56,21 +56,24 @@ async def open_deposit(
     links: Callable[[PaymentGateway, str], Links],
 ) -> Deposit:
     """A deposit waiting for `payer`'s payment, to credit `amount` (a transfer by hand
-    credits what is transferred: the amount and its code)."""
+    credits what is transferred: the amount and its code). Each refusal carries a `code`
+    (amount, method, limits, open, rate, daily, codes, gateway, suspended), in problem JSON
+    too, so a page or a client words it without reading the English."""
     if payer.status is not AccountStatus.active:
-        raise Invalid("a suspended account cannot pay in")
+        raise Invalid("a suspended account cannot pay in", code="suspended")
     receiver = methods.receiver_of(payer)
     if amount <= 0 or amount != amount.quantize(Decimal(1).scaleb(-minor_units(currency))):
-        raise Invalid(f"amount must be above zero, in whole {currency} units")
+        raise Invalid(f"amount must be above zero, in whole {currency} units", code="amount")
     offered = {m.id: (m, g) for m, g in await methods.methods_for(session, payer)}
     if method_id not in offered:
-        raise NotFound(f"payment method {method_id} is not offered to this account")
+        raise NotFound(f"payment method {method_id} is not offered to this account", code="method")
     method, gateway = offered[method_id]
     total = fees.buyer_pays(method, amount, currency)
     if not method.min_amount <= total <= method.max_amount:
         raise Invalid(
             f"{method.name} takes {method.min_amount.normalize():f} to "
-            f"{method.max_amount.normalize():f} {currency}"
+            f"{method.max_amount.normalize():f} {currency}",
+            code="limits",
         )
     # One payer's deposits are opened one at a time, so the limits hold under concurrency.
     await session.execute(
@@ -113,7 +116,7 @@ async def open_deposit(
             )
         )
     except GatewayError as exc:
-        raise Unavailable(f"the payment gateway made no payment: {exc}") from None
+        raise Unavailable(f"the payment gateway made no payment: {exc}", code="gateway") from None
     deposit.gateway_reference = created.gateway_reference
     deposit.total = created.total
     deposit.pay_code, deposit.qr_string = created.pay_code, created.qr_string
@@ -140,7 +143,19 @@ async def _within_limits(
     if (waiting or 0) >= settings.max_open:
         raise Conflict(
             f"at most {settings.max_open} deposits can wait for payment at once: pay or let "
-            "one expire first"
+            "one expire first",
+            code="open",
+        )
+    # Counted here, under the payer's lock, rather than in Redis: a gateway payment is made per
+    # deposit, so a burst must not get through while Redis is down.
+    made = await session.scalar(
+        select(func.count())
+        .select_from(Deposit)
+        .where(Deposit.account_id == payer.id, Deposit.created_at > now - timedelta(minutes=1))
+    )
+    if (made or 0) >= settings.create_per_minute:
+        raise TooMany(
+            f"at most {settings.create_per_minute} deposits a minute: wait a moment", code="rate"
         )
     if settings.max_per_day is None:
         return
@@ -152,7 +167,9 @@ async def _within_limits(
         )
     )
     if (today or 0) + amount > settings.max_per_day:
-        raise Conflict(f"deposits are limited to {settings.max_per_day.normalize():f} a day")
+        raise Conflict(
+            f"deposits are limited to {settings.max_per_day.normalize():f} a day", code="daily"
+        )
 
 
 async def _with_unique_code(session: AsyncSession, deposit: Deposit, currency: str) -> Deposit:
@@ -173,7 +190,10 @@ async def _with_unique_code(session: AsyncSession, deposit: Deposit, currency: s
         )
         free = [code for code in range(1, MOST_CODE + 1) if asked + code * unit not in taken]
         if not free:
-            raise Conflict("too many transfers of this amount are waiting: choose another amount")
+            raise Conflict(
+                "too many transfers of this amount are waiting: choose another amount",
+                code="codes",
+            )
         code = secrets.choice(free)
         deposit.unique_code = code
         deposit.amount = deposit.total = asked + code * unit
@@ -186,7 +206,7 @@ async def _with_unique_code(session: AsyncSession, deposit: Deposit, currency: s
             # Another buyer took the code meanwhile: draw again.
             if deposit in session:
                 session.expunge(deposit)
-    raise Conflict("could not give this transfer a unique code: try again")
+    raise Conflict("could not give this transfer a unique code: try again", code="codes")
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.errors import Forbidden, Invalid, NotFound
+from panel.errors import Invalid, NotFound
 from panel.models import (
     Account,
     AccountKind,
@@ -22,7 +22,15 @@ from panel.models import (
 from panel.payments import tripay
 from panel.payments.gateways import Adapter
 
+# The kinds each gateway may offer: e-wallets are paid both ways (OVO through Tripay, or a
+# transfer to the receiver's DANA account by hand).
 BY_HAND = (MethodKind.transfer, MethodKind.ewallet)
+THROUGH_GATEWAY = (
+    MethodKind.qris,
+    MethodKind.virtual_account,
+    MethodKind.retail,
+    MethodKind.ewallet,
+)
 
 
 def receiver_of(payer: Account) -> int | None:
@@ -37,9 +45,10 @@ def receiver_of(payer: Account) -> int | None:
 
 def gateway_owner(account: Account) -> int:
     """The owner id of an account's own gateways: only a reseller takes money (its agencies')
-    through gateways of its own."""
+    through gateways of its own. To an agency they do not exist (404), as a reseller's tier
+    does not."""
     if account.kind is not AccountKind.reseller:
-        raise Forbidden("only a reseller has payment gateways, for its agencies' deposits")
+        raise NotFound("payment gateways are a reseller's, for its agencies' deposits")
     return account.id
 
 
@@ -154,7 +163,7 @@ def _check(gateway: PaymentGateway, terms: MethodTerms) -> None:
     if terms.fee_flat < 0 or not Decimal(0) <= terms.fee_percent < 100:
         raise Invalid("a fee is a flat amount of zero or more and a percent below 100")
     by_hand = gateway.kind is GatewayKind.manual
-    if by_hand != (terms.kind in BY_HAND):
+    if terms.kind not in (BY_HAND if by_hand else THROUGH_GATEWAY):
         raise Invalid(f"a {gateway.kind.value} gateway cannot offer {terms.kind.value}")
     if by_hand and not terms.instructions.strip():
         raise Invalid("a transfer by hand needs the account to pay into, in its instructions")

@@ -135,7 +135,7 @@ class TransferRejection(Schema):
     reason: Reason = Field(description="the buyer reads it")
 
 
-class ReviewDecision(Schema):
+class PaymentDecision(Schema):
     outcome: ReviewOutcome
     note: Reason = Field(description="why; kept with the review")
     amount: Amount | None = Field(
@@ -237,7 +237,7 @@ class AgencyDepositPage(DepositRowPage):
     held: HeldOut
 
 
-class ReviewOut(Out):
+class PaymentReviewOut(Out):
     """Something a gateway reported that was not credited: a person decides."""
 
     id: int
@@ -259,7 +259,7 @@ class ReviewOut(Out):
     @classmethod
     def of(
         cls, found: PaymentReview, gateway: PaymentGateway, deposit: Deposit | None
-    ) -> "ReviewOut":
+    ) -> "PaymentReviewOut":
         return cls(
             id=found.id,
             gateway_id=gateway.id,

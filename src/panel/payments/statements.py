@@ -26,6 +26,8 @@ from panel.models import (
 from panel.payments import crediting
 from panel.payments.gateways import PaymentState, Rejected, Report
 
+_HAD_ITS_LINE = (DepositStatus.paid, DepositStatus.held, DepositStatus.review)
+
 
 @dataclass(frozen=True)
 class Line:
@@ -50,6 +52,13 @@ def verify(gateway: PaymentGateway, headers: dict[str, str], body: bytes) -> lis
         raise Rejected(ReviewReason.malformed, f"a statement line is unreadable: {exc}") from None
 
 
+def _json(body: bytes) -> bool:
+    try:
+        return isinstance(json.loads(body), list | dict)
+    except ValueError:
+        return False
+
+
 def _line(row: dict[str, Any]) -> Line:
     return Line(
         line_id=str(row.get("mutation_id") or row["id"]),
@@ -70,7 +79,9 @@ async def receive(
     try:
         lines = verify(gateway, headers, body)
     except Rejected as rejected:
-        await crediting.review(session, gateway, None, rejected.reason, rejected.detail, shown)
+        # As for gateway callbacks: junk that is not even JSON is refused without a trace.
+        if _json(body):
+            await crediting.review(session, gateway, None, rejected.reason, rejected.detail, shown)
         raise
     done = []
     for line in lines:
@@ -108,6 +119,17 @@ async def _match(
         .order_by(Deposit.status != DepositStatus.pending, Deposit.id.desc())
         .limit(1)
     )
+    if deposit is not None and deposit.status in _HAD_ITS_LINE:
+        # A credited deposit that already had its line: this one is a second transfer of the
+        # same total, which a match would silently drop. (One confirmed by hand takes its
+        # line when it comes.)
+        earlier = await session.scalar(
+            select(StatementLine.id).where(
+                StatementLine.deposit_id == deposit.id, StatementLine.id != line_row
+            )
+        )
+        if earlier is not None:
+            deposit = None
     text = f"statement line {line.line_id}: {line.amount.normalize():f} {line.description}"
     if deposit is None:
         await crediting.review(

@@ -85,7 +85,10 @@ async def _lines(session: AsyncSession, by: Grouping, first: date, after: date) 
 
 def _period(start: date | None, end: date | None) -> tuple[date, date]:
     after = end or datetime.now(UTC).date() + timedelta(days=1)
-    first = start or after - timedelta(days=30)
+    try:
+        first = start or after - timedelta(days=30)
+    except OverflowError:  # an `end` in the first month of year 1
+        raise Invalid("end is too early for a report") from None
     if not first < after:
         raise Invalid("start must come before end")
     if after - first > LONGEST:

@@ -6,6 +6,7 @@ from panel.catalogue.endpoints import router as services
 from panel.deps import get_buyer
 from panel.ledger.endpoints import router as balance
 from panel.orders.endpoints import router as orders
+from panel.payments.endpoints_v1 import router as deposits
 from panel.pricing.endpoints import router as tier
 from panel.problems import documented
 from panel.webhooks.endpoints import router as webhooks
@@ -15,5 +16,5 @@ router = APIRouter(
     dependencies=[Depends(get_buyer)],
     responses=documented(400, 401, 402, 403, 404, 409, 422, 429),
 )
-for part in (services, orders, balance, tier, webhooks):
+for part in (services, orders, balance, tier, webhooks, deposits):
     router.include_router(part)

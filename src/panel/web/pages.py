@@ -42,6 +42,7 @@ NAV: dict[AccountKind, list[tuple[str, str]]] = {
     ],
     AccountKind.reseller: [
         ("/", "dashboard"),
+        ("/deposits/new", "add_funds"),
         ("/console/agencies", "console"),
         ("/services", "services"),
         ("/orders", "orders"),
@@ -51,6 +52,9 @@ NAV: dict[AccountKind, list[tuple[str, str]]] = {
     AccountKind.operator: [
         ("/ops/review", "review_queue"),
         ("/ops/providers", "providers"),
+        ("/ops/deposits", "ops_deposits"),
+        ("/ops/payment-reviews", "payment_reviews"),
+        ("/ops/payment-methods", "payment_methods"),
         ("/security", "security"),
     ],
 }
@@ -59,6 +63,8 @@ CONSOLE = "/console/"
 CONSOLE_NAV = [
     ("/console/agencies", "agencies"),
     ("/console/top-ups", "top_ups"),
+    ("/console/deposits", "agency_deposits"),
+    ("/console/payment-methods", "payment_methods"),
     ("/console/orders", "agency_orders"),
     ("/console/margin", "margin"),
     ("/console/markup", "markup"),

@@ -1,4 +1,4 @@
-"""`/v1/webhooks`: where a buyer's order events go, and what its receiver answered."""
+"""`/v1/webhooks`: where a buyer's order and deposit events go, and what its receiver answered."""
 
 from datetime import UTC, datetime
 from typing import Annotated
@@ -24,8 +24,9 @@ router = APIRouter(tags=["webhooks"])
 async def create_endpoint(
     body: EndpointCreate, session: SessionDep, buyer: BuyerDep, runtime: RuntimeDep
 ) -> EndpointMade:
-    """Every status change of your orders is POSTed here, signed with `Pasok-Signature`. A
-    receiver on a private address is refused (422) unless the operator allows them."""
+    """Every status change of your orders (`order.updated`) and deposits (`deposit.updated`)
+    is POSTed here, signed with `Pasok-Signature`. A receiver on a private address is refused
+    (422) unless the operator allows them."""
     endpoint = await service.create_endpoint(
         session, buyer, str(body.url), body.secret, runtime.settings.webhooks
     )
