@@ -62,13 +62,14 @@ async def test_an_agency_sees_its_own_orders_on_its_brand_only(
     assert (signed_in.status_code, signed_in.headers["location"]) == (303, "/")
     dashboard = await web.get("http://a.example/")
     assert dashboard.status_code == 200
-    assert f"#{mine.id}" in dashboard.text
+    # An order is shown as its row: `#5` alone could be the start of a colour in the CSS.
+    assert f'id="order-{mine.id}"' in dashboard.text
     assert LINK in dashboard.text
-    assert f"#{theirs.id}" not in dashboard.text
+    assert f'id="order-{theirs.id}"' not in dashboard.text
     assert "instagram.com/a2" not in dashboard.text
     listed = await web.get("http://a.example/orders")
-    assert f"#{mine.id}" in listed.text
-    assert f"#{theirs.id}" not in listed.text
+    assert f'id="order-{mine.id}"' in listed.text
+    assert f'id="order-{theirs.id}"' not in listed.text
     assert "instagram.com/a2" not in listed.text
     # The same session on another brand's host opens nothing there.
     elsewhere = await web.get("http://b.example/")
