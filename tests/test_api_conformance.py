@@ -114,7 +114,14 @@ async def test_no_tenant_reads_another_s_data(world: World) -> None:
     deposit = await panel.v1(
         world.agency, "POST", "/deposits", json={"method_id": method.json()["id"], "amount": "5"}
     )
+    ticket = await panel.v1(
+        world.agency,
+        "POST",
+        "/tickets",
+        json={"topic": "order", "reason": "slow", "message": "a1-ticket", "order_ids": [order_id]},
+    )
     ids = {
+        "ticket_id": ticket.json()["id"],
         "order_id": order_id,
         "refill_id": refill.json()["id"],
         "endpoint_id": endpoint.json()["id"],
@@ -143,3 +150,4 @@ async def test_no_tenant_reads_another_s_data(world: World) -> None:
             assert f"order {order_id}" not in shown
             assert f'"order_id":{order_id}' not in shown.replace(" ", "")
             assert "a1.example" not in shown
+            assert "a1-ticket" not in shown

@@ -21,16 +21,19 @@ from panel.web.console_agencies import router as web_console_agencies_router
 from panel.web.console_deposits import router as web_console_deposits_router
 from panel.web.console_sales import router as web_console_sales_router
 from panel.web.console_settings import router as web_console_settings_router
+from panel.web.console_tickets import router as web_console_tickets_router
 from panel.web.deposit_pages import router as web_deposit_router
 from panel.web.fund_pages import router as web_fund_router
 from panel.web.invitation_pages import router as web_invitation_router
 from panel.web.mass_pages import router as web_mass_router
 from panel.web.operator_deposits import router as web_operator_deposits_router
 from panel.web.operator_pages import router as web_operator_router
+from panel.web.operator_tickets import router as web_operator_tickets_router
 from panel.web.order_pages import router as web_order_router
 from panel.web.pages import router as web_router
 from panel.web.rest_docs import router as rest_docs_router
 from panel.web.security_pages import router as web_security_router
+from panel.web.ticket_pages import router as web_ticket_router
 
 # What every request passes through, innermost first. The last runs first: every answer is
 # logged and counted, a 429 included, and a request over its limit costs nothing more. Pages
@@ -113,6 +116,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_deposit_router)
     app.include_router(web_console_deposits_router)
     app.include_router(web_operator_deposits_router)
+    app.include_router(web_ticket_router)
+    app.include_router(web_console_tickets_router)
+    app.include_router(web_operator_tickets_router)
     return app
 
 

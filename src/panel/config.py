@@ -115,6 +115,28 @@ class PaymentSettings(BaseModel):
     create_per_minute: int = Field(default=10, ge=1)
 
 
+class SupportSettings(BaseModel):
+    """Ticket notifications: email over SMTP and a Telegram bot. A channel left unset (no SMTP
+    host, no bot token) is not sent: its notifications are marked failed, "not configured"."""
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "support@localhost"
+    smtp_starttls: bool = True
+    smtp_timeout_s: float = Field(default=15.0, gt=0)
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_timeout_s: float = Field(default=10.0, gt=0)
+    first_retry_s: float = Field(default=30.0, gt=0)  # doubled after every failed attempt
+    max_retry_s: float = Field(default=3600.0, gt=0)
+    retry_for_hours: float = Field(default=24.0, gt=0)  # then the notification is given up
+    # How long a worker holds the notifications it claimed before another may take them.
+    lease_s: float = Field(default=120.0, gt=0)
+    batch: int = Field(default=50, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PASOK_", env_nested_delimiter="__", extra="ignore"
@@ -138,6 +160,7 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     currencies: CurrencySettings = CurrencySettings()
     payments: PaymentSettings = PaymentSettings()
+    support: SupportSettings = SupportSettings()
 
     @field_validator("data_dir")
     @classmethod

@@ -10,6 +10,7 @@ from panel.catalogue import quality, sync
 from panel.models import Provider
 from panel.providers.adapter import UpstreamError
 from panel.runtime import Runtime
+from panel.support import complaints
 from workers.tasks import JobContext, registry
 
 log = logging.getLogger("panel.catalogue")
@@ -17,8 +18,12 @@ log = logging.getLogger("panel.catalogue")
 
 @registry.every(minutes={2, 12, 22, 32, 42, 52})
 async def refresh_quality(ctx: JobContext) -> int:
-    """The 30-day quality figures of every service and provider, recomputed."""
-    return await quality.refresh(ctx.session, datetime.now(UTC))
+    """The 30-day quality figures of every service and provider, recomputed, and their
+    complaint rates with them."""
+    now = datetime.now(UTC)
+    refreshed = await quality.refresh(ctx.session, now)
+    await complaints.refresh(ctx.session, now)
+    return refreshed
 
 
 @registry.every(minutes={15}, own_transactions=True)

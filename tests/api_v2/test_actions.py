@@ -31,7 +31,7 @@ async def test_services_at_a_resellers_own_rate(world: World) -> None:
     rows = await world.panel.api(world.reseller, action="services")
     # Pasok's quality figures come as extra keys, null before there are orders to measure.
     extra = {key: row.pop(key) for row in rows for key in list(row) if key.startswith("quality_")}
-    assert len(extra) == 7
+    assert len(extra) == 7 + 8  # delivery figures; complaints in all and for 7 reasons
     assert set(extra.values()) == {None}
     assert rows == [
         {

@@ -20,8 +20,9 @@ CRONS = {
     "check_deposits",
     "expire_transfers",
     "credit_held_deposits",
+    "send_notifications",
 }
-JOBS = {"submit_order", "cancel_upstream", "refill_upstream"}
+JOBS = {"submit_order", "cancel_upstream", "refill_upstream", "answer_ticket"}
 
 
 async def test_the_worker_runs_every_job_and_cron(settings: Settings) -> None:

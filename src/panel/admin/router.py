@@ -14,6 +14,7 @@ from panel.payments.admin import router as payments
 from panel.pricing.admin import router as pricing
 from panel.problems import documented
 from panel.reports.admin import router as reports
+from panel.support.admin import router as support
 from panel.web.admin import router as brands
 
 router = APIRouter(
@@ -25,3 +26,4 @@ for part in (accounts, keys, ledger, pricing, catalogue, currencies, orders, rep
     router.include_router(part)
 router.include_router(account_security)
 router.include_router(payments)
+router.include_router(support)

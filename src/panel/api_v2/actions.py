@@ -86,7 +86,7 @@ async def run(
 async def services(call: Call) -> list[shapes.Json]:
     """Every service the caller can order, at the caller's own rate."""
     return [
-        shapes.service_row(item.service, item.price, item.figures)
+        shapes.service_row(item.service, item.price, item.figures, item.complaints)
         for item in await offer(call.session, call.account)
     ]
 

@@ -11,6 +11,7 @@ from typing import Any
 from panel import money
 from panel.models import Order, OrderStatus, QualityFigures, Refill, RefillStatus, Service
 from panel.pricing.service import Price
+from panel.support.complaints import REASONS, Complaints
 
 # Internal states a client cannot act on show as the nearest standard one: `submitting` and
 # `needs_review` are still being worked on, and `failed` was fully refunded like a cancel.
@@ -44,7 +45,12 @@ def count(value: int | None) -> str:
     return str(value if value is not None else 0)
 
 
-def service_row(service: Service, price: Price, figures: QualityFigures | None) -> Json:
+def service_row(
+    service: Service,
+    price: Price,
+    figures: QualityFigures | None,
+    complaints: Complaints | None = None,
+) -> Json:
     """A service, with Pasok's own 30-day quality figures as extra keys (`quality_...`):
     clients read the standard keys and leave the others alone."""
     return {
@@ -60,6 +66,7 @@ def service_row(service: Service, price: Price, figures: QualityFigures | None) 
         "dripfeed": service.dripfeed,
         "description": service.description,
         **_quality(figures),
+        **_complaints(complaints),
     }
 
 
@@ -74,6 +81,19 @@ def _quality(figures: QualityFigures | None) -> Json:
         "quality_median_start_seconds": _shown(figures.median_start_s if figures else None),
         "quality_median_complete_seconds": _shown(figures.median_complete_s if figures else None),
         "quality_refill_success_rate": _shown(figures.refill_success_rate if figures else None),
+    }
+
+
+def _complaints(found: Complaints | None) -> Json:
+    # Tickets per 100 orders over 30 days, in all and for each reason; null likewise.
+    return {
+        "quality_complaints_per_100": _shown(found.per_100 if found else None),
+        **{
+            f"quality_complaints_per_100_{reason}": _shown(
+                found.by_reason[reason] if found else None
+            )
+            for reason in REASONS
+        },
     }
 
 

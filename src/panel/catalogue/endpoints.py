@@ -28,7 +28,9 @@ async def list_services(
             refill=item.service.refill,
             cancel=item.service.cancel,
             dripfeed=item.service.dripfeed,
-            quality=QualityView.model_validate(item.figures) if item.figures else None,
+            quality=QualityView.model_validate(item.figures).with_complaints(item.complaints)
+            if item.figures
+            else None,
         )
         for item in await offer(session, buyer)
     ]

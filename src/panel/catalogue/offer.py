@@ -9,6 +9,8 @@ from panel.catalogue import quality
 from panel.models import Account, QualityFigures, Service
 from panel.pricing import service as pricing
 from panel.pricing.service import Price
+from panel.support import complaints
+from panel.support.complaints import Complaints
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,7 @@ class Offered:
     service: Service
     price: Price
     figures: QualityFigures | None  # None until the service has orders to measure
+    complaints: Complaints | None = None  # tickets per 100 orders, likewise
 
 
 async def offer(session: AsyncSession, account: Account) -> list[Offered]:
@@ -23,7 +26,8 @@ async def offer(session: AsyncSession, account: Account) -> list[Offered]:
     # Each price carries its service: no second read of the services.
     prices = await pricing.price_list(session, account)
     figures = await quality.figures_of(session, quality.SERVICE, list(prices))
+    rates = await complaints.figures_of(session, quality.SERVICE, list(prices))
     return [
-        Offered(price.service, price, figures.get(service_id))
+        Offered(price.service, price, figures.get(service_id), rates.get(service_id))
         for service_id, price in sorted(prices.items())
     ]

@@ -1,11 +1,12 @@
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import AnyHttpUrl, Field, PlainSerializer, SecretStr
 
 from panel.currencies.schemas import RateText
 from panel.schemas import MoneyText, NonNegativeAmount, Out, Patch, RefId, Schema
+from panel.support.complaints import Complaints
 
 Rate = NonNegativeAmount
 Quantity = Annotated[int, Field(ge=1, le=1_000_000_000)]
@@ -163,6 +164,7 @@ class RouteOut(Out):
 
 
 Share = Annotated[Decimal, PlainSerializer(str, return_type=str, when_used="json")]
+Per100 = Annotated[Decimal, PlainSerializer(str, return_type=str, when_used="json")]
 
 
 class QualityView(Out):
@@ -178,6 +180,19 @@ class QualityView(Out):
     refills: int
     refill_success_rate: Share | None
     computed_at: datetime
+    complaints_per_100: Per100 | None = Field(
+        default=None, description="tickets per 100 of those orders, opened in the last 30 days"
+    )
+    complaints_by_reason: dict[str, Per100] = Field(
+        default_factory=dict, description="the same for each reason a ticket gives"
+    )
+
+    def with_complaints(self, found: Complaints | None) -> Self:
+        if found is None:
+            return self
+        return self.model_copy(
+            update={"complaints_per_100": found.per_100, "complaints_by_reason": found.by_reason}
+        )
 
 
 class QualityRow(QualityView):

@@ -40,6 +40,22 @@ from panel.models.payment import (
 from panel.models.pricing import PriceRule, Tier, TierChange
 from panel.models.quality import QualityFigures
 from panel.models.security import RecoveryCode, SignIn, SignInResult, TwoFactor
+from panel.models.support import (
+    CannedReply,
+    Channel,
+    ComplaintFigures,
+    Notification,
+    NotificationStatus,
+    NotificationTarget,
+    Party,
+    Ticket,
+    TicketMessage,
+    TicketOrder,
+    TicketRead,
+    TicketReason,
+    TicketStatus,
+    TicketTopic,
+)
 from panel.models.top_up import TopUpRequest, TopUpStatus
 from panel.models.webhook import (
     DeliveryStatus,
@@ -50,6 +66,20 @@ from panel.models.webhook import (
 )
 
 __all__ = [
+    "TicketTopic",
+    "TicketStatus",
+    "TicketReason",
+    "TicketRead",
+    "TicketOrder",
+    "TicketMessage",
+    "Ticket",
+    "Party",
+    "NotificationTarget",
+    "NotificationStatus",
+    "Notification",
+    "ComplaintFigures",
+    "Channel",
+    "CannedReply",
     "StatementLine",
     "ReviewReason",
     "ReviewOutcome",

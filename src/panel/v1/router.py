@@ -9,6 +9,8 @@ from panel.orders.endpoints import router as orders
 from panel.payments.endpoints_v1 import router as deposits
 from panel.pricing.endpoints import router as tier
 from panel.problems import documented
+from panel.support.endpoints_v1 import router as support
+from panel.support.notification_endpoints import router as notification_settings
 from panel.webhooks.endpoints import router as webhooks
 
 router = APIRouter(
@@ -16,5 +18,5 @@ router = APIRouter(
     dependencies=[Depends(get_buyer)],
     responses=documented(400, 401, 402, 403, 404, 409, 422, 429),
 )
-for part in (services, orders, balance, tier, webhooks, deposits):
+for part in (services, orders, balance, tier, webhooks, deposits, notification_settings, support):
     router.include_router(part)

@@ -23,6 +23,7 @@ from panel.orders import service as orders
 from panel.orders.schemas import PUBLIC_STATUS
 from panel.pricing import standing
 from panel.runtime import Runtime
+from panel.support import tickets as support_tickets
 from panel.web import brands, passwords, sessions, texts
 
 router = APIRouter(include_in_schema=False)
@@ -36,6 +37,7 @@ NAV: dict[AccountKind, list[tuple[str, str]]] = {
         ("/", "dashboard"),
         ("/services", "services"),
         ("/orders", "orders"),
+        ("/tickets", "tickets"),
         ("/orders/mass", "mass_order"),
         ("/funds", "funds"),
         ("/api-access", "api"),
@@ -46,11 +48,13 @@ NAV: dict[AccountKind, list[tuple[str, str]]] = {
         ("/console/agencies", "console"),
         ("/services", "services"),
         ("/orders", "orders"),
+        ("/tickets", "tickets"),
         ("/orders/mass", "mass_order"),
         ("/api-access", "api"),
     ],
     AccountKind.operator: [
         ("/ops/review", "review_queue"),
+        ("/ops/tickets", "tickets"),
         ("/ops/providers", "providers"),
         ("/ops/deposits", "ops_deposits"),
         ("/ops/payment-reviews", "payment_reviews"),
@@ -66,6 +70,7 @@ CONSOLE_NAV = [
     ("/console/deposits", "agency_deposits"),
     ("/console/payment-methods", "payment_methods"),
     ("/console/orders", "agency_orders"),
+    ("/console/tickets", "agency_tickets"),
     ("/console/margin", "margin"),
     ("/console/markup", "markup"),
     ("/console/brand", "brand"),
@@ -87,6 +92,8 @@ class Page:
         self.pending = sessions.Pending(secret.get_secret_value())
         self.visit = self.signer.read(request.cookies.get(sessions.COOKIE))
         self.member: Account | None = None  # set once the visitor is known to be signed in
+        # The member's tickets with news, for the badge on its tickets tab.
+        self.unread: int | None = None
         self.lang = texts.language(
             request.cookies.get("lang"), request.headers.get("accept-language")
         )
@@ -122,6 +129,7 @@ class Page:
                 "csrf": self.visit.csrf,
                 "member": self.member,
                 "nav": NAV[self.member.kind] if self.member else [],
+                "unread": self.unread,
                 "subnav": CONSOLE_NAV if self.request.url.path.startswith(CONSOLE) else [],
                 "here": self.request.url.path,
                 "money": self.money,
@@ -185,6 +193,8 @@ async def get_member(page: PageDep, session: SessionDep) -> Account:
     if account is None:
         raise Interrupt(page.keep(RedirectResponse("/login", status_code=303)))
     page.member = account
+    # One query per page: the badge on the tickets tab.
+    page.unread = await support_tickets.unread(session, account)
     return account
 
 

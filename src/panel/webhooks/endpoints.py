@@ -24,9 +24,10 @@ router = APIRouter(tags=["webhooks"])
 async def create_endpoint(
     body: EndpointCreate, session: SessionDep, buyer: BuyerDep, runtime: RuntimeDep
 ) -> EndpointMade:
-    """Every status change of your orders (`order.updated`) and deposits (`deposit.updated`)
-    is POSTed here, signed with `Pasok-Signature`. A receiver on a private address is refused
-    (422) unless the operator allows them."""
+    """Every status change of your orders (`order.updated`) and deposits (`deposit.updated`),
+    and every change of your tickets (`ticket.updated`), is POSTed here, signed with
+    `Pasok-Signature`. A receiver on a private address is refused (422) unless the operator
+    allows them."""
     endpoint = await service.create_endpoint(
         session, buyer, str(body.url), body.secret, runtime.settings.webhooks
     )
