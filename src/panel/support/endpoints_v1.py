@@ -181,7 +181,8 @@ async def unread_count(session: SessionDep, buyer: BuyerDep) -> UnreadOut:
     return UnreadOut(count=await tickets.unread(session, buyer))
 
 
-@router.get("/tickets/{ticket_id}")
+# `:int`: a path like /tickets/mass is not a ticket, so it does not claim to answer GET there.
+@router.get("/tickets/{ticket_id:int}")
 async def get_ticket(ticket_id: PathId, session: SessionDep, buyer: BuyerDep) -> TicketDetail:
     """The ticket with its messages and its orders with their automatic answers; reading it
     marks it read."""
