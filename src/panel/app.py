@@ -26,8 +26,14 @@ from panel.web.deposit_pages import router as web_deposit_router
 from panel.web.fund_pages import router as web_fund_router
 from panel.web.invitation_pages import router as web_invitation_router
 from panel.web.mass_pages import router as web_mass_router
+from panel.web.operator_accounts import router as web_operator_accounts_router
+from panel.web.operator_actions import router as web_operator_actions_router
+from panel.web.operator_catalogue import router as web_operator_catalogue_router
+from panel.web.operator_dashboard import router as web_operator_dashboard_router
 from panel.web.operator_deposits import router as web_operator_deposits_router
+from panel.web.operator_orders import router as web_operator_orders_router
 from panel.web.operator_pages import router as web_operator_router
+from panel.web.operator_prices import router as web_operator_prices_router
 from panel.web.operator_tickets import router as web_operator_tickets_router
 from panel.web.order_pages import router as web_order_router
 from panel.web.pages import router as web_router
@@ -106,6 +112,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_mass_router)
     app.include_router(web_order_router)
     app.include_router(web_operator_router)
+    app.include_router(web_operator_prices_router)
+    app.include_router(web_operator_catalogue_router)
+    app.include_router(web_operator_orders_router)
+    app.include_router(web_operator_dashboard_router)
     app.include_router(web_api_router)
     app.include_router(web_fund_router)
     app.include_router(web_invitation_router)
@@ -119,6 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_ticket_router)
     app.include_router(web_console_tickets_router)
     app.include_router(web_operator_tickets_router)
+    app.include_router(web_operator_accounts_router)
+    app.include_router(web_operator_actions_router)
     return app
 
 

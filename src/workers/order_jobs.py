@@ -9,7 +9,7 @@ from functools import partial
 from sqlalchemy import select
 
 from panel.models import Order, Provider
-from panel.orders import dripfeed, polling, refills, submission, sweeper
+from panel.orders import calls, dripfeed, polling, refills, submission, sweeper
 from panel.providers.adapter import OrderStatus as UpstreamStatus
 from panel.providers.adapter import UpstreamError
 from panel.runtime import Runtime
@@ -105,11 +105,29 @@ async def cancel_upstream(runtime: Runtime, order_id: int) -> None:
     if order is None or provider is None or order.upstream_id is None:
         return
     # Safe to repeat; its effect shows in the order's next status poll.
-    results = await runtime.adapters.for_provider(provider).cancel([order.upstream_id])
-    log.info(
-        "cancel forwarded",
-        extra={"fields": {"order": order_id, "result": str(results.get(order.upstream_id))}},
+    upstream_id, provider_id = order.upstream_id, provider.id
+    try:
+        results = await runtime.adapters.for_provider(provider).cancel([upstream_id])
+    except UpstreamError as error:
+        await record_outcome(
+            runtime,
+            partial(
+                calls.record_cancel,
+                order_id=order_id,
+                provider_id=provider_id,
+                result=error,
+                now=datetime.now(UTC),
+            ),
+        )
+        raise
+    result = results.get(upstream_id)
+    await record_outcome(
+        runtime,
+        lambda session: calls.record_cancel(
+            session, order_id, provider_id, result, datetime.now(UTC)
+        ),
     )
+    log.info("cancel forwarded", extra={"fields": {"order": order_id, "result": str(result)}})
 
 
 @registry.job(own_transactions=True)
@@ -119,8 +137,12 @@ async def refill_upstream(runtime: Runtime, refill_id: int) -> None:
     if attempt is None:
         return
     result = await runtime.adapters.for_provider(attempt.provider).refill(attempt.upstream_id)
+    provider_id = attempt.provider.id
     await record_outcome(
-        runtime, lambda session: refills.record(session, refill_id, result, datetime.now(UTC))
+        runtime,
+        lambda session: refills.record(
+            session, refill_id, result, datetime.now(UTC), provider_id=provider_id
+        ),
     )
 
 

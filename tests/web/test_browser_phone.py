@@ -38,6 +38,7 @@ class Crowded:
     service: Service
     comments: Service  # a custom-comments service: its form has a text area
     open_order: Order
+    provider_id: int  # a provider with services listed: its import page
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ async def crowded(runtime: Runtime) -> Crowded:
             session, kind=AccountKind.operator, name=LONG_NAME, email="ops@example.com"
         )
         await passwords.set_password(session, operator, PASSWORD)
-    return Crowded(agency, followers, world.services["comments"], open_order)
+    return Crowded(agency, followers, world.services["comments"], open_order, world.provider.id)
 
 
 async def _width(page: Page, site: Site, host: str, path: str) -> tuple[str, int] | None:
@@ -149,7 +150,20 @@ async def test_no_page_is_wider_than_a_phone(
 
     await page.context.clear_cookies()
     await sign_in(page, site, "panel.example", "ops@example.com", PASSWORD)
-    for path in ["/ops/review", "/ops/providers"]:
+    for path in [
+        "/ops",
+        "/ops/reports?by=service",
+        "/ops/reports?by=reseller",
+        "/ops/review",
+        "/ops/providers",
+        "/ops/prices",
+        f"/ops/providers/{crowded.provider_id}/import",
+        "/ops/orders?link=instagram",
+        f"/ops/orders/{crowded.open_order.id}",
+        "/ops/accounts",
+        f"/ops/accounts/{crowded.agency.id}",
+        "/ops/actions",
+    ]:
         wide.append(await _width(page, site, "panel.example", path))
 
     assert [w for w in wide if w] == []

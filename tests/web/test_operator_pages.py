@@ -96,7 +96,7 @@ async def test_an_operator_signs_in_and_lands_on_the_review_queue(
     signed_in = await sign_in(ops_web, OPERATOR_EMAIL, OPS_HOST)
     assert (signed_in.status_code, signed_in.headers["location"]) == (303, "/")
     home = await ops_web.get("/")
-    assert (home.status_code, home.headers["location"]) == (303, "/ops/review")
+    assert (home.status_code, home.headers["location"]) == (303, "/ops")  # the dashboard
 
     queue = await ops_web.get("/ops/review")
     assert queue.status_code == 200
@@ -177,14 +177,16 @@ async def test_resubmit_sends_the_order_again(
     csrf = await token(operator_web, "/ops/review")
     attempts = console.waiting.submit_attempts
     resubmitted = await operator_web.post(
-        f"/ops/review/{console.waiting.id}/resubmit", data={"csrf": csrf}
+        f"/ops/review/{console.waiting.id}/resubmit", data={"csrf": csrf, "confirmed": "yes"}
     )
     assert (resubmitted.status_code, resubmitted.headers["location"]) == (303, "/ops/review")
     order = await _order(session, console.waiting.id)
     assert (order.status, order.review_reason) == (OrderStatus.pending, None)
     assert await redis.exists(f"arq:job:submit:{order.id}:{attempts}") == 1
 
-    missing = await operator_web.post("/ops/review/999999999/resubmit", data={"csrf": csrf})
+    missing = await operator_web.post(
+        "/ops/review/999999999/resubmit", data={"csrf": csrf, "confirmed": "yes"}
+    )
     assert (missing.status_code, "does not exist" in missing.text) == (404, True)
 
 

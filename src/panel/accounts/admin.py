@@ -1,14 +1,21 @@
 """`/admin/v1/accounts`: operators create and manage accounts."""
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.accounts import service
-from panel.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
-from panel.deps import RuntimeDep, SessionDep
+from panel.accounts import operators, service
+from panel.accounts.schemas import (
+    AccountCreate,
+    AccountOut,
+    AccountUpdate,
+    OperatorCreate,
+    OperatorMade,
+)
+from panel.deps import OperatorDep, RuntimeDep, SessionDep
 from panel.ledger import service as ledger
 from panel.models import Account, AccountKind
 from panel.runtime import Runtime
@@ -40,9 +47,9 @@ async def account_out(session: AsyncSession, runtime: Runtime, account: Account)
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_account(
-    body: AccountCreate, session: SessionDep, runtime: RuntimeDep
+    body: AccountCreate, session: SessionDep, runtime: RuntimeDep, operator: OperatorDep
 ) -> AccountOut:
-    account = await service.create(session, **body.model_dump())
+    account = await service.create_by(session, operator.account_id, **body.model_dump())
     return await account_out(session, runtime, account)
 
 
@@ -70,7 +77,32 @@ async def get_account(account_id: PathId, session: SessionDep, runtime: RuntimeD
 
 @router.patch("/{account_id}")
 async def update_account(
-    account_id: PathId, body: AccountUpdate, session: SessionDep, runtime: RuntimeDep
+    account_id: PathId,
+    body: AccountUpdate,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    operator: OperatorDep,
 ) -> AccountOut:
-    account = await service.update(session, account_id, **body.model_dump(exclude_unset=True))
+    changes = body.model_dump(exclude_unset=True)
+    account = await service.update_by(session, operator.account_id, account_id, **changes)
     return await account_out(session, runtime, account)
+
+
+operators_router = APIRouter(prefix="/operators", tags=["admin: accounts"])
+
+
+@operators_router.post("", status_code=status.HTTP_201_CREATED)
+async def create_operator(
+    body: OperatorCreate, session: SessionDep, runtime: RuntimeDep, operator: OperatorDep
+) -> OperatorMade:
+    """A further operator, made as `pasok init` makes the first: the account, and a one-time
+    link (7 days) with which it chooses its web console password. Its operator token, if it
+    needs one, is issued with `POST /admin/v1/accounts/{id}/keys`."""
+    made, link = await operators.add_operator(
+        session, operator.account_id, body.name, str(body.email), datetime.now(UTC)
+    )
+    return OperatorMade(
+        account=await account_out(session, runtime, made),
+        path=link.path,
+        expires_at=link.expires_at,
+    )

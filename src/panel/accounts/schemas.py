@@ -20,6 +20,11 @@ class AccountUpdate(Patch):
     tier_id: RefId | None = None
 
 
+class OperatorCreate(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+
+
 class AccountOut(Out):
     id: int
     kind: AccountKind
@@ -31,3 +36,9 @@ class AccountOut(Out):
     balance: MoneyText | None = Field(description="Wallet balance; none for operators")
     currency: str
     created_at: datetime
+
+
+class OperatorMade(Out):
+    account: AccountOut
+    path: str = Field(description="The one-time link to choose a password; it works once")
+    expires_at: datetime

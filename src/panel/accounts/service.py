@@ -3,9 +3,10 @@ gets its wallet when it is created."""
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel import action_log
 from panel.errors import Invalid, NotFound
 from panel.ledger import accounts as ledger_accounts
 from panel.models import Account, AccountKind, AccountStatus, Tier, TierChange
@@ -104,3 +105,83 @@ async def _tier(session: AsyncSession, tier_id: int) -> Tier:
     if tier is None:
         raise Invalid(f"tier {tier_id} does not exist")
     return tier
+
+
+# --- an operator's writes, as /admin/v1 and the console make them: each in the action log ---
+
+SHOWN = ("kind", "name", "email", "status", "parent_id", "tier_id")
+
+
+async def create_by(
+    session: AsyncSession,
+    actor_id: int,
+    *,
+    kind: AccountKind,
+    name: str,
+    email: str | None = None,
+    parent_id: int | None = None,
+    tier_id: int | None = None,
+) -> Account:
+    """`create`, recorded as the operator's ("operator.create" for another operator)."""
+    account = await create(
+        session, kind=kind, name=name, email=email, parent_id=parent_id, tier_id=tier_id
+    )
+    action = "operator.create" if account.kind is AccountKind.operator else "account.create"
+    after = action_log.snapshot(account, SHOWN)
+    await action_log.record(session, actor_id, action, "account", account.id, after=after)
+    return account
+
+
+async def update_by(
+    session: AsyncSession,
+    actor_id: int,
+    account_id: int,
+    *,
+    name: str | None = None,
+    status: AccountStatus | None = None,
+    tier_id: int | None = None,
+) -> Account:
+    """`update`, each kind of change recorded as its own action: a suspension, a
+    reactivation, a tier set by hand, a new name."""
+    account = await get(session, account_id)
+    before = action_log.snapshot(account, SHOWN)
+    await update(session, account_id, name=name, status=status, tier_id=tier_id)
+    after = action_log.snapshot(account, SHOWN)
+    actions = []
+    if before["status"] != after["status"]:
+        suspended = account.status is AccountStatus.suspended
+        actions.append("account.suspend" if suspended else "account.reactivate")
+    if before["tier_id"] != after["tier_id"]:
+        actions.append("account.tier")
+    if before["name"] != after["name"]:
+        actions.append("account.rename")
+    for action in actions:
+        await action_log.record(
+            session, actor_id, action, "account", account.id, before=before, after=after
+        )
+    return account
+
+
+async def search(
+    session: AsyncSession,
+    text: str = "",
+    *,
+    kinds: Sequence[AccountKind] = (AccountKind.reseller, AccountKind.agency),
+    status: AccountStatus | None = None,
+    limit: int = 100,
+) -> Sequence[Account]:
+    """Accounts of `kinds` whose name or email holds `text`, or whose id it is; newest
+    first."""
+    query = select(Account).where(Account.kind.in_(kinds))
+    text = text.strip()
+    if text:
+        matches = [
+            Account.name.icontains(text, autoescape=True),
+            Account.email.icontains(text, autoescape=True),
+        ]
+        if text.lstrip("#").isdigit() and len(text) < 10:
+            matches.append(Account.id == int(text.lstrip("#")))
+        query = query.where(or_(*matches))
+    if status is not None:
+        query = query.where(Account.status == status)
+    return (await session.scalars(query.order_by(Account.id.desc()).limit(limit))).all()

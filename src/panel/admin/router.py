@@ -2,8 +2,10 @@
 
 from fastapi import APIRouter, Depends
 
+from panel.accounts.admin import operators_router as operators
 from panel.accounts.admin import router as accounts
 from panel.accounts.security_admin import router as account_security
+from panel.action_log_admin import router as action_log
 from panel.catalogue.admin import router as catalogue
 from panel.currencies.admin import router as currencies
 from panel.deps import get_operator
@@ -27,3 +29,5 @@ for part in (accounts, keys, ledger, pricing, catalogue, currencies, orders, rep
 router.include_router(account_security)
 router.include_router(payments)
 router.include_router(support)
+router.include_router(operators)
+router.include_router(action_log)

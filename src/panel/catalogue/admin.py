@@ -1,12 +1,17 @@
 """`/admin/v1`: providers, their services, Pasok's services and the routes between them."""
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 
-from panel.catalogue import quality, routes, service, sync
+from panel.catalogue import bulk_import, quality, routes, service, sync
 from panel.catalogue.schemas import (
+    FailoverIn,
+    FailoverOut,
+    ImportIn,
+    ImportOut,
     ProviderCreate,
     ProviderOut,
     ProviderServiceIn,
@@ -17,10 +22,14 @@ from panel.catalogue.schemas import (
     RoutesIn,
     ServiceCreate,
     ServiceOut,
+    ServicesEnabledIn,
+    ServicesEnabledOut,
     ServiceUpdate,
     SyncReportOut,
 )
-from panel.deps import RuntimeDep, SessionDep
+from panel.deps import OperatorDep, RuntimeDep, SessionDep
+from panel.errors import Invalid
+from panel.pricing import glance
 from panel.schemas import PathId
 from panel.support import complaints
 
@@ -133,6 +142,15 @@ async def update_service(
     return ServiceOut.model_validate(await service.update_service(session, service_id, **changes))
 
 
+@router.post("/services/enabled")
+async def set_services_enabled(
+    body: ServicesEnabledIn, session: SessionDep, operator: OperatorDep
+) -> ServicesEnabledOut:
+    """Enable or disable many services at once; none changes if one does not exist."""
+    changed = await glance.set_enabled(session, operator.account_id, body.service_ids, body.enabled)
+    return ServicesEnabledOut(changed=changed)
+
+
 @router.put("/services/{service_id}/routes")
 async def put_routes(service_id: PathId, body: RoutesIn, session: SessionDep) -> list[RouteOut]:
     saved = await routes.replace(session, service_id, body.provider_service_ids)
@@ -145,3 +163,36 @@ async def get_routes(service_id: PathId, session: SessionDep) -> list[RouteOut]:
     return [
         RouteOut.model_validate(route) for route in await routes.of_service(session, service_id)
     ]
+
+
+@router.post("/providers/{provider_id}/import")
+async def import_services(
+    provider_id: PathId, body: ImportIn, session: SessionDep, operator: OperatorDep
+) -> ImportOut:
+    """Sell the provider's services picked (or `all` matching `filters`): one service each,
+    routed to it. Picks already sold are not imported again; they come back in `already`."""
+    now = datetime.now(UTC)
+    actor = operator.account_id
+    if body.all == bool(body.picks):
+        raise Invalid("send either picks or all: true")
+    if body.all:
+        shown = bulk_import.Filter(**(body.filters.model_dump() if body.filters else {}))
+        done = await bulk_import.import_matching(
+            session, actor, provider_id, shown, now, body.category_map
+        )
+    else:
+        picks = [bulk_import.Pick(**pick.model_dump()) for pick in body.picks]
+        done = await bulk_import.import_services(
+            session, actor, provider_id, picks, now, body.category_map
+        )
+    return ImportOut.model_validate(done)
+
+
+@router.post("/services/failover")
+async def add_failover(body: FailoverIn, session: SessionDep, operator: OperatorDep) -> FailoverOut:
+    """Add each provider service as the last route of its service, once."""
+    pairs = [bulk_import.Pair(p.service_id, p.provider_service_id) for p in body.pairs]
+    done = await bulk_import.add_failover(session, operator.account_id, pairs)
+    return FailoverOut.model_validate(
+        {"added": [asdict(p) for p in done.added], "already": [asdict(p) for p in done.already]}
+    )

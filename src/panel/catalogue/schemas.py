@@ -138,6 +138,15 @@ class ServiceUpdate(Patch):
     enabled: bool | None = None
 
 
+class ServicesEnabledIn(Schema):
+    service_ids: list[RefId] = Field(min_length=1, max_length=1000)
+    enabled: bool
+
+
+class ServicesEnabledOut(Out):
+    changed: list[int] = Field(description="the services whose state changed")
+
+
 class ServiceOut(Out):
     id: int
     name: str
@@ -218,3 +227,62 @@ class ServiceView(Out):
     quality: QualityView | None = Field(
         default=None, description="null until the service has orders to measure"
     )
+
+
+class ImportPick(Schema):
+    provider_service_id: RefId
+    name: str | None = Field(default=None, min_length=1, max_length=500)
+    description: str | None = None
+    category: str | None = Field(default=None, max_length=200)
+
+
+class ImportFilter(Schema):
+    """Which listed services `all` imports; a field left out matches any."""
+
+    category: str | None = Field(default=None, max_length=200)
+    type: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, max_length=500, description="a part of the name")
+    min_rate: Rate | None = None
+    max_rate: Rate | None = None
+    refill: bool = False
+    cancel: bool = False
+    dripfeed: bool = False
+    new_only: bool = Field(
+        default=False, description="only those not imported since the last import"
+    )
+
+
+class ImportIn(Schema):
+    """Either `picks`, or `all` with optional `filters`."""
+
+    picks: list[ImportPick] = Field(default_factory=list, max_length=5000)
+    all: bool = Field(default=False, description="every listed service matching `filters`")
+    filters: ImportFilter | None = None
+    category_map: dict[str, Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=dict, description="provider category → Pasok category"
+    )
+
+
+class ImportedOut(Out):
+    provider_service_id: int
+    service_id: int
+
+
+class ImportOut(Out):
+    provider_id: int
+    made: list[ImportedOut] = Field(description="services made now, each routed to its pick")
+    already: list[ImportedOut] = Field(description="picks already sold, with the service")
+
+
+class FailoverPair(Schema):
+    service_id: RefId
+    provider_service_id: RefId
+
+
+class FailoverIn(Schema):
+    pairs: list[FailoverPair] = Field(min_length=1, max_length=5000)
+
+
+class FailoverOut(Out):
+    added: list[FailoverPair] = Field(description="routes added as the service's last")
+    already: list[FailoverPair] = Field(description="routes the service had already")

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel import action_log
 from panel.currencies.codes import is_known
 from panel.errors import Invalid
 from panel.models import ExchangeRate, Provider, ProviderService
@@ -105,15 +106,28 @@ async def set_rate(
 ) -> tuple[ExchangeRate, int]:
     """Put `rate` in force for `currency` and reprice every provider service in it; the new
     row and how many provider services were repriced. Invalid (nothing written) for an
-    unknown code, the panel's own currency or a bad rate."""
+    unknown code, the panel's own currency or a bad rate. A rate an operator sets
+    (`set_by_id`) is recorded in the action log."""
     currency = currency_code(currency)
     if currency == panel_currency:
         raise Invalid(f"{currency} is the panel's currency: it needs no exchange rate")
     value = rate_value(rate)
+    was = (await latest(session, [currency])).get(currency)
     row = ExchangeRate(currency=currency, rate=value, source=source, set_by_id=set_by_id)
     session.add(row)
     await session.flush()
-    return row, await reprice(session, currency, value)
+    repriced = await reprice(session, currency, value)
+    if set_by_id is not None:
+        await action_log.record(
+            session,
+            set_by_id,
+            "exchange_rate.set",
+            "exchange_rate",
+            row.id,
+            before={"currency": currency, "rate": was.rate} if was is not None else None,
+            after={"currency": currency, "rate": value, "repriced": repriced},
+        )
+    return row, repriced
 
 
 async def reprice(session: AsyncSession, currency: str, exchange_rate: Decimal | None) -> int:

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, status
 
 from panel.accounts import service as accounts
-from panel.deps import SessionDep
+from panel.deps import OperatorDep, SessionDep
 from panel.keys import service
 from panel.keys.schemas import IssuedKeyOut, KeyAddresses, KeyCreate, KeyOut
 from panel.schemas import PathId
@@ -12,9 +12,13 @@ router = APIRouter(tags=["admin: keys"])
 
 
 @router.post("/accounts/{account_id}/keys", status_code=status.HTTP_201_CREATED)
-async def issue_key(account_id: PathId, body: KeyCreate, session: SessionDep) -> IssuedKeyOut:
+async def issue_key(
+    account_id: PathId, body: KeyCreate, session: SessionDep, operator: OperatorDep
+) -> IssuedKeyOut:
     account = await accounts.get(session, account_id)
-    issued = await service.issue(session, account, body.label, body.allowed_addresses)
+    issued = await service.issue_by(
+        session, operator.account_id, account, body.label, body.allowed_addresses
+    )
     return IssuedKeyOut.model_validate({**vars(issued.key), "key": issued.plaintext})
 
 
@@ -25,8 +29,8 @@ async def list_keys(account_id: PathId, session: SessionDep) -> list[KeyOut]:
 
 
 @router.post("/keys/{key_id}/revoke")
-async def revoke_key(key_id: PathId, session: SessionDep) -> KeyOut:
-    return KeyOut.model_validate(await service.revoke(session, key_id))
+async def revoke_key(key_id: PathId, session: SessionDep, operator: OperatorDep) -> KeyOut:
+    return KeyOut.model_validate(await service.revoke_by(session, operator.account_id, key_id))
 
 
 @router.put("/keys/{key_id}/allowed-addresses")

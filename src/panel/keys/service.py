@@ -12,7 +12,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from panel import read_cache
+from panel import action_log, read_cache
 from panel.errors import Invalid, NotFound
 from panel.keys.holder import Holder as Holder
 from panel.keys.holder import Network
@@ -165,4 +165,35 @@ async def limit(session: AsyncSession, key_id: int, addresses: Iterable[str]) ->
         raise NotFound(f"API key {key_id} does not exist")
     key.allowed_addresses = allowed
     await session.flush()
+    return key
+
+
+# --- an operator's writes, as /admin/v1 and the console make them: each in the action log ---
+
+# Never the secret or its hash: what identifies the key is its prefix.
+SHOWN = ("account_id", "kind", "label", "lookup_prefix", "revoked_at", "allowed_addresses")
+
+
+async def issue_by(
+    session: AsyncSession,
+    actor_id: int,
+    account: Account,
+    label: str = "",
+    addresses: Iterable[str] = (),
+) -> IssuedKey:
+    issued = await issue(session, account, label, addresses)
+    after = action_log.snapshot(issued.key, SHOWN)
+    await action_log.record(session, actor_id, "key.issue", "api_key", issued.key.id, after=after)
+    return issued
+
+
+async def revoke_by(session: AsyncSession, actor_id: int, key_id: int) -> ApiKey:
+    key = await session.get(ApiKey, key_id, with_for_update=True)
+    before = action_log.snapshot(key, SHOWN) if key is not None else None
+    key = await revoke(session, key_id)
+    after = action_log.snapshot(key, SHOWN)
+    if before != after:  # revoking twice changes nothing, and records nothing
+        await action_log.record(
+            session, actor_id, "key.revoke", "api_key", key.id, before=before, after=after
+        )
     return key

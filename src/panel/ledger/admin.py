@@ -47,8 +47,8 @@ async def top_up(
     account_id: PathId, body: TopUp, session: SessionDep, runtime: RuntimeDep, operator: OperatorDep
 ) -> Movement:
     await accounts.get(session, account_id)
-    journal = await service.top_up(
-        session, account_id, body.amount, body.reason, operator.account_id
+    journal = await service.top_up_by(
+        session, operator.account_id, account_id, body.amount, body.reason
     )
     return await _movement(session, runtime, journal, account_id, body.amount)
 
@@ -62,8 +62,8 @@ async def adjust(
     operator: OperatorDep,
 ) -> Movement:
     await accounts.get(session, account_id)
-    journal = await service.adjust(
-        session, account_id, body.amount, body.reason, operator.account_id
+    journal = await service.adjust_by(
+        session, operator.account_id, account_id, body.amount, body.reason
     )
     return await _movement(session, runtime, journal, account_id, body.amount)
 

@@ -6,7 +6,7 @@ wallet, in wallet id order so that concurrent transfers in opposite directions c
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from panel import action_log
 from panel.errors import InsufficientFunds, Invalid
 from panel.ledger import accounts
 from panel.models import Account, AccountKind, Entry, Journal, JournalKind, LedgerAccount
@@ -219,6 +220,45 @@ async def _from_outside(
         actor_id=actor_id,
         legs=[Leg(external, -amount), Leg(wallet, amount)],
     )
+
+
+async def top_up_by(
+    session: AsyncSession, actor_id: int, account_id: int, amount: Decimal, reason: str
+) -> Journal:
+    """An operator's top-up, in the action log with the balance before and after."""
+    return await _logged(session, actor_id, "money.top_up", account_id, amount, reason, top_up)
+
+
+async def adjust_by(
+    session: AsyncSession, actor_id: int, account_id: int, amount: Decimal, reason: str
+) -> Journal:
+    """An operator's adjustment, in the action log with the balance before and after."""
+    return await _logged(session, actor_id, "money.adjust", account_id, amount, reason, adjust)
+
+
+async def _logged(
+    session: AsyncSession,
+    actor_id: int,
+    action: str,
+    account_id: int,
+    amount: Decimal,
+    reason: str,
+    move: Callable[[AsyncSession, int, Decimal, str, int | None], Awaitable[Journal]],
+) -> Journal:
+    before = await balance(session, account_id)
+    journal = await move(session, account_id, amount, reason, actor_id)
+    after = await balance(session, account_id)
+    await action_log.record(
+        session,
+        actor_id,
+        action,
+        "account",
+        account_id,
+        before={"balance": before},
+        after={"balance": after, "amount": amount, "journal_id": journal.id},
+        note=reason,
+    )
+    return journal
 
 
 async def fund_agency(

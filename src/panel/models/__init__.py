@@ -8,6 +8,7 @@ from panel.models.account import (
     ApiKey,
     ApiKeyKind,
 )
+from panel.models.action_log import OperatorAction, UpstreamCall
 from panel.models.base import Base
 from panel.models.brand import Brand, BrandHost
 from panel.models.catalogue import Provider, ProviderService, ProviderServiceCost, Route, Service
@@ -66,6 +67,8 @@ from panel.models.webhook import (
 )
 
 __all__ = [
+    "UpstreamCall",
+    "OperatorAction",
     "TicketTopic",
     "TicketStatus",
     "TicketReason",

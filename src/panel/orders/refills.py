@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.models import Order, OrderStatus, Provider, Refill, RefillStatus, Service
-from panel.orders import texts
+from panel.orders import calls, texts
 from panel.providers.adapter import Outcome, RefillResult, RefillState
 
 POLL_EVERY = timedelta(minutes=1)
@@ -74,9 +74,22 @@ async def claim(session: AsyncSession, refill_id: int) -> Attempt | None:
 
 
 async def record(
-    session: AsyncSession, refill_id: int, result: RefillResult, now: datetime
+    session: AsyncSession,
+    refill_id: int,
+    result: RefillResult,
+    now: datetime,
+    provider_id: int | None = None,
 ) -> None:
     refill = await session.get_one(Refill, refill_id, with_for_update=True)
+    calls.note(
+        session,
+        refill.order_id,
+        provider_id,
+        "refill",
+        result.outcome.value,
+        calls.answer_of(result),
+        now,
+    )
     if refill.status is not RefillStatus.pending:
         return
     if result.outcome is Outcome.accepted:

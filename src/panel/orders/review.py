@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel import action_log
 from panel.errors import Conflict, Invalid, NotFound
-from panel.models import Order, OrderStatus
+from panel.models import Order, OrderStatus, UpstreamCall
 from panel.orders.jobs import submit_later
 from panel.orders.settlement import settle
 
@@ -22,6 +23,60 @@ async def waiting(session: AsyncSession, *, after: int = 0, limit: int = 100) ->
             .limit(limit)
         )
     ).all()
+
+
+async def last_answers(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, UpstreamCall]:
+    """The last upstream call of each order: what the operator reads before deciding."""
+    if not order_ids:
+        return {}
+    found = await session.scalars(
+        select(UpstreamCall)
+        .where(UpstreamCall.order_id.in_(order_ids))
+        .order_by(UpstreamCall.order_id, UpstreamCall.id.desc())
+        .distinct(UpstreamCall.order_id)
+    )
+    return {call.order_id: call for call in found}
+
+
+class Unconfirmed(Invalid):
+    """A resubmit without the operator's word that the upstream does not have the order."""
+
+
+async def decide(
+    session: AsyncSession,
+    actor_id: int,
+    order_id: int,
+    action: str,
+    *,
+    upstream_id: str = "",
+    reason: str = "",
+    confirmed: bool = False,
+) -> Order:
+    """An operator's decision on an order in review, logged with the status before and after.
+    A resubmit must be confirmed: sent to an upstream that has the order, it buys it twice."""
+    if action == "resubmit" and not confirmed:
+        raise Unconfirmed("confirm that the upstream does not have this order before resubmitting")
+    before = await _in_review(session, order_id)
+    was = action_log.snapshot(before, ("status", "upstream_id", "review_reason"))
+    if action == "attach":
+        order = await attach(session, order_id, upstream_id)
+    elif action == "fail":
+        order = await fail(session, order_id, reason)
+    elif action == "resubmit":
+        order = await resubmit(session, order_id)
+    else:
+        raise Invalid(f"unknown decision {action!r}")
+    await action_log.record(
+        session,
+        actor_id,
+        "order.review",
+        "order",
+        order.id,
+        before=was,
+        after={"decision": action, **action_log.snapshot(order, ("status", "upstream_id"))},
+        note=reason,
+    )
+    return order
 
 
 async def _in_review(session: AsyncSession, order_id: int) -> Order:

@@ -148,3 +148,58 @@ class RefillView(Out):
     order_id: int
     status: RefillStatus
     created_at: datetime
+
+
+class StatusChangeOut(Out):
+    at: datetime
+    old_status: str | None
+    new_status: str
+
+
+class UpstreamCallOut(Out):
+    id: int
+    provider_id: int | None
+    action: str = Field(description="add, cancel or refill")
+    outcome: str = Field(description="the answer as classified: accepted, rejected, ...")
+    answer: str = Field(description="the start of the upstream's answer, as plain text")
+    called_at: datetime
+
+
+class ChargeOut(Out):
+    account_id: int
+    account_name: str
+    rate: MoneyText
+    amount: MoneyText
+
+
+class LegOut(Out):
+    ledger_account: str = Field(description="the ledger account's code")
+    amount: MoneyText
+
+
+class JournalOut(Out):
+    id: int
+    kind: str
+    reason: str
+    created_at: datetime
+    entries: list[LegOut]
+
+
+class RefillOut(Out):
+    id: int
+    status: RefillStatus
+    upstream_id: str | None
+    created_at: datetime
+
+
+class OrderLifeOut(Out):
+    order: OrderOut
+    buyer_name: str
+    service_name: str
+    provider_name: str | None
+    changes: list[StatusChangeOut] = Field(description="status changes still kept (7 days)")
+    calls: list[UpstreamCallOut]
+    charges: list[ChargeOut] = Field(description="the buyer first, then up the chain")
+    held: MoneyText = Field(description="what the clearing account holds for the order now")
+    refills: list[RefillOut]
+    journals: list[JournalOut]

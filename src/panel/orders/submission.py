@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel.catalogue import routes
 from panel.config import OrderSettings
 from panel.models import Order, OrderStatus, Provider
-from panel.orders import dripfeed
+from panel.orders import calls, dripfeed
 from panel.orders.jobs import submit_later
 from panel.orders.settlement import settle
 from panel.providers.adapter import AddResult, Outcome
@@ -83,6 +83,17 @@ async def record(
 ) -> OrderStatus | None:
     """Record the upstream's answer to `add` for an order this worker marked `submitting`."""
     order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
+    if order is not None:
+        # Kept even when the order was parked meanwhile: the operator needs this answer most.
+        calls.note(
+            session,
+            order.id,
+            order.provider_id,
+            "add",
+            result.outcome.value,
+            calls.answer_of(result),
+            now,
+        )
     if order is None or order.status is not OrderStatus.submitting:
         # The sweeper parked it meanwhile; the operator now holds the answer we got.
         log.warning(

@@ -11,7 +11,7 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import outbox
@@ -22,15 +22,26 @@ from panel.orders.jobs import submit_later
 BATCH = 1000
 
 
+def stale_pending(now: datetime, settings: OrderSettings) -> ColumnElement[bool]:
+    """A `pending` order whose submission job is overdue: the sweeper drives it again."""
+    grace = timedelta(seconds=settings.pending_grace_s)
+    return (Order.status == OrderStatus.pending) & (
+        func.coalesce(Order.next_attempt_at, Order.updated_at) < now - grace
+    )
+
+
+def stale_submitting(now: datetime, settings: OrderSettings) -> ColumnElement[bool]:
+    """A `submitting` order past the submit timeout: its worker died mid-call."""
+    timeout = timedelta(seconds=settings.submit_timeout_s)
+    return (Order.status == OrderStatus.submitting) & (Order.submitted_at < now - timeout)
+
+
 async def sweep(session: AsyncSession, now: datetime, settings: OrderSettings) -> tuple[int, int]:
     """(orders re-driven, orders parked for review)."""
     grace = timedelta(seconds=settings.pending_grace_s)
     stale = await session.scalars(
         select(Order)
-        .where(
-            Order.status == OrderStatus.pending,
-            func.coalesce(Order.next_attempt_at, Order.updated_at) < now - grace,
-        )
+        .where(stale_pending(now, settings))
         .order_by(Order.id)
         .limit(BATCH)
         .with_for_update(skip_locked=True)
@@ -41,10 +52,7 @@ async def sweep(session: AsyncSession, now: datetime, settings: OrderSettings) -
         redriven += 1
     parked = await session.execute(
         update(Order)
-        .where(
-            Order.status == OrderStatus.submitting,
-            Order.submitted_at < now - timedelta(seconds=settings.submit_timeout_s),
-        )
+        .where(stale_submitting(now, settings))
         .values(
             status=OrderStatus.needs_review,
             review_reason="the worker stopped while sending it upstream; outcome unknown",

@@ -6,19 +6,24 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from panel.accounts import service as accounts
-from panel.deps import RuntimeDep, SessionDep
+from panel.deps import OperatorDep, RuntimeDep, SessionDep
 from panel.errors import NotFound
 from panel.models import AccountKind
-from panel.pricing import rule_book, service, standing, tiers
+from panel.pricing import glance, rule_book, service, standing, tiers
 from panel.pricing.schemas import (
+    PriceChangeIn,
+    PriceMoveOut,
     PriceOut,
+    PricePreviewOut,
     RuleCreate,
     RuleOut,
+    RuleSavedOut,
     StandingOut,
     StandingWithHistory,
     TierChangeOut,
     TierCreate,
     TierOut,
+    TierRateOut,
     TierUpdate,
 )
 from panel.schemas import MAX_ID, PathId
@@ -45,6 +50,52 @@ async def update_tier(tier_id: PathId, body: TierUpdate, session: SessionDep) ->
 @router.post("/price-rules", status_code=status.HTTP_201_CREATED)
 async def create_rule(body: RuleCreate, session: SessionDep) -> RuleOut:
     return RuleOut.model_validate(await rule_book.create(session, **body.model_dump()))
+
+
+@router.post("/price-rules/preview")
+async def preview_rules(
+    body: PriceChangeIn, session: SessionDep, runtime: RuntimeDep
+) -> PricePreviewOut:
+    """What a change of rules would make of every affected service's rate in every tier, and
+    the rules it would create or update; nothing is saved."""
+    shown = await glance.preview(session, change_of(body))
+    return PricePreviewOut(
+        currency=runtime.settings.currency,
+        services=[
+            PriceMoveOut(
+                service_id=row.service_id,
+                name=row.name,
+                category=row.category,
+                cost=row.cost,
+                before=[_rate_out(rate) for rate in row.before],
+                after=[_rate_out(rate) for rate in row.after],
+            )
+            for row in shown.rows
+        ],
+        rules=[RuleSavedOut.model_validate(saved) for saved in shown.rules],
+    )
+
+
+@router.post("/price-rules/apply")
+async def apply_rules(
+    body: PriceChangeIn, session: SessionDep, operator: OperatorDep
+) -> list[RuleSavedOut]:
+    """Save a change of rules: the rule of each scope it names is created or updated."""
+    saved = await glance.apply(session, operator.account_id, change_of(body))
+    return [RuleSavedOut.model_validate(one) for one in saved]
+
+
+def change_of(body: PriceChangeIn) -> glance.Change:
+    return glance.Change(**body.model_dump() | {"service_ids": tuple(body.service_ids)})
+
+
+def _rate_out(rate: glance.TierRate) -> TierRateOut:
+    return TierRateOut(
+        tier_id=rate.tier_id,
+        rate=rate.rate,
+        margin=rate.margin,
+        rule_id=rate.rule.rule_id if rate.rule else None,
+    )
 
 
 @router.get("/price-rules")

@@ -28,10 +28,7 @@ async def create(
         raise Invalid("a rule applies to an account or to a tier, not both")
     if service_id is not None and category is not None:
         raise Invalid("a rule targets a service or a category, not both")
-    if markup_percent < -100:
-        raise Invalid("markup_percent cannot be below -100")
-    if floor_margin < 0:
-        raise Invalid("floor_margin cannot be negative")
+    _check_amounts(markup_percent, floor_margin)
     await _check_scope(session, owner_id, account_id, tier_id, service_id)
     rule = PriceRule(
         owner_id=owner_id,
@@ -56,6 +53,35 @@ async def create(
     session.add(rule)
     await session.flush()
     return rule
+
+
+async def update(
+    session: AsyncSession,
+    rule_id: int,
+    *,
+    markup_percent: Decimal | None = None,
+    markup_fixed: Decimal | None = None,
+    floor_margin: Decimal | None = None,
+) -> PriceRule:
+    """Change a rule's amounts, keeping its scope; an amount not given is kept."""
+    rule = await session.get(PriceRule, rule_id)
+    if rule is None:
+        raise NotFound(f"price rule {rule_id} does not exist")
+    percent = rule.markup_percent if markup_percent is None else markup_percent
+    floor = rule.floor_margin if floor_margin is None else floor_margin
+    _check_amounts(percent, floor)
+    rule.markup_percent, rule.floor_margin = percent, floor
+    if markup_fixed is not None:
+        rule.markup_fixed = markup_fixed
+    await session.flush()
+    return rule
+
+
+def _check_amounts(markup_percent: Decimal, floor_margin: Decimal) -> None:
+    if markup_percent < -100:
+        raise Invalid("markup_percent cannot be below -100")
+    if floor_margin < 0:
+        raise Invalid("floor_margin cannot be negative")
 
 
 async def _check_scope(

@@ -31,7 +31,7 @@ def _target_rank(rule: PriceRule) -> int:
 
 
 def applies(
-    rule: PriceRule, *, account_id: int, tier_id: int | None, service_id: int, category: str
+    rule: PriceRule, *, account_id: int | None, tier_id: int | None, service_id: int, category: str
 ) -> bool:
     if rule.account_id is not None and rule.account_id != account_id:
         return False
@@ -45,11 +45,13 @@ def applies(
 def most_specific(
     rules: Iterable[PriceRule],
     *,
-    account_id: int,
+    account_id: int | None,
     tier_id: int | None,
     service_id: int,
     category: str,
 ) -> PriceRule | None:
+    """The rule that prices `service_id` for the account (None: a reseller of `tier_id` with no
+    rule of its own), or None: sold at its base rate."""
     matching = [
         rule
         for rule in rules

@@ -114,3 +114,46 @@ class TierChangeOut(Out):
 
 class StandingWithHistory(StandingOut):
     history: list[TierChangeOut]
+
+
+class PriceChangeIn(Schema):
+    """A rule to set for a category or for each of some services, on a tier or panel-wide; an
+    amount left out is kept as the rule has it (zero for a new rule)."""
+
+    tier_id: RefId | None = Field(default=None, description="empty: panel-wide")
+    category: str | None = Field(default=None, min_length=1, max_length=200)
+    service_ids: list[RefId] = Field(default_factory=list, max_length=1000)
+    markup_percent: Percent | None = None
+    markup_fixed: MoneyDelta | None = Field(default=None, description="Added per 1000 units")
+    floor_margin: NonNegativeMoney | None = Field(
+        default=None, description="The least margin per 1000 over the cost"
+    )
+
+
+class TierRateOut(Out):
+    tier_id: int | None = Field(description="empty: resellers in no tier")
+    rate: MoneyText
+    margin: MoneyText
+    rule_id: int | None = Field(description="the rule that sets the rate; empty: sold at cost")
+
+
+class PriceMoveOut(Out):
+    service_id: int
+    name: str
+    category: str
+    cost: MoneyText | None
+    before: list[TierRateOut]
+    after: list[TierRateOut]
+
+
+class RuleSavedOut(Out):
+    action: str = Field(description="create, update or unchanged")
+    rule_id: int | None = Field(description="empty in a preview, for a rule not created yet")
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+
+
+class PricePreviewOut(Out):
+    currency: str
+    services: list[PriceMoveOut]
+    rules: list[RuleSavedOut]

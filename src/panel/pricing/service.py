@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.catalogue import routes
@@ -28,6 +28,43 @@ class Price:
     @property
     def service_id(self) -> int:
         return self.service.id
+
+
+@dataclass(frozen=True)
+class TierPrice(Price):
+    """A reseller's rate in a tier, and the operator rule that sets it (None: sold at cost)."""
+
+    rule: PriceRule | None
+
+
+async def tier_prices(
+    session: AsyncSession, tier_id: int | None, service_ids: Sequence[int] | None = None
+) -> dict[int, TierPrice]:
+    """What a reseller of `tier_id` (None: of no tier) pays for every orderable service (or
+    those asked) when it has no rules of its own, by service id: the same choice of rule and
+    the same markup as `price_list`."""
+    priced = await routes.priced_services(session, service_ids)
+    scope: list[ColumnElement[bool]] = [PriceRule.tier_id.is_(None)]
+    if tier_id is not None:
+        scope.append(PriceRule.tier_id == tier_id)
+    rules = list(
+        await session.scalars(
+            select(PriceRule).where(
+                PriceRule.owner_id.is_(None), PriceRule.account_id.is_(None), or_(*scope)
+            )
+        )
+    )
+    found = {}
+    for service, cost in priced:
+        rule = most_specific(
+            rules,
+            account_id=None,
+            tier_id=tier_id,
+            service_id=service.id,
+            category=service.category,
+        )
+        found[service.id] = TierPrice(service, cost, sell_rate(cost, rule), rule)
+    return found
 
 
 @dataclass(frozen=True)

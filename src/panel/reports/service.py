@@ -14,7 +14,7 @@ charged in their own currencies: their rates for what was delivered.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Date, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel.errors import Invalid
 from panel.ledger.accounts import FX, REVENUE
 from panel.models import (
     Account,
@@ -31,10 +32,15 @@ from panel.models import (
     LedgerAccount,
     LedgerAccountKind,
     Order,
+    Provider,
+    Service,
+    Tier,
 )
 from panel.money import PER
 
 SCALE = 6  # money.PLACES
+LONGEST = timedelta(days=366)  # the longest period a report covers
+DEFAULT_DAYS = 30
 
 
 class Grouping(StrEnum):
@@ -108,6 +114,67 @@ async def margins(
         if line is not None and currency is not None:
             line.provider_costs[currency] = amount
     return lines
+
+
+def period(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    """The days a report covers, [first, after): `after` is tomorrow and `first` 30 days
+    before it unless given. Refused (`Invalid`): backwards, empty, or longer than 366 days."""
+    after = end or today + timedelta(days=1)
+    try:
+        first = start or after - timedelta(days=DEFAULT_DAYS)
+    except OverflowError:  # an `end` in the first month of year 1
+        raise Invalid("end is too early for a report") from None
+    if not first < after:
+        raise Invalid("start must come before end")
+    if after - first > LONGEST:
+        raise Invalid("a report covers at most 366 days")
+    return first, after
+
+
+async def between(session: AsyncSession, by: Grouping, first: date, after: date) -> list[Line]:
+    """`margins` for the whole UTC days [first, after)."""
+
+    def moment(day: date) -> datetime:
+        return datetime.combine(day, time(), tzinfo=UTC)
+
+    return await margins(session, by, moment(first), moment(after))
+
+
+def total(lines: list[Line]) -> Line:
+    """The lines added up (key None)."""
+    zero = Decimal(0)
+    provider_costs: dict[str, Decimal] = {}
+    for line in lines:
+        for currency, amount in line.provider_costs.items():
+            provider_costs[currency] = provider_costs.get(currency, zero) + amount
+    return Line(
+        key=None,
+        orders=sum(line.orders for line in lines),
+        revenue=sum((line.revenue for line in lines), zero),
+        cost=sum((line.cost for line in lines), zero),
+        margin=sum((line.margin for line in lines), zero),
+        fx=sum((line.fx for line in lines), zero),
+        provider_costs=provider_costs,
+    )
+
+
+async def group_names(session: AsyncSession, by: Grouping, lines: list[Line]) -> dict[str, str]:
+    """What each line's key names, for people: the provider's, service's, tier's or reseller's
+    name (a day is its own name)."""
+    tables: dict[Grouping, Any] = {
+        Grouping.provider: Provider,
+        Grouping.service: Service,
+        Grouping.tier: Tier,
+        Grouping.reseller: Account,
+    }
+    keys = {line.key for line in lines if line.key is not None}
+    if by is Grouping.day or not keys:
+        return {key: key for key in keys}
+    table = tables[by]
+    rows = await session.execute(
+        select(table.id, table.name).where(table.id.in_([int(key) for key in keys]))
+    )
+    return {str(row_id): name for row_id, name in rows}
 
 
 async def _provider_costs(

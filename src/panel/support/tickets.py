@@ -5,7 +5,6 @@ to the operator; a reseller's ticket goes to the operator. A ticket about orders
 the automation (`answers.py`), which answers every order within seconds; what it cannot settle
 waits on a person. Who a ticket waits on is always one value: `waiting_on`."""
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,27 +28,26 @@ from panel.models import (
     TicketStatus,
     TicketTopic,
 )
+from panel.orders import search
 from panel.orders import service as orders
 from panel.support import events
 
 MAX_ORDERS = 100  # per ticket, as panels take them
 MAX_BODY = 5000
 LANGS = ("id", "en")
-_IDS = re.compile(r"[\s,;]+")
 
 
 def order_ids(text: str) -> list[int]:
-    """Order ids as buyers paste them: `123, 124 125`, one per line, `#126`; each once, in the
-    order given. Anything that is not an id is an error, not skipped."""
+    """Order ids as buyers paste them (see `orders.search.id_words`); each once, in the order
+    given. Anything that is not an id is an error here, not skipped: a complaint must name
+    exactly the orders meant."""
     found: list[int] = []
-    for part in _IDS.split(text.strip()):
-        if not part:
-            continue
-        digits = part.removeprefix("#")
-        if not digits.isdigit() or not 0 < int(digits) < 2**63:
-            raise Invalid(f"{part!r} is not an order id", code="order_ids")
-        if int(digits) not in found:
-            found.append(int(digits))
+    for word in search.id_words(text):
+        order_id = search.as_id(word)
+        if order_id is None:
+            raise Invalid(f"{word[:30]!r} is not an order id", code="order_ids")
+        if order_id not in found:
+            found.append(order_id)
     if len(found) > MAX_ORDERS:
         raise Invalid(f"at most {MAX_ORDERS} orders in one ticket", code="order_ids")
     return found

@@ -5,12 +5,13 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 
+from panel.accounts import operators
 from panel.accounts import service as accounts
-from panel.deps import RuntimeDep, SessionDep
+from panel.deps import OperatorDep, RuntimeDep, SessionDep
 from panel.errors import NotFound
 from panel.models import Brand
 from panel.schemas import PathId
-from panel.web import brand_book, host_names, invitations
+from panel.web import brand_book, host_names
 from panel.web.schemas import BrandIn, BrandOut, SignInLinkOut
 
 router = APIRouter(tags=["admin: brands"])
@@ -52,10 +53,11 @@ async def set_brand(
 
 
 @router.post("/accounts/{account_id}/sign-in-link", status_code=201)
-async def sign_in_link(account_id: PathId, session: SessionDep) -> SignInLinkOut:
+async def sign_in_link(
+    account_id: PathId, session: SessionDep, operator: OperatorDep
+) -> SignInLinkOut:
     """A one-time link (7 days) with which the account chooses its web panel password: for a
     new reseller or operator, or when a password is forgotten."""
     account = await accounts.get(session, account_id)
-    now = datetime.now(UTC)
-    token = await invitations.password_link(session, account, now)
-    return SignInLinkOut(path=invitations.PATH + token, expires_at=now + invitations.VALID_FOR)
+    link = await operators.reset_link(session, operator.account_id, account, datetime.now(UTC))
+    return SignInLinkOut(path=link.path, expires_at=link.expires_at)

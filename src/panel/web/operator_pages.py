@@ -22,7 +22,7 @@ from panel.models import Account, Order, Provider, ProviderService, Service
 from panel.orders import review
 from panel.providers.adapter import UpstreamError
 from panel.runtime import Runtime
-from panel.web import forms
+from panel.web import forms, operator_order_texts
 from panel.web.pages import CsrfField, OperatorDep, Page, PageDep, check_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -49,8 +49,11 @@ async def review_queue(
     providers = await _names(
         session, Provider.id, Provider.name, {o.provider_id for o in waiting if o.provider_id}
     )
+    answers = await review.last_answers(session, [o.id for o in waiting])
     return page.render(
         "ops_review.html",
+        w=operator_order_texts.WORDS[page.lang],
+        answers=answers,
         orders=[
             (
                 order,
@@ -77,7 +80,10 @@ async def attach(
     """The upstream has the order: track it under its upstream id from now on."""
     check_csrf(page, csrf)
     return await _decide(
-        page, session, order_id, lambda: review.attach(session, order_id, upstream_id)
+        page,
+        session,
+        order_id,
+        lambda: review.decide(session, operator.id, order_id, "attach", upstream_id=upstream_id),
     )
 
 
@@ -95,7 +101,10 @@ async def fail(
     if not reason.strip():
         return page.render("message.html", 422, message=page.t("ops_reason_needed"), back=REVIEW)
     return await _decide(
-        page, session, order_id, lambda: review.fail(session, order_id, reason.strip())
+        page,
+        session,
+        order_id,
+        lambda: review.decide(session, operator.id, order_id, "fail", reason=reason.strip()),
     )
 
 
@@ -105,11 +114,20 @@ async def resubmit(
     page: PageDep,
     operator: OperatorDep,
     session: SessionDep,
+    confirmed: Annotated[str, Form(max_length=10)] = "",
     csrf: CsrfField = "",
 ) -> Response:
-    """Send the order again on the same route; the operator has checked it is not upstream."""
+    """Send the order again on the same route, only with the operator's ticked word that the
+    upstream does not have it."""
     check_csrf(page, csrf)
-    return await _decide(page, session, order_id, lambda: review.resubmit(session, order_id))
+    return await _decide(
+        page,
+        session,
+        order_id,
+        lambda: review.decide(
+            session, operator.id, order_id, "resubmit", confirmed=confirmed == "yes"
+        ),
+    )
 
 
 async def _decide(
@@ -120,6 +138,9 @@ async def _decide(
     try:
         async with session.begin_nested():
             await decision()
+    except review.Unconfirmed:
+        said = operator_order_texts.WORDS[page.lang]["resubmit_unconfirmed"]
+        return page.render("message.html", 422, message=said, back=REVIEW)
     except (NotFound, Conflict, Invalid) as refused:
         return page.render("message.html", refused.status_code, message=refused.detail, back=REVIEW)
     return page.keep(RedirectResponse(REVIEW, status_code=303))
