@@ -17,6 +17,8 @@ from tests.conftest import Operator
         ("TRACE", "/v1/webhooks", "GET, POST"),
         # Not GET: `mass` is no ticket id, though /tickets/{id} answers GET.
         ("OPTIONS", "/v1/tickets/mass", "POST"),
+        ("OPTIONS", "/admin/v1/price-rules/apply", "POST"),
+        ("OPTIONS", "/admin/v1/services/enabled", "POST"),
     ],
 )
 async def test_allow_names_every_method_of_the_path(

@@ -134,7 +134,8 @@ async def list_services(session: SessionDep) -> list[ServiceOut]:
     return [ServiceOut.model_validate(s) for s in await service.list_services(session)]
 
 
-@router.patch("/services/{service_id}")
+# `:int`: /services/enabled and /services/failover are no service ids.
+@router.patch("/services/{service_id:int}")
 async def update_service(
     service_id: PathId, body: ServiceUpdate, session: SessionDep
 ) -> ServiceOut:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel import action_log
 from panel.errors import Conflict, InsufficientFunds, Invalid, NotFound
 from panel.ledger import accounts
 from panel.ledger import service as ledger
@@ -352,6 +353,7 @@ async def confirm_transfer(
     deposit.paid_total, deposit.fee_taken, deposit.paid_at = deposit.total, Decimal(0), now
     deposit.decided_by_id = actor.id
     await credit(session, deposit, now)
+    await _logged(session, actor, "deposit.confirm", deposit)
     return deposit
 
 
@@ -368,7 +370,24 @@ async def reject_transfer(
         raise Conflict(f"deposit {deposit.id} is already {deposit.status.value}")
     deposit.note, deposit.decided_by_id = reason.strip()[:500], actor.id
     await _move(session, deposit, DepositStatus.rejected, now)
+    await _logged(session, actor, "deposit.reject", deposit)
     return deposit
+
+
+DECIDED = ("status", "amount", "total", "journal_id", "note")
+
+
+async def _logged(session: AsyncSession, actor: Account, action: str, deposit: Deposit) -> None:
+    """A person's decision about money, in the action log (the deposit was pending before)."""
+    await action_log.record(
+        session,
+        actor.id,
+        action,
+        "deposit",
+        deposit.id,
+        before={"status": DepositStatus.pending.value},
+        after=action_log.snapshot(deposit, DECIDED),
+    )
 
 
 async def resolve(
@@ -415,6 +434,15 @@ async def resolve(
     found.outcome, found.resolution = outcome, note.strip()[:1000]
     found.resolved_at, found.resolved_by_id = now, actor.id
     await session.flush()
+    await action_log.record(
+        session,
+        actor.id,
+        "payment_review.resolve",
+        "payment_review",
+        found.id,
+        after=action_log.snapshot(found, ("deposit_id", "reason", "outcome", "resolution")),
+        note=f"credited {amount.normalize():f}" if amount is not None else "",
+    )
     return found
 
 

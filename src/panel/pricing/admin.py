@@ -32,8 +32,9 @@ router = APIRouter(tags=["admin: pricing"])
 
 
 @router.post("/tiers", status_code=status.HTTP_201_CREATED)
-async def create_tier(body: TierCreate, session: SessionDep) -> TierOut:
-    return TierOut.model_validate(await tiers.create(session, **body.model_dump()))
+async def create_tier(body: TierCreate, session: SessionDep, operator: OperatorDep) -> TierOut:
+    tier = await tiers.create_by(session, operator.account_id, **body.model_dump())
+    return TierOut.model_validate(tier)
 
 
 @router.get("/tiers")
@@ -42,14 +43,18 @@ async def list_tiers(session: SessionDep) -> list[TierOut]:
 
 
 @router.patch("/tiers/{tier_id}")
-async def update_tier(tier_id: PathId, body: TierUpdate, session: SessionDep) -> TierOut:
-    tier = await tiers.update(session, tier_id, **body.model_dump(exclude_unset=True))
+async def update_tier(
+    tier_id: PathId, body: TierUpdate, session: SessionDep, operator: OperatorDep
+) -> TierOut:
+    changes = body.model_dump(exclude_unset=True)
+    tier = await tiers.update_by(session, operator.account_id, tier_id, **changes)
     return TierOut.model_validate(tier)
 
 
 @router.post("/price-rules", status_code=status.HTTP_201_CREATED)
-async def create_rule(body: RuleCreate, session: SessionDep) -> RuleOut:
-    return RuleOut.model_validate(await rule_book.create(session, **body.model_dump()))
+async def create_rule(body: RuleCreate, session: SessionDep, operator: OperatorDep) -> RuleOut:
+    rule = await rule_book.create_by(session, operator.account_id, **body.model_dump())
+    return RuleOut.model_validate(rule)
 
 
 @router.post("/price-rules/preview")
@@ -106,9 +111,10 @@ async def list_rules(
     return [RuleOut.model_validate(rule) for rule in rules]
 
 
-@router.delete("/price-rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_rule(rule_id: PathId, session: SessionDep) -> Response:
-    await rule_book.delete(session, rule_id)
+# `:int`: /price-rules/apply and /price-rules/preview are no rule ids.
+@router.delete("/price-rules/{rule_id:int}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_rule(rule_id: PathId, session: SessionDep, operator: OperatorDep) -> Response:
+    await rule_book.delete_by(session, operator.account_id, rule_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

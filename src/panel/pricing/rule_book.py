@@ -2,10 +2,12 @@
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel import action_log
 from panel.errors import Conflict, Invalid, NotFound
 from panel.models import Account, AccountKind, PriceRule, Service, Tier
 
@@ -120,3 +122,37 @@ async def delete(session: AsyncSession, rule_id: int) -> None:
         raise NotFound(f"price rule {rule_id} does not exist")
     await session.delete(rule)
     await session.flush()
+
+
+# --- an operator's changes, recorded in the action log -----------------------------------------
+
+RULE_FIELDS = (
+    "owner_id",
+    "account_id",
+    "tier_id",
+    "service_id",
+    "category",
+    "markup_percent",
+    "markup_fixed",
+    "floor_margin",
+)
+
+
+async def create_by(session: AsyncSession, actor_id: int, **fields: Any) -> PriceRule:
+    """`create`, recorded as the operator's."""
+    rule = await create(session, **fields)
+    after = action_log.snapshot(rule, RULE_FIELDS)
+    await action_log.record(
+        session, actor_id, "price_rule.create", "price_rule", rule.id, after=after
+    )
+    return rule
+
+
+async def delete_by(session: AsyncSession, actor_id: int, rule_id: int) -> None:
+    """`delete`, recorded with the rule as it was."""
+    rule = await session.get(PriceRule, rule_id)
+    before = action_log.snapshot(rule, RULE_FIELDS) if rule is not None else None
+    await delete(session, rule_id)
+    await action_log.record(
+        session, actor_id, "price_rule.delete", "price_rule", rule_id, before=before
+    )

@@ -6,6 +6,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel import action_log
 from panel.errors import Conflict, NotFound
 from panel.models import Tier
 
@@ -49,3 +50,34 @@ async def list_tiers(session: AsyncSession) -> Sequence[Tier]:
 async def _name_free(session: AsyncSession, name: str) -> None:
     if await session.scalar(select(Tier.id).where(Tier.name == name)):
         raise Conflict(f"a tier named {name!r} exists")
+
+
+# --- an operator's changes, recorded in the action log -----------------------------------------
+
+TIER_FIELDS = ("name", "min_spend_90d")
+
+
+async def create_by(
+    session: AsyncSession, actor_id: int, *, name: str, min_spend_90d: Decimal
+) -> Tier:
+    tier = await create(session, name=name, min_spend_90d=min_spend_90d)
+    after = action_log.snapshot(tier, TIER_FIELDS)
+    await action_log.record(session, actor_id, "tier.create", "tier", tier.id, after=after)
+    return tier
+
+
+async def update_by(
+    session: AsyncSession,
+    actor_id: int,
+    tier_id: int,
+    *,
+    name: str | None = None,
+    min_spend_90d: Decimal | None = None,
+) -> Tier:
+    before = action_log.snapshot(await get(session, tier_id), TIER_FIELDS)
+    tier = await update(session, tier_id, name=name, min_spend_90d=min_spend_90d)
+    after = action_log.snapshot(tier, TIER_FIELDS)
+    await action_log.record(
+        session, actor_id, "tier.update", "tier", tier.id, before=before, after=after
+    )
+    return tier

@@ -1,0 +1,112 @@
+"""Operator writes of prices and money that reach the action log with what they changed:
+tiers and price rules through `/admin/v1`, and decisions about transfers and payment reviews."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel import action_log
+from panel.accounts import service as accounts
+from panel.config import PaymentSettings
+from panel.models import AccountKind, GatewayKind, MethodKind, ReviewOutcome, ReviewReason
+from panel.payments import crediting, deposits, methods
+from tests.conftest import Operator
+
+ADMIN = "/admin/v1"
+D = Decimal
+
+
+async def _entries(session: AsyncSession, prefix: str) -> list[tuple[str, object, object]]:
+    found = await action_log.search(session, action_log.Filter(action=prefix))
+    return [(entry.action, entry.before, entry.after) for entry in reversed(found)]
+
+
+async def test_tiers_and_price_rules_are_logged_with_before_and_after(
+    client: AsyncClient, operator: Operator, session: AsyncSession
+) -> None:
+    made = await client.post(
+        f"{ADMIN}/tiers", json={"name": "Gold", "min_spend_90d": "100"}, headers=operator.headers
+    )
+    tier_id = made.json()["id"]
+    await client.patch(
+        f"{ADMIN}/tiers/{tier_id}", json={"min_spend_90d": "250"}, headers=operator.headers
+    )
+    rule = await client.post(
+        f"{ADMIN}/price-rules",
+        json={"tier_id": tier_id, "markup_percent": "20"},
+        headers=operator.headers,
+    )
+    deleted = await client.delete(
+        f"{ADMIN}/price-rules/{rule.json()['id']}", headers=operator.headers
+    )
+    assert deleted.status_code == 204
+
+    assert await _entries(session, "tier.") == [
+        ("tier.create", None, {"name": "Gold", "min_spend_90d": "100"}),
+        (
+            "tier.update",
+            {"name": "Gold", "min_spend_90d": "100"},
+            {"name": "Gold", "min_spend_90d": "250"},
+        ),
+    ]
+    rules = await _entries(session, "price_rule.")
+    assert [action for action, _, _ in rules] == ["price_rule.create", "price_rule.delete"]
+    assert rules[0][2]["markup_percent"] == "20"  # type: ignore[index]
+    assert rules[1][1]["tier_id"] == tier_id  # type: ignore[index]
+    found = await action_log.search(session, action_log.Filter(action="price_rule."))
+    assert {entry.actor_id for entry in found} == {operator.account.id}
+
+
+async def test_decisions_about_money_paid_in_are_logged(session: AsyncSession) -> None:
+    now = datetime.now(UTC)
+    operator = await accounts.create(session, kind=AccountKind.operator, name="Ops")
+    reseller = await accounts.create(session, kind=AccountKind.reseller, name="R")
+    gateway = await methods.add_gateway(
+        session, None, GatewayKind.manual, "Bank", methods.GatewayKeys(private_key="s"), "IDR"
+    )
+    method = await methods.put_method(
+        session,
+        gateway,
+        methods.MethodTerms(
+            code="BCA",
+            name="BCA",
+            kind=MethodKind.transfer,
+            min_amount=D(1),
+            max_amount=D(1_000_000),
+            instructions="BCA 1 a.n. Panel",
+        ),
+    )
+
+    async def opened(amount: int) -> int:
+        made = await deposits.open_deposit(
+            session,
+            reseller,
+            method.id,
+            D(amount),
+            now=now,
+            currency="IDR",
+            settings=PaymentSettings(),
+            adapter_for=lambda g: None,  # type: ignore[arg-type,return-value]
+            links=lambda g, ref: deposits.Links("", ""),
+        )
+        return made.id
+
+    confirmed = await crediting.confirm_transfer(session, operator, await opened(5000), now)
+    rejected = await crediting.reject_transfer(session, operator, await opened(6000), "no", now)
+    review = await crediting.review(
+        session, gateway, None, ReviewReason.unmatched_transfer, "a line", "body", D(7000)
+    )
+    await crediting.resolve(session, operator, review.id, ReviewOutcome.dismissed, "not ours", now)
+
+    logged = await _entries(session, "")
+    assert [(action, before) for action, before, _ in logged] == [
+        ("deposit.confirm", {"status": "pending"}),
+        ("deposit.reject", {"status": "pending"}),
+        ("payment_review.resolve", None),
+    ]
+    assert logged[0][2]["status"] == "paid"  # type: ignore[index]
+    assert logged[0][2]["journal_id"] == confirmed.journal_id  # type: ignore[index]
+    assert logged[1][2]["note"] == rejected.note == "no"  # type: ignore[index]
+    assert logged[2][2]["outcome"] == "dismissed"  # type: ignore[index]
