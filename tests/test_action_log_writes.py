@@ -110,3 +110,45 @@ async def test_decisions_about_money_paid_in_are_logged(session: AsyncSession) -
     assert logged[0][2]["journal_id"] == confirmed.journal_id  # type: ignore[index]
     assert logged[1][2]["note"] == rejected.note == "no"  # type: ignore[index]
     assert logged[2][2]["outcome"] == "dismissed"  # type: ignore[index]
+
+
+async def test_the_catalogue_is_logged_and_a_provider_key_never_is(
+    client: AsyncClient, operator: Operator, session: AsyncSession
+) -> None:
+    secret = "sk-provider-secret-123"
+    provider = await client.post(
+        f"{ADMIN}/providers",
+        json={"name": "Up", "api_url": "http://127.0.0.1:9/api/v2", "api_key": secret},
+        headers=operator.headers,
+    )
+    assert provider.status_code == 201, provider.text
+    provider_id = provider.json()["id"]
+    await client.patch(
+        f"{ADMIN}/providers/{provider_id}",
+        json={"low_balance": "5", "api_key": "sk-another-secret-456"},
+        headers=operator.headers,
+    )
+    made = await client.post(
+        f"{ADMIN}/services",
+        json={"name": "Likes", "category": "Instagram", "max_quantity": 1000},
+        headers=operator.headers,
+    )
+    service_id = made.json()["id"]
+    await client.patch(
+        f"{ADMIN}/services/{service_id}", json={"name": "Likes HQ"}, headers=operator.headers
+    )
+
+    logged = await _entries(session, "")
+    assert [action for action, _, _ in logged] == [
+        "provider.create",
+        "provider.update",
+        "service.create",
+        "service.update",
+    ]
+    assert logged[1][1]["low_balance"] == "0"  # type: ignore[index]
+    assert logged[1][2]["low_balance"] == "5"  # type: ignore[index]
+    assert logged[3][1]["name"] == "Likes"  # type: ignore[index]
+    assert logged[3][2]["name"] == "Likes HQ"  # type: ignore[index]
+    found = await action_log.search(session, action_log.Filter())
+    shown = " ".join(f"{entry.before} {entry.after} {entry.note}" for entry in found)
+    assert "secret" not in shown

@@ -47,13 +47,15 @@ def _provider_fields(body: ProviderCreate | ProviderUpdate) -> dict[str, Any]:
 
 @router.post("/providers", status_code=status.HTTP_201_CREATED)
 async def create_provider(
-    body: ProviderCreate, session: SessionDep, runtime: RuntimeDep
+    body: ProviderCreate, session: SessionDep, runtime: RuntimeDep, operator: OperatorDep
 ) -> ProviderOut:
     """Add a provider. It is asked its balance first: if it answers in another currency than
     `currency`, it is refused."""
     fields = _provider_fields(body) | {"currency": body.currency or runtime.settings.currency}
     upstream = runtime.adapters.probe(fields["api_url"], fields["api_key"])
-    provider = await service.create_provider(session, upstream=upstream, **fields)
+    provider = await service.create_provider_by(
+        session, operator.account_id, upstream=upstream, **fields
+    )
     return ProviderOut.model_validate(provider)
 
 
@@ -82,10 +84,11 @@ async def sync_provider(
     provider_id: PathId,
     session: SessionDep,
     runtime: RuntimeDep,
+    operator: OperatorDep,
     dry_run: Annotated[bool, Query(description="show the changes without making them")] = False,
 ) -> SyncReportOut:
     """Bring in the provider's services and balance now, and show what changed."""
-    synced = await sync.sync_now(session, runtime, provider_id, dry_run=dry_run)
+    synced = await sync.sync_by(session, runtime, operator.account_id, provider_id, dry_run=dry_run)
     return SyncReportOut.model_validate(
         asdict(synced.report)
         | {"applied": synced.applied, "balance": synced.balance.balance, "balance_low": synced.low}
@@ -94,9 +97,11 @@ async def sync_provider(
 
 @router.patch("/providers/{provider_id}")
 async def update_provider(
-    provider_id: PathId, body: ProviderUpdate, session: SessionDep
+    provider_id: PathId, body: ProviderUpdate, session: SessionDep, operator: OperatorDep
 ) -> ProviderOut:
-    provider = await service.update_provider(session, provider_id, **_provider_fields(body))
+    provider = await service.update_provider_by(
+        session, operator.account_id, provider_id, **_provider_fields(body)
+    )
     return ProviderOut.model_validate(provider)
 
 
@@ -125,8 +130,11 @@ async def list_provider_services(
 
 
 @router.post("/services", status_code=status.HTTP_201_CREATED)
-async def create_service(body: ServiceCreate, session: SessionDep) -> ServiceOut:
-    return ServiceOut.model_validate(await service.create_service(session, **body.model_dump()))
+async def create_service(
+    body: ServiceCreate, session: SessionDep, operator: OperatorDep
+) -> ServiceOut:
+    made = await service.create_service_by(session, operator.account_id, **body.model_dump())
+    return ServiceOut.model_validate(made)
 
 
 @router.get("/services")
@@ -137,10 +145,11 @@ async def list_services(session: SessionDep) -> list[ServiceOut]:
 # `:int`: /services/enabled and /services/failover are no service ids.
 @router.patch("/services/{service_id:int}")
 async def update_service(
-    service_id: PathId, body: ServiceUpdate, session: SessionDep
+    service_id: PathId, body: ServiceUpdate, session: SessionDep, operator: OperatorDep
 ) -> ServiceOut:
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
-    return ServiceOut.model_validate(await service.update_service(session, service_id, **changes))
+    changed = await service.update_service_by(session, operator.account_id, service_id, **changes)
+    return ServiceOut.model_validate(changed)
 
 
 @router.post("/services/enabled")
@@ -153,8 +162,12 @@ async def set_services_enabled(
 
 
 @router.put("/services/{service_id}/routes")
-async def put_routes(service_id: PathId, body: RoutesIn, session: SessionDep) -> list[RouteOut]:
-    saved = await routes.replace(session, service_id, body.provider_service_ids)
+async def put_routes(
+    service_id: PathId, body: RoutesIn, session: SessionDep, operator: OperatorDep
+) -> list[RouteOut]:
+    saved = await routes.replace_by(
+        session, operator.account_id, service_id, body.provider_service_ids
+    )
     return [RouteOut.model_validate(route) for route in saved]
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel import action_log
 from panel.errors import Invalid, NotFound
 from panel.models import Provider, ProviderService, Route, Service
 
@@ -85,3 +86,21 @@ async def of_service(session: AsyncSession, service_id: int) -> list[Route]:
         select(Route).where(Route.service_id == service_id).order_by(Route.position)
     )
     return list(rows)
+
+
+async def replace_by(
+    session: AsyncSession, actor_id: int, service_id: int, provider_service_ids: Sequence[int]
+) -> list[Route]:
+    """`replace`, recorded as the operator's with the routes before and after."""
+    before = [route.provider_service_id for route in await of_service(session, service_id)]
+    saved = await replace(session, service_id, provider_service_ids)
+    await action_log.record(
+        session,
+        actor_id,
+        "service.routes",
+        "service",
+        service_id,
+        before={"routes": before},
+        after={"routes": [route.provider_service_id for route in saved]},
+    )
+    return saved

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel import action_log
 from panel.currencies import service as currencies
 from panel.errors import Conflict, Invalid, NotFound
 from panel.models import Provider, ProviderService, Service
@@ -157,3 +158,71 @@ async def list_services(session: AsyncSession) -> Sequence[Service]:
 def _check_quantities(minimum: int, maximum: int) -> None:
     if minimum < 1 or maximum < minimum:
         raise Invalid(f"quantities must satisfy 1 <= min <= max (got min {minimum}, max {maximum})")
+
+
+# --- an operator's changes, recorded in the action log -----------------------------------------
+
+# Never the API key: the log is read by every operator.
+PROVIDER_FIELDS = ("name", "api_url", "adapter", "currency", "enabled", "low_balance")
+SERVICE_FIELDS = (
+    "name",
+    "type",
+    "category",
+    "description",
+    "min_quantity",
+    "max_quantity",
+    "refill",
+    "cancel",
+    "dripfeed",
+    "one_order_per_link",
+    "enabled",
+)
+
+
+async def create_provider_by(session: AsyncSession, actor_id: int, **fields: Any) -> Provider:
+    provider = await create_provider(session, **fields)
+    after = action_log.snapshot(provider, PROVIDER_FIELDS)
+    await action_log.record(
+        session, actor_id, "provider.create", "provider", provider.id, after=after
+    )
+    return provider
+
+
+async def update_provider_by(
+    session: AsyncSession, actor_id: int, provider_id: int, **changes: Any
+) -> Provider:
+    before = action_log.snapshot(await get_provider(session, provider_id), PROVIDER_FIELDS)
+    provider = await update_provider(session, provider_id, **changes)
+    after = action_log.snapshot(provider, PROVIDER_FIELDS)
+    # A new key changes nothing the log shows: say that it changed, not what it is.
+    note = "api key changed" if changes.get("api_key") else ""
+    await action_log.record(
+        session,
+        actor_id,
+        "provider.update",
+        "provider",
+        provider.id,
+        before=before,
+        after=after,
+        note=note,
+    )
+    return provider
+
+
+async def create_service_by(session: AsyncSession, actor_id: int, **fields: Any) -> Service:
+    made = await create_service(session, **fields)
+    after = action_log.snapshot(made, SERVICE_FIELDS)
+    await action_log.record(session, actor_id, "service.create", "service", made.id, after=after)
+    return made
+
+
+async def update_service_by(
+    session: AsyncSession, actor_id: int, service_id: int, **changes: Any
+) -> Service:
+    before = action_log.snapshot(await get_service(session, service_id), SERVICE_FIELDS)
+    changed = await update_service(session, service_id, **changes)
+    after = action_log.snapshot(changed, SERVICE_FIELDS)
+    await action_log.record(
+        session, actor_id, "service.update", "service", changed.id, before=before, after=after
+    )
+    return changed

@@ -25,7 +25,7 @@ from decimal import ROUND_UP, Decimal
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import metrics
+from panel import action_log, metrics
 from panel.catalogue import routes
 from panel.catalogue.service import get_provider
 from panel.currencies import service as currencies
@@ -273,3 +273,33 @@ def _read(upstream: UpstreamService) -> tuple[Decimal, dict[str, object]] | None
         "dripfeed": upstream.dripfeed,
         "description": upstream.description[:20_000],
     }
+
+
+async def sync_by(
+    session: AsyncSession,
+    runtime: Runtime,
+    actor_id: int,
+    provider_id: int,
+    *,
+    dry_run: bool = False,
+) -> Synced:
+    """A sync an operator asked for, recorded with what it changed (a dry run changes nothing
+    and is not recorded)."""
+    synced = await sync_now(session, runtime, provider_id, dry_run=dry_run)
+    if synced.applied:
+        report = synced.report
+        await action_log.record(
+            session,
+            actor_id,
+            "provider.sync",
+            "provider",
+            provider_id,
+            after={
+                "added": len(report.added),
+                "repriced": len(report.repriced),
+                "gone": len(report.gone),
+                "back": len(report.back),
+                "disabled_services": report.disabled_services,
+            },
+        )
+    return synced

@@ -184,7 +184,7 @@ async def sync_provider(
     if not forms.is_row_id(provider_id):
         return page.render("message.html", 404, message=page.t("ops_no_such_provider"))
     try:
-        synced = await sync.sync_now(session, runtime, provider_id)
+        synced = await sync.sync_by(session, runtime, operator.id, provider_id)
     except NotFound:
         return page.render(
             "message.html", 404, message=page.t("ops_no_such_provider"), back=PROVIDERS
