@@ -3,7 +3,6 @@ refills and cancels through the order rules with the buyer as the one asking, ne
 with a real worker, an answer within seconds of opening."""
 
 import asyncio
-import signal
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -39,7 +38,7 @@ from panel.support import answer_texts, answers, tickets
 from tests.factories import World, build_world
 from tests.fixtures_pipeline import RunJobs
 from tests.fixtures_sandbox import SandboxHandle
-from workers.worker import build
+from workers.worker import serve
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -563,8 +562,9 @@ async def test_a_ticket_on_five_orders_is_answered_within_five_seconds(
     await _set(runtime, no_refill, status=OrderStatus.completed, remains=0, finished_at=now)
     await _set(runtime, waiting, status=OrderStatus.needs_review)
 
-    worker = build(pipeline_settings, crons=False)
-    working = asyncio.create_task(worker.main())
+    # The worker as `pasok worker` runs it, stopped the way it is stopped.
+    stop = asyncio.Event()
+    working = asyncio.create_task(serve(pipeline_settings.model_copy(), stop))
     try:
         ids = [done, partial, running, no_refill, waiting]
         new = tickets.NewTicket(TicketTopic.order, TicketReason.dropped, "drop, tolong refill", ids)
@@ -581,10 +581,8 @@ async def test_a_ticket_on_five_orders_is_answered_within_five_seconds(
             await asyncio.sleep(0.05)
         assert time.monotonic() - opened < 5
     finally:
-        worker.handle_sig(signal.SIGTERM)
-        working.cancel()
-        await asyncio.gather(working, *worker.tasks.values(), return_exceptions=True)
-        await worker.close()
+        stop.set()
+        await asyncio.wait_for(working, 30)
 
     async with runtime.transaction() as session:
         rows = {row.order_id: row for row in await tickets.orders_of(session, found)}
