@@ -30,6 +30,10 @@ pytestmark = pytest.mark.slow
 
 PASSWORD = "correct horse battery"
 
+# Swagger UI renders the whole OpenAPI document in the browser: on a busy 2-core machine that
+# takes longer than Playwright's default 5 s.
+SWAGGER_MS = 20_000
+
 
 def hostile(tag: str) -> str:
     """A value that runs `pwned(tag)` wherever it lands unescaped: in text, in an attribute, in
@@ -182,7 +186,9 @@ async def test_no_page_runs_a_hostile_value(
     # Signed out: sign-in, an invitation, the REST reference under the brand.
     await each(page, site, "a.example", ["/login", f"/join/{hostile_world.token}"])
     await visit(page, site.url("a.example", "/docs"))
-    await expect(page.locator(".swagger-ui .info .title")).to_contain_text("brand")
+    await expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+        "brand", timeout=SWAGGER_MS
+    )
     assert await page.title() == f"{BRAND} API"
     await screenshot(page, "hostile_docs")
 
@@ -220,7 +226,7 @@ async def test_no_page_runs_a_hostile_value(
     await page.click("#mass-order button[type=submit]")
     await expect(page.locator("main")).to_contain_text(hostile("mass"))
     await visit(page, site.url("a.example", "/docs"))
-    await expect(page.locator(".swagger-ui .info .title")).to_be_visible()
+    await expect(page.locator(".swagger-ui .info .title")).to_be_visible(timeout=SWAGGER_MS)
 
     # The reseller's console.
     await page.context.clear_cookies()
@@ -263,7 +269,7 @@ async def test_no_page_runs_a_hostile_value(
     await visit(page, site.url("panel.example", "/ops/providers"))
     await expect(page.locator("main")).to_contain_text(hostile("provider"))
     await visit(page, site.url("panel.example", "/docs"))
-    await expect(page.locator(".swagger-ui .info .title")).to_be_visible()
+    await expect(page.locator(".swagger-ui .info .title")).to_be_visible(timeout=SWAGGER_MS)
     assert await page.title() == f"{OPERATOR_BRAND} API"
 
     assert watch.clean(), watch
