@@ -64,10 +64,11 @@ async def test_decisions_about_money_paid_in_are_logged(session: AsyncSession) -
     operator = await accounts.create(session, kind=AccountKind.operator, name="Ops")
     reseller = await accounts.create(session, kind=AccountKind.reseller, name="R")
     gateway = await methods.add_gateway(
-        session, None, GatewayKind.manual, "Bank", methods.GatewayKeys(private_key="s"), "IDR"
+        session, None, None, GatewayKind.manual, "Bank", methods.GatewayKeys(private_key="s"), "IDR"
     )
     method = await methods.put_method(
         session,
+        None,
         gateway,
         methods.MethodTerms(
             code="BCA",
@@ -152,3 +153,102 @@ async def test_the_catalogue_is_logged_and_a_provider_key_never_is(
     found = await action_log.search(session, action_log.Filter())
     shown = " ".join(f"{entry.before} {entry.after} {entry.note}" for entry in found)
     assert "secret" not in shown
+
+
+async def test_gateways_brands_keys_and_sign_in_settings_are_logged_without_secrets(
+    client: AsyncClient, operator: Operator, session: AsyncSession
+) -> None:
+    secret = "statement-secret-789"
+    made = await client.post(
+        f"{ADMIN}/payment-gateways",
+        json={"kind": "manual", "name": "Bank", "private_key": secret},
+        headers=operator.headers,
+    )
+    assert made.status_code == 201, made.text
+    gateway_id = made.json()["id"]
+    renamed = await client.patch(
+        f"{ADMIN}/payment-gateways/{gateway_id}",
+        json={"name": "Bank BCA", "private_key": "statement-secret-000"},
+        headers=operator.headers,
+    )
+    assert renamed.status_code == 200, renamed.text
+    method = {
+        "code": "BCA",
+        "name": "Transfer BCA",
+        "kind": "transfer",
+        "min_amount": "10000",
+        "max_amount": "5000000",
+        "instructions": "BCA 123 a.n. Panel",
+    }
+    for max_amount in ("5000000", "9000000"):
+        put = await client.post(
+            f"{ADMIN}/payment-gateways/{gateway_id}/methods",
+            json=method | {"max_amount": max_amount},
+            headers=operator.headers,
+        )
+        assert put.status_code == 200, put.text
+
+    reseller = await accounts.create(session, kind=AccountKind.reseller, name="Budi")
+    provider = await client.post(
+        f"{ADMIN}/providers",
+        json={"name": "Up", "api_url": "http://127.0.0.1:9/api/v2", "api_key": "k"},
+        headers=operator.headers,
+    )
+    provider_id = provider.json()["id"]
+    await session.commit()
+    issued = await client.post(
+        f"{ADMIN}/accounts/{reseller.id}/keys", json={}, headers=operator.headers
+    )
+    steps = [
+        (
+            "PUT",
+            f"/accounts/{reseller.id}/brand",
+            {"name": "Sosmed", "hosts": ["budi.example.com"]},
+        ),
+        ("PUT", f"/accounts/{reseller.id}/brand", {"name": "Budi", "hosts": ["budi.example.id"]}),
+        (
+            "PUT",
+            f"/providers/{provider_id}/services",
+            {"external_id": "7", "name": "Followers", "rate": "1.5", "max_quantity": 1000},
+        ),
+        (
+            "PUT",
+            f"/keys/{issued.json()['id']}/allowed-addresses",
+            {"allowed_addresses": ["10.0.0.0/8"]},
+        ),
+        ("DELETE", f"/accounts/{reseller.id}/two-factor", None),
+    ]
+    for method_name, path, body in steps:
+        answer = await client.request(
+            method_name, f"{ADMIN}{path}", json=body, headers=operator.headers
+        )
+        assert answer.status_code < 300, (path, answer.text)
+
+    logged = await _entries(session, "")
+    assert [action for action, _, _ in logged] == [
+        "payment_gateway.create",
+        "payment_gateway.update",
+        "payment_method.create",
+        "payment_method.update",
+        "provider.create",
+        "key.issue",
+        "brand.set",
+        "brand.set",
+        "provider_service.put",
+        "key.limit",
+        "account.two_factor_reset",
+    ]
+    by_action = {action: (before, after) for action, before, after in logged}
+    assert by_action["payment_gateway.update"][1]["name"] == "Bank BCA"  # type: ignore[index]
+    assert by_action["payment_method.update"][0]["max_amount"] == "5000000"  # type: ignore[index]
+    assert by_action["payment_method.update"][1]["max_amount"] == "9000000"  # type: ignore[index]
+    # The second brand.set, from the first one's brand to the new one.
+    assert by_action["brand.set"][0]["hosts"] == ["budi.example.com"]  # type: ignore[index]
+    assert by_action["brand.set"][1]["hosts"] == ["budi.example.id"]  # type: ignore[index]
+    assert by_action["provider_service.put"][1]["rate"] == "1.5"  # type: ignore[index]
+    assert by_action["key.limit"][1]["allowed_addresses"] == ["10.0.0.0/8"]  # type: ignore[index]
+    found = await action_log.search(session, action_log.Filter())
+    assert {entry.actor_id for entry in found} == {operator.account.id}
+    shown = " ".join(f"{entry.before} {entry.after} {entry.note}" for entry in found)
+    assert "secret" not in shown
+    assert "keys replaced: private_key" in shown

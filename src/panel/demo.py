@@ -146,6 +146,7 @@ async def _payment_methods(
     for owner, name in ((None, "Demo panel"), (reseller.id, "Demo Sosmed")):
         manual = await methods.add_gateway(
             session,
+            None,
             owner,
             GatewayKind.manual,
             "Transfer bank",
@@ -154,6 +155,7 @@ async def _payment_methods(
         )
         await methods.put_method(
             session,
+            None,
             manual,
             methods.MethodTerms(
                 code="BCA",
@@ -166,7 +168,13 @@ async def _payment_methods(
         )
         if panel_currency == tripay.CURRENCY:
             gateway = await methods.add_gateway(
-                session, owner, GatewayKind.tripay, "Tripay (sandbox)", demo_keys, panel_currency
+                session,
+                None,
+                owner,
+                GatewayKind.tripay,
+                "Tripay (sandbox)",
+                demo_keys,
+                panel_currency,
             )
             tripay_ids.append(gateway.id)
     return {
@@ -188,7 +196,7 @@ async def import_channels(
     for gateway_id in gateway_ids:
         gateway = await session.get_one(PaymentGateway, gateway_id)
         adapter = adapter_for(gateway, http, settings)
-        made += len(await methods.import_channels(session, gateway, adapter, FeePayer.buyer))
+        made += len(await methods.import_channels(session, None, gateway, adapter, FeePayer.buyer))
     return made
 
 

@@ -112,17 +112,19 @@ async def build_payments(
     tripay = await methods.add_gateway(
         session,
         None,
+        None,
         GatewayKind.tripay,
         "Tripay",
         methods.GatewayKeys(MERCHANT, API_KEY, PRIVATE_KEY),
         "IDR",
     )
     imported = await methods.import_channels(
-        session, tripay, adapter_for(tripay, http, settings), FeePayer.buyer
+        session, None, tripay, adapter_for(tripay, http, settings), FeePayer.buyer
     )
     by_code = {method.code: method for method in imported}
     manual = await methods.add_gateway(
         session,
+        None,
         None,
         GatewayKind.manual,
         "Transfer BCA",
@@ -131,6 +133,7 @@ async def build_payments(
     )
     transfer = await methods.put_method(
         session,
+        None,
         manual,
         methods.MethodTerms(
             code="BCA",

@@ -56,6 +56,7 @@ async def resellers_qris(
     gateway.register_merchant(*RESELLER_MERCHANT)
     own = await methods.add_gateway(
         session,
+        None,
         pay.reseller.id,
         GatewayKind.tripay,
         "Tripay Toko Budi",
@@ -63,7 +64,7 @@ async def resellers_qris(
         "IDR",
     )
     adapter = adapter_for(own, tripay_http, settings.payments)
-    found = await methods.import_channels(session, own, adapter, FeePayer.receiver)
+    found = await methods.import_channels(session, None, own, adapter, FeePayer.receiver)
     await session.commit()
     return next(m for m in found if m.code == "QRIS")
 
@@ -205,6 +206,7 @@ async def test_an_agencys_transfer_by_hand_is_confirmed_by_its_reseller(
 ) -> None:
     own = await methods.add_gateway(
         session,
+        None,
         pay.reseller.id,
         GatewayKind.manual,
         "BRI Toko Budi",
@@ -213,6 +215,7 @@ async def test_an_agencys_transfer_by_hand_is_confirmed_by_its_reseller(
     )
     by_hand = await methods.put_method(
         session,
+        None,
         own,
         methods.MethodTerms(
             code="BRI",

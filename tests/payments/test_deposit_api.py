@@ -116,10 +116,11 @@ async def _buyer(session: AsyncSession, kind: AccountKind, name: str, **fields: 
 
 async def _transfer(session: AsyncSession, owner_id: int | None, name: str) -> tuple[int, int]:
     made = await methods.add_gateway(
-        session, owner_id, GatewayKind.manual, name, methods.GatewayKeys(), "IDR"
+        session, None, owner_id, GatewayKind.manual, name, methods.GatewayKeys(), "IDR"
     )
     method = await methods.put_method(
         session,
+        None,
         made,
         methods.MethodTerms(
             code="BCA",
@@ -153,6 +154,7 @@ async def payments(
         tripay = await methods.add_gateway(
             session,
             None,
+            None,
             GatewayKind.tripay,
             "Tripay",
             methods.GatewayKeys(MERCHANT, API_KEY, PRIVATE_KEY),
@@ -160,6 +162,7 @@ async def payments(
         )
         qris = await methods.put_method(
             session,
+            None,
             tripay,
             methods.MethodTerms(
                 code="QRIS",

@@ -157,6 +157,7 @@ async def test_channels_import_the_gateways_fees_and_minimums(
     # Imported again, a method keeps who pays its fee as the operator set it.
     await methods.put_method(
         session,
+        None,
         pay.tripay,
         methods.MethodTerms(
             code="QRIS",
@@ -170,7 +171,7 @@ async def test_channels_import_the_gateways_fees_and_minimums(
     adapter = adapter_for(pay.tripay, tripay_http, settings.payments)
     again = {
         m.code: m
-        for m in await methods.import_channels(session, pay.tripay, adapter, FeePayer.buyer)
+        for m in await methods.import_channels(session, None, pay.tripay, adapter, FeePayer.buyer)
     }
     assert again["QRIS"].fee_paid_by is FeePayer.receiver
     assert again["QRIS"].fee_flat == D(str(listed[0]["total_fee"]["flat"]))

@@ -71,6 +71,7 @@ async def _world(runtime: Runtime, gateway: GatewayHandle) -> tuple[World, int]:
         await passwords.set_password(session, world.agency, PASSWORD)
         made = await methods.add_gateway(
             session,
+            None,
             world.reseller.id,
             GatewayKind.tripay,
             "Tripay",
@@ -78,7 +79,7 @@ async def _world(runtime: Runtime, gateway: GatewayHandle) -> tuple[World, int]:
             "IDR",
         )
         adapter = TripayAdapter(runtime.http, gateway.base_url, *MERCHANT)
-        offered = await methods.import_channels(session, made, adapter, FeePayer.buyer)
+        offered = await methods.import_channels(session, None, made, adapter, FeePayer.buyer)
     return world, next(method.id for method in offered if method.code == "QRIS")
 
 

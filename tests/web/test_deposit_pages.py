@@ -98,6 +98,7 @@ async def _transfer_method(
 ) -> PaymentMethod:
     gateway = await methods.add_gateway(
         session,
+        None,
         owner_id,
         GatewayKind.manual,
         "BCA",
@@ -113,7 +114,7 @@ async def _transfer_method(
         fee_paid_by=FeePayer.receiver,
         instructions=INSTRUCTIONS,
     )
-    return await methods.put_method(session, gateway, terms)
+    return await methods.put_method(session, None, gateway, terms)
 
 
 async def _tripay_methods(
@@ -121,10 +122,10 @@ async def _tripay_methods(
 ) -> dict[str, PaymentMethod]:
     gateway.register_merchant(*MERCHANT)
     made = await methods.add_gateway(
-        session, owner_id, GatewayKind.tripay, "Tripay", methods.GatewayKeys(*MERCHANT), "IDR"
+        session, None, owner_id, GatewayKind.tripay, "Tripay", methods.GatewayKeys(*MERCHANT), "IDR"
     )
     adapter = TripayAdapter(http, gateway.base_url, *MERCHANT)
-    imported = await methods.import_channels(session, made, adapter, FeePayer.buyer)
+    imported = await methods.import_channels(session, None, made, adapter, FeePayer.buyer)
     return {method.code: method for method in imported}
 
 

@@ -166,6 +166,10 @@ async def test_an_upstream_answer_is_shown_as_text(
         assert escaped in page.text, path
         assert "<script>alert" not in page.text, path
         assert "<b>Bot check" not in page.text, path
+    # The status in words, the raw one only as data for styling.
+    waiting = await operator_web.get(f"/ops/orders/{placed.waiting}")
+    assert 'data-status="needs_review">Needs review</span>' in waiting.text
+    assert ">needs_review<" not in waiting.text
     life = await operator_web.get(f"/ops/orders/{placed.alpha}")
     assert 'id="journal-' in life.text
     assert "clearing" in life.text

@@ -4,14 +4,16 @@ when its owner has lost the phone and the recovery codes."""
 from fastapi import APIRouter, Response, status
 
 from panel.accounts import service, two_factor
-from panel.deps import SessionDep
+from panel.deps import OperatorDep, SessionDep
 from panel.schemas import PathId
 
 router = APIRouter(prefix="/accounts", tags=["admin: accounts"])
 
 
 @router.delete("/{account_id}/two-factor", status_code=status.HTTP_204_NO_CONTENT)
-async def reset_two_factor(account_id: PathId, session: SessionDep) -> Response:
+async def reset_two_factor(
+    account_id: PathId, session: SessionDep, operator: OperatorDep
+) -> Response:
     await service.get(session, account_id)
-    await two_factor.reset(session, account_id)
+    await two_factor.reset_by(session, operator.account_id, account_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel import action_log
 from panel.accounts import totp
 from panel.errors import Conflict, Invalid
 from panel.models import Account, RecoveryCode, SignInResult, TwoFactor
@@ -155,6 +156,23 @@ def _digest(code: str) -> str:
 
 def _secret(found: TwoFactor, web_secret: str) -> bytes | None:
     return totp.unseal(found.secret, found.account_id, web_secret)
+
+
+async def reset_by(session: AsyncSession, actor_id: int, account_id: int) -> None:
+    """`reset`, by an operator: in the action log (what was on, never a secret)."""
+    was_on = await session.scalar(
+        select(TwoFactor.account_id).where(TwoFactor.account_id == account_id)
+    )
+    await reset(session, account_id)
+    await action_log.record(
+        session,
+        actor_id,
+        "account.two_factor_reset",
+        "account",
+        account_id,
+        before={"two_factor": was_on is not None},
+        after={"two_factor": False},
+    )
 
 
 async def reset(session: AsyncSession, account_id: int) -> None:

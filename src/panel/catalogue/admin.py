@@ -107,12 +107,17 @@ async def update_provider(
 
 @router.put("/providers/{provider_id}/services")
 async def put_provider_service(
-    provider_id: PathId, body: ProviderServiceIn, session: SessionDep, runtime: RuntimeDep
+    provider_id: PathId,
+    body: ProviderServiceIn,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    operator: OperatorDep,
 ) -> ProviderServiceOut:
     """Record one upstream service by hand (catalogue sync does this for whole providers)."""
     fields = body.model_dump(exclude={"external_id"})
-    saved = await service.upsert_provider_service(
+    saved = await service.upsert_provider_service_by(
         session,
+        operator.account_id,
         provider_id,
         body.external_id,
         panel_currency=runtime.settings.currency,

@@ -209,6 +209,53 @@ async def update_provider_by(
     return provider
 
 
+PROVIDER_SERVICE_FIELDS = (
+    "external_id",
+    "name",
+    "type",
+    "category",
+    "rate",
+    "min_quantity",
+    "max_quantity",
+    "refill",
+    "cancel",
+    "dripfeed",
+)
+
+
+async def upsert_provider_service_by(
+    session: AsyncSession,
+    actor_id: int,
+    provider_id: int,
+    external_id: str,
+    *,
+    panel_currency: str,
+    **fields: Any,
+) -> ProviderService:
+    """An upstream service recorded by hand, in the action log (the sync's are not: they are
+    what the provider said, not an operator's choice)."""
+    found = await session.scalar(
+        select(ProviderService).where(
+            ProviderService.provider_id == provider_id,
+            ProviderService.external_id == external_id,
+        )
+    )
+    before = None if found is None else action_log.snapshot(found, PROVIDER_SERVICE_FIELDS)
+    saved = await upsert_provider_service(
+        session, provider_id, external_id, panel_currency=panel_currency, **fields
+    )
+    await action_log.record(
+        session,
+        actor_id,
+        "provider_service.put",
+        "provider",
+        provider_id,
+        before=before,
+        after=action_log.snapshot(saved, PROVIDER_SERVICE_FIELDS),
+    )
+    return saved
+
+
 async def create_service_by(session: AsyncSession, actor_id: int, **fields: Any) -> Service:
     made = await create_service(session, **fields)
     after = action_log.snapshot(made, SERVICE_FIELDS)

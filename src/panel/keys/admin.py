@@ -34,7 +34,10 @@ async def revoke_key(key_id: PathId, session: SessionDep, operator: OperatorDep)
 
 
 @router.put("/keys/{key_id}/allowed-addresses")
-async def limit_key(key_id: PathId, body: KeyAddresses, session: SessionDep) -> KeyOut:
+async def limit_key(
+    key_id: PathId, body: KeyAddresses, session: SessionDep, operator: OperatorDep
+) -> KeyOut:
     """Let the key be used only from these addresses or CIDR blocks; an empty list: from
     anywhere. Applies to operator tokens too; every API process hears of it at commit."""
-    return KeyOut.model_validate(await service.limit(session, key_id, body.allowed_addresses))
+    limited = await service.limit_by(session, operator.account_id, key_id, body.allowed_addresses)
+    return KeyOut.model_validate(limited)

@@ -187,6 +187,19 @@ async def issue_by(
     return issued
 
 
+async def limit_by(
+    session: AsyncSession, actor_id: int, key_id: int, addresses: Iterable[str]
+) -> ApiKey:
+    key = await session.get(ApiKey, key_id, with_for_update=True)
+    before = action_log.snapshot(key, SHOWN) if key is not None else None
+    key = await limit(session, key_id, addresses)
+    after = action_log.snapshot(key, SHOWN)
+    await action_log.record(
+        session, actor_id, "key.limit", "api_key", key.id, before=before, after=after
+    )
+    return key
+
+
 async def revoke_by(session: AsyncSession, actor_id: int, key_id: int) -> ApiKey:
     key = await session.get(ApiKey, key_id, with_for_update=True)
     before = action_log.snapshot(key, SHOWN) if key is not None else None

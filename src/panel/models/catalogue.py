@@ -28,6 +28,13 @@ class Provider(CreatedAt, Base):
     api_url: Mapped[str] = mapped_column(String(500))
     api_key: Mapped[str] = mapped_column(String(500))
     adapter: Mapped[str] = mapped_column(String(32), default="smm_v2")
+    # For `adapter = "dialect"`: the document describing the provider's own API (TOML), as
+    # the operator saved it; checked whenever it is loaded.
+    dialect: Mapped[str | None] = mapped_column(Text)
+    # Further credentials some APIs ask for beside the key: a user or API id (not a secret)
+    # and a second secret (a `secret_key`, a callback secret); never logged or returned.
+    api_id: Mapped[str | None] = mapped_column(String(200))
+    api_secret: Mapped[str | None] = mapped_column(String(500))
     # ISO 4217: what the provider's rates and balance are in, set by the operator.
     currency: Mapped[str] = mapped_column(String(3))
     # Set when the provider last reported another currency than `currency`: its numbers are

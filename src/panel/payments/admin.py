@@ -66,13 +66,18 @@ async def list_gateways(
 
 @router.post("/payment-gateways", status_code=status.HTTP_201_CREATED)
 async def create_gateway(
-    body: GatewayCreate, request: Request, session: SessionDep, runtime: RuntimeDep
+    body: GatewayCreate,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    operator: OperatorDep,
 ) -> GatewayOut:
     """A Tripay merchant, or a transfer by hand to the panel's bank or e-wallet account.
     Paste `report_url` into the gateway's dashboard."""
     keys = methods.GatewayKeys(body.merchant_code, body.api_key, body.private_key)
     gateway = await methods.add_gateway(
         session,
+        operator.account_id,
         PANEL,
         body.kind,
         body.name,
@@ -91,6 +96,7 @@ async def change_gateway(
     request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
+    operator: OperatorDep,
 ) -> GatewayOut:
     """Rename, enable or disable (a disabled gateway is offered to no one; its open deposits
     still complete), switch to production, or replace keys: only the keys sent change."""
@@ -101,8 +107,14 @@ async def change_gateway(
         keys = methods.GatewayKeys(
             body.merchant_code or "", body.api_key or "", body.private_key or ""
         )
-    methods.change_gateway(
-        gateway, name=body.name, keys=keys, production=body.production, enabled=body.enabled
+    await methods.change_gateway(
+        session,
+        operator.account_id,
+        gateway,
+        name=body.name,
+        keys=keys,
+        production=body.production,
+        enabled=body.enabled,
     )
     await session.flush()
     return gateway_view(runtime, request, gateway)
@@ -118,20 +130,28 @@ async def list_gateway_methods(
 
 @router.post("/payment-gateways/{gateway_id}/methods")
 async def put_gateway_method(
-    gateway_id: PathId, body: MethodPut, session: SessionDep, runtime: RuntimeDep
+    gateway_id: PathId,
+    body: MethodPut,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    operator: OperatorDep,
 ) -> GatewayMethodOut:
     """Add a method, or change the one with the same `code`."""
     gateway = await methods.gateway_of(session, PANEL, gateway_id)
-    return await put_method(session, gateway, body, runtime.settings.currency)
+    return await put_method(session, operator.account_id, gateway, body, runtime.settings.currency)
 
 
 @router.post("/payment-gateways/{gateway_id}/import", responses=GATEWAY_DOWN)
 async def import_gateway_channels(
-    gateway_id: PathId, body: ChannelImport, session: SessionDep, runtime: RuntimeDep
+    gateway_id: PathId,
+    body: ChannelImport,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    operator: OperatorDep,
 ) -> list[GatewayMethodOut]:
     """Offer a Tripay gateway's active channels, with the fees and limits it sets."""
     gateway = await methods.gateway_of(session, PANEL, gateway_id)
-    return await import_channels(session, runtime, gateway, body)
+    return await import_channels(session, operator.account_id, runtime, gateway, body)
 
 
 # --- deposits ------------------------------------------------------------------------------------

@@ -82,19 +82,23 @@ def method_views(found: Sequence[PaymentMethod], currency: str) -> list[GatewayM
 
 
 async def put_method(
-    session: AsyncSession, gateway: PaymentGateway, body: MethodPut, currency: str
+    session: AsyncSession, actor_id: int, gateway: PaymentGateway, body: MethodPut, currency: str
 ) -> GatewayMethodOut:
     terms = methods.MethodTerms(**body.model_dump())
-    method = await methods.put_method(session, gateway, terms)
+    method = await methods.put_method(session, actor_id, gateway, terms)
     return GatewayMethodOut.of(method, currency)
 
 
 async def import_channels(
-    session: AsyncSession, runtime: Runtime, gateway: PaymentGateway, body: ChannelImport
+    session: AsyncSession,
+    actor_id: int,
+    runtime: Runtime,
+    gateway: PaymentGateway,
+    body: ChannelImport,
 ) -> list[GatewayMethodOut]:
     adapter = adapter_for(gateway, runtime.http, runtime.settings.payments)
     try:
-        made = await methods.import_channels(session, gateway, adapter, body.fee_paid_by)
+        made = await methods.import_channels(session, actor_id, gateway, adapter, body.fee_paid_by)
     except GatewayError as exc:
         raise Unavailable(f"the payment gateway gave no channel list: {exc}") from None
     return method_views(made, runtime.settings.currency)
@@ -221,6 +225,7 @@ async def create_gateway(
     keys = methods.GatewayKeys(body.merchant_code, body.api_key, body.private_key)
     gateway = await methods.add_gateway(
         session,
+        buyer.id,
         owner,
         body.kind,
         body.name,
@@ -246,7 +251,7 @@ async def put_gateway_method(
 ) -> GatewayMethodOut:
     """Add a method, or change the one with the same `code`."""
     gateway = await methods.gateway_of(session, methods.gateway_owner(buyer), gateway_id)
-    return await put_method(session, gateway, body, runtime.settings.currency)
+    return await put_method(session, buyer.id, gateway, body, runtime.settings.currency)
 
 
 @router.post(
@@ -261,7 +266,7 @@ async def import_gateway_channels(
 ) -> list[GatewayMethodOut]:
     """Offer a Tripay gateway's active channels, with the fees and limits it sets."""
     gateway = await methods.gateway_of(session, methods.gateway_owner(buyer), gateway_id)
-    return await import_channels(session, runtime, gateway, body)
+    return await import_channels(session, buyer.id, runtime, gateway, body)
 
 
 # --- what a reseller receives --------------------------------------------------------------------

@@ -5,10 +5,12 @@ gateways, an agency through its reseller's."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel import action_log
 from panel.errors import Invalid, NotFound
 from panel.models import (
     Account,
@@ -31,6 +33,47 @@ THROUGH_GATEWAY = (
     MethodKind.retail,
     MethodKind.ewallet,
 )
+
+
+# What the action log keeps of a gateway and a method: never a key.
+GATEWAY_FIELDS = ("name", "kind", "currency", "production", "enabled")
+METHOD_FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "min_amount",
+    "max_amount",
+    "fee_flat",
+    "fee_percent",
+    "fee_paid_by",
+    "instructions",
+    "enabled",
+)
+
+
+async def _log(
+    session: AsyncSession,
+    actor_id: int | None,
+    gateway: PaymentGateway,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    note: str = "",
+) -> None:
+    """The panel's own gateways are the operator's to change, so their changes are operator
+    actions; a reseller's gateways for its agencies are its own business. No actor is the
+    panel setting itself up (`pasok up`'s demo)."""
+    if gateway.owner_id is None and actor_id is not None:
+        await action_log.record(
+            session,
+            actor_id,
+            action,
+            "payment_gateway",
+            gateway.id,
+            before=before,
+            after=after,
+            note=note,
+        )
 
 
 def receiver_of(payer: Account) -> int | None:
@@ -66,6 +109,7 @@ class GatewayKeys:
 
 async def add_gateway(
     session: AsyncSession,
+    actor_id: int | None,
     owner_id: int | None,
     kind: GatewayKind,
     name: str,
@@ -94,10 +138,14 @@ async def add_gateway(
     )
     session.add(gateway)
     await session.flush()
+    after = action_log.snapshot(gateway, GATEWAY_FIELDS)
+    await _log(session, actor_id, gateway, "payment_gateway.create", None, after)
     return gateway
 
 
-def change_gateway(
+async def change_gateway(
+    session: AsyncSession,
+    actor_id: int | None,
     gateway: PaymentGateway,
     *,
     name: str | None = None,
@@ -107,6 +155,7 @@ def change_gateway(
 ) -> PaymentGateway:
     """Change what is given (None keeps it); a key left empty in `keys` keeps its value, so
     a secret never has to be sent again to change another."""
+    before = action_log.snapshot(gateway, GATEWAY_FIELDS)
     if name is not None:
         if not name.strip():
             raise Invalid("a gateway needs a name")
@@ -119,6 +168,11 @@ def change_gateway(
         gateway.production = production
     if enabled is not None:
         gateway.enabled = enabled
+    after = action_log.snapshot(gateway, GATEWAY_FIELDS)
+    # Which keys were replaced is said, never the keys themselves.
+    replaced = [] if keys is None else [k for k, v in vars(keys).items() if v]
+    note = f"keys replaced: {', '.join(replaced)}" if replaced else ""
+    await _log(session, actor_id, gateway, "payment_gateway.update", before, after, note)
     return gateway
 
 
@@ -170,15 +224,26 @@ def _check(gateway: PaymentGateway, terms: MethodTerms) -> None:
 
 
 async def put_method(
-    session: AsyncSession, gateway: PaymentGateway, terms: MethodTerms
+    session: AsyncSession, actor_id: int | None, gateway: PaymentGateway, terms: MethodTerms
 ) -> PaymentMethod:
     """Add a method to a gateway, or change the one with the same code."""
+    method, before = await _put(session, gateway, terms)
+    after = action_log.snapshot(method, METHOD_FIELDS)
+    action = "payment_method.create" if before is None else "payment_method.update"
+    await _log(session, actor_id, gateway, action, before, after, note=f"method {method.id}")
+    return method
+
+
+async def _put(
+    session: AsyncSession, gateway: PaymentGateway, terms: MethodTerms
+) -> tuple[PaymentMethod, dict[str, Any] | None]:
     _check(gateway, terms)
     method = await session.scalar(
         select(PaymentMethod).where(
             PaymentMethod.gateway_id == gateway.id, PaymentMethod.code == terms.code.strip()
         )
     )
+    before = None if method is None else action_log.snapshot(method, METHOD_FIELDS)
     if method is None:
         method = PaymentMethod(gateway_id=gateway.id, code=terms.code.strip())
         session.add(method)
@@ -190,11 +255,15 @@ async def put_method(
     method.instructions = terms.instructions.strip()
     method.enabled = terms.enabled
     await session.flush()
-    return method
+    return method, before
 
 
 async def import_channels(
-    session: AsyncSession, gateway: PaymentGateway, adapter: Adapter, fee_paid_by: FeePayer
+    session: AsyncSession,
+    actor_id: int | None,
+    gateway: PaymentGateway,
+    adapter: Adapter,
+    fee_paid_by: FeePayer,
 ) -> list[PaymentMethod]:
     """Offer the gateway's active channels with the fees and limits it sets (QRIS takes small
     amounts, virtual accounts larger ones); a method already set keeps who pays its fee."""
@@ -215,7 +284,10 @@ async def import_channels(
             fee_paid_by=known.fee_paid_by if known else fee_paid_by,
             enabled=known.enabled if known else True,
         )
-        made.append(await put_method(session, gateway, terms))
+        made.append((await _put(session, gateway, terms))[0])
+    # One entry for the import: the methods as they now stand, by code.
+    after = {m.code: action_log.snapshot(m, METHOD_FIELDS) for m in made}
+    await _log(session, actor_id, gateway, "payment_gateway.import", None, after)
     return made
 
 

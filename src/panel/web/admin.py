@@ -41,7 +41,11 @@ def _shown(brand: Brand, hosts: list[str]) -> BrandOut:
 
 @router.put("/accounts/{account_id}/brand")
 async def set_brand(
-    account_id: PathId, body: BrandIn, session: SessionDep, runtime: RuntimeDep
+    account_id: PathId,
+    body: BrandIn,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    operator: OperatorDep,
 ) -> BrandOut:
     """Set a reseller's brand whole: its name, look, support link and host names. A host is
     kept as a visit's Host header names it: `https://Panel.Example.co.id/` is stored as
@@ -49,7 +53,10 @@ async def set_brand(
     unless `PASOK_ENVIRONMENT` is `development`."""
     reseller = await accounts.get(session, account_id)
     development = host_names.in_development(runtime.settings.environment)
-    return _shown(*await brand_book.apply(session, reseller, body, development=development))
+    shown = await brand_book.apply_by(
+        session, operator.account_id, reseller, body, development=development
+    )
+    return _shown(*shown)
 
 
 @router.post("/accounts/{account_id}/sign-in-link", status_code=201)

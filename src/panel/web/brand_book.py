@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel import action_log
 from panel.errors import Conflict, Invalid
 from panel.models import Account, AccountKind, Brand, BrandHost
 from panel.web.host_names import host_name
@@ -57,6 +58,38 @@ async def set_brand(
     session.add_all(BrandHost(host=host, brand_id=brand.id) for host in wanted)
     await session.flush()
     return brand, wanted
+
+
+# What a brand is made of, beside its hosts: the form shows these, the action log keeps them.
+BRAND_FIELDS = (
+    "name",
+    "logo_url",
+    "primary_color",
+    "accent_color",
+    "whatsapp_url",
+    "payment_instructions",
+)
+
+
+async def apply_by(
+    session: AsyncSession,
+    actor_id: int,
+    reseller: Account,
+    body: BrandIn,
+    *,
+    development: bool = False,
+) -> tuple[Brand, list[str]]:
+    """`apply`, by an operator for a reseller: in the action log with its hosts."""
+    found = await brand_of(session, reseller)
+    before = None
+    if found is not None:
+        before = action_log.snapshot(found[0], BRAND_FIELDS) | {"hosts": found[1]}
+    brand, hosts = await apply(session, reseller, body, development=development)
+    after = action_log.snapshot(brand, BRAND_FIELDS) | {"hosts": hosts}
+    await action_log.record(
+        session, actor_id, "brand.set", "account", reseller.id, before=before, after=after
+    )
+    return brand, hosts
 
 
 async def apply(

@@ -30,14 +30,6 @@ router = APIRouter(include_in_schema=False)
 _percent = TypeAdapter(Annotated[Percent, Field(ge=0)])
 # Refusals about how a number is written, which a percent shares with an amount.
 WRITING = ("spaces", "style", "ambiguous")
-BRAND_FIELDS = (
-    "name",
-    "logo_url",
-    "primary_color",
-    "accent_color",
-    "whatsapp_url",
-    "payment_instructions",
-)
 
 
 @router.get("/console/markup")
@@ -138,7 +130,7 @@ async def brand_form(
         values = {"name": reseller.name, "primary_color": "#1f6feb", "accent_color": "#0e1116"}
     else:
         brand, hosts = found
-        values = {name: getattr(brand, name) or "" for name in BRAND_FIELDS}
+        values = {name: getattr(brand, name) or "" for name in brand_book.BRAND_FIELDS}
         values["hosts"] = "\n".join(hosts)
     return page.render("console_brand.html", values=values, saved=saved)
 
@@ -205,6 +197,6 @@ def _brand_error(page: Page, error: ErrorDetails) -> str:
     said = error["msg"]
     if error["type"] == "string_pattern_mismatch":
         said = page.t("console_not_valid").format(value=error["input"])
-    if field in (*BRAND_FIELDS, "hosts"):
+    if field in (*brand_book.BRAND_FIELDS, "hosts"):
         return f"{page.t('console_brand_' + field)}: {said}"
     return said

@@ -3,6 +3,15 @@ queue's answers and resubmit warning, in Indonesian and English."""
 
 WORDS: dict[str, dict[str, str]] = {
     "id": {
+        "state_pending": "Menunggu dikirim",
+        "state_submitting": "Sedang dikirim",
+        "state_in_progress": "Berjalan",
+        "state_completed": "Selesai",
+        "state_partial": "Sebagian",
+        "state_canceled": "Dibatalkan",
+        "state_failed": "Gagal (dana kembali)",
+        "state_needs_review": "Perlu ditinjau",
+        "state_rejected": "Ditolak",
         "orders": "Pesanan",
         "find": "Cari",
         "ids": "ID pesanan (boleh banyak: 1, 2 3)",
@@ -47,6 +56,15 @@ WORDS: dict[str, dict[str, str]] = {
         "details": "Rincian",
     },
     "en": {
+        "state_pending": "Waiting to be sent",
+        "state_submitting": "Being sent",
+        "state_in_progress": "In progress",
+        "state_completed": "Completed",
+        "state_partial": "Partial",
+        "state_canceled": "Canceled",
+        "state_failed": "Failed (refunded)",
+        "state_needs_review": "Needs review",
+        "state_rejected": "Rejected",
         "orders": "Orders",
         "find": "Search",
         "ids": "Order IDs (many allowed: 1, 2 3)",

@@ -111,6 +111,7 @@ async def add_tripay(
         async with session.begin_nested():
             gateway = await methods.add_gateway(
                 session,
+                _actor(page),
                 owner_id,
                 GatewayKind.tripay,
                 name or "Tripay",
@@ -119,7 +120,7 @@ async def add_tripay(
                 production=production,
             )
             adapter = adapter_for(gateway, runtime.http, runtime.settings.payments)
-            await methods.import_channels(session, gateway, adapter, payer)
+            await methods.import_channels(session, _actor(page), gateway, adapter, payer)
     except PanelError as refused:
         return await setup_page(
             page, session, owner_id, template, base, 422, error=_refusal(page, refused)
@@ -143,7 +144,7 @@ async def import_again(
         async with session.begin_nested():
             gateway = await _gateway(session, owner_id, gateway_id)
             adapter = adapter_for(gateway, runtime.http, runtime.settings.payments)
-            await methods.import_channels(session, gateway, adapter, FeePayer.buyer)
+            await methods.import_channels(session, _actor(page), gateway, adapter, FeePayer.buyer)
     except NotFound:
         return page.render("message.html", 404, message=page.t("not_found"), back=base)
     except PanelError as refused:
@@ -205,13 +206,14 @@ async def add_transfer(
         async with session.begin_nested():
             gateway = await methods.add_gateway(
                 session,
+                _actor(page),
                 owner_id,
                 GatewayKind.manual,
                 bank,
                 methods.GatewayKeys(private_key=form.secret.strip()),
                 page.runtime.settings.currency,
             )
-            await methods.put_method(session, gateway, terms)
+            await methods.put_method(session, _actor(page), gateway, terms)
     except PanelError as refusal:
         return await refused(_refusal(page, refusal))
     return page.keep(RedirectResponse(f"{base}?done=1", status_code=303))
@@ -272,12 +274,18 @@ async def change_method(
         terms = replace(terms, min_amount=low, max_amount=high)
     try:
         async with session.begin_nested():
-            await methods.put_method(session, gateway, terms)
+            await methods.put_method(session, _actor(page), gateway, terms)
     except PanelError as refused:
         return await setup_page(
             page, session, owner_id, template, base, 422, error=_refusal(page, refused)
         )
     return page.keep(RedirectResponse(f"{base}?done=1", status_code=303))
+
+
+def _actor(page: Page) -> int:
+    # Every setup route is behind a signed-in owner, so the member is known here.
+    assert page.member is not None
+    return page.member.id
 
 
 async def _gateway(session: AsyncSession, owner_id: int | None, gateway_id: int) -> PaymentGateway:
