@@ -79,6 +79,7 @@ class ReadCache:
         self._listener: asyncio.Task[None] | None = None
         self._callers: _Kept[str, Holder | None] = _Kept(self._ttl)
         self._quotes: _Kept[tuple[int, int], Quote] = _Kept(self._ttl)
+        self._services: _Kept[tuple[str, int], bytes] = _Kept(self._ttl)
 
     @property
     def hearing(self) -> bool:
@@ -151,6 +152,14 @@ class ReadCache:
             return replace(quote, service=_copy(quote.service))
 
         return await self._quotes.get((account.id, service_id), copied)
+
+    async def services(
+        self, surface: str, account: Account, read: Callable[[], Awaitable[bytes]]
+    ) -> bytes:
+        """The list of services `account` can order with its prices, as `surface` (API v2,
+        /v1) sends it, read by `read` when not known or too old. Its quality figures are the
+        worker's, recomputed every few minutes: they may be up to the time to live behind."""
+        return await self._services.get((surface, account.id), read)
 
 
 class _Kept(Generic[_Key, _Value]):

@@ -4,15 +4,20 @@ shutdown, never at import time."""
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
 
 import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from panel import outbox
+from panel.coalesce import Coalescer
 from panel.config import Settings
 from panel.db import create_engine, create_sessionmaker, transaction
 from panel.embedded import resolve_urls
+from panel.ledger import balance_reads
+from panel.orders import status_reads
 from panel.orders.batcher import Batcher
 from panel.providers.registry import Adapters
 from panel.providers.smm_v2 import build_client
@@ -32,12 +37,17 @@ class Runtime:
     adapters: Adapters
     batcher: Batcher = field(init=False)  # orders of API v2 `add`, written in batches
     reads: ReadCache = field(init=False)  # what API v2 reads on every call
+    # Orders' statuses and wallet balances, each read for every request in flight at once.
+    statuses: Coalescer[status_reads.Asked, status_reads.Seen] = field(init=False)
+    balances: Coalescer[int, Decimal] = field(init=False)
     # Buyers' webhook receivers: a client of its own, which connects only to checked addresses.
     webhook_http: httpx.AsyncClient = field(init=False)
 
     def __post_init__(self) -> None:
         self.batcher = Batcher(self.sessionmaker, self.queue)
         self.reads = ReadCache()
+        self.statuses = Coalescer(partial(status_reads.read, self.sessionmaker))
+        self.balances = Coalescer(partial(balance_reads.read, self.sessionmaker))
         self.webhook_http = webhook_network.build_client(self.settings.http, self.settings.webhooks)
 
     @classmethod

@@ -17,9 +17,8 @@ from panel.api_v2 import shapes
 from panel.catalogue.offer import offer
 from panel.db import commit_begun
 from panel.keys import service as keys
-from panel.ledger import service as ledger
 from panel.models import BUYERS, Account, ApiKeyKind
-from panel.orders import intake, texts
+from panel.orders import intake, status_reads, texts
 from panel.orders import service as orders
 from panel.orders.texts import Refused
 from panel.runtime import Runtime
@@ -83,12 +82,19 @@ async def run(
     return await action(Call(session, runtime, account, params))
 
 
-async def services(call: Call) -> list[shapes.Json]:
-    """Every service the caller can order, at the caller's own rate."""
-    return [
-        shapes.service_row(item.service, item.price, item.figures, item.complaints)
-        for item in await offer(call.session, call.account)
-    ]
+async def services(call: Call) -> shapes.Encoded:
+    """Every service the caller can order, at the caller's own rate: kept encoded until a
+    price, the catalogue or the caller changes (read_cache), as a quote is."""
+
+    async def listed() -> bytes:
+        return shapes.encode(
+            [
+                shapes.service_row(item.service, item.price, item.figures, item.complaints)
+                for item in await offer(call.session, call.account)
+            ]
+        )
+
+    return shapes.Encoded(await call.runtime.reads.services("api_v2", call.account, listed))
 
 
 async def add(call: Call) -> shapes.Json:
@@ -114,22 +120,26 @@ async def add(call: Call) -> shapes.Json:
 async def status(call: Call) -> shapes.Json:
     if "orders" in call.params:
         ids = _id_list(call.params["orders"])
-        found = await orders.visible(call.session, call.account, _existing(ids))
-        charges = await orders.paid_by(call.session, call.account, found.values())
+        found = await _seen(call, _existing(ids))
         return {
             str(order_id): (
-                shapes.order_status(found[order_id], charges[order_id], call.currency)
+                shapes.order_status(found[order_id], call.currency)
                 if order_id in found
                 else shapes.error(texts.INCORRECT_ORDER)
             )
             for order_id in ids
         }
     order_id = _single_id(call.params, "order", texts.INCORRECT_ORDER)
-    order = (await orders.visible(call.session, call.account, [order_id])).get(order_id)
-    if order is None:
+    seen = (await _seen(call, [order_id])).get(order_id)
+    if seen is None:
         raise Refused(texts.INCORRECT_ORDER)
-    charges = await orders.paid_by(call.session, call.account, [order])
-    return shapes.order_status(order, charges[order.id], call.currency)
+    return shapes.order_status(seen, call.currency)
+
+
+async def _seen(call: Call, order_ids: list[int]) -> dict[int, status_reads.Seen]:
+    """Read with every other status request in flight (runtime.statuses), in one statement."""
+    found = await call.runtime.statuses.get(status_reads.asked(call.account, order_ids))
+    return {order_id: seen for (_, _, order_id), seen in found.items()}
 
 
 async def refill(call: Call) -> Any:
@@ -177,8 +187,8 @@ async def cancel(call: Call) -> list[shapes.Json]:
 
 
 async def balance(call: Call) -> shapes.Json:
-    amount = await ledger.balance(call.session, call.account.id)
-    return shapes.balance(amount, call.currency)
+    found = await call.runtime.balances.get([call.account.id])
+    return shapes.balance(found[call.account.id], call.currency)
 
 
 ACTIONS: dict[str, Action] = {

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from panel import throttle
@@ -46,7 +46,10 @@ async def api_v2(scope: Scope, receive: Receive, send: Send) -> None:
     request = Request(scope, receive)
     runtime: Runtime = scope["app"].state.runtime
     answer, quota, status = await _answer_for(request, runtime)
-    response = JSONResponse(answer, status_code=status)
+    if isinstance(answer, shapes.Encoded):
+        response: Response = Response(answer, status, media_type="application/json")
+    else:
+        response = JSONResponse(answer, status_code=status)
     for name, value in quota.headers() if quota else []:
         response.headers[name.decode()] = value.decode()
     await response(scope, receive, send)

@@ -5,11 +5,13 @@ services are integers, except the single-order `refill` answer, which the standa
 string.
 """
 
+import json
 from decimal import Decimal
 from typing import Any
 
 from panel import money
-from panel.models import Order, OrderStatus, QualityFigures, Refill, RefillStatus, Service
+from panel.models import OrderStatus, QualityFigures, Refill, RefillStatus, Service
+from panel.orders.status_reads import Seen
 from panel.pricing.service import Price
 from panel.support.complaints import REASONS, Complaints
 
@@ -101,15 +103,26 @@ def _shown(value: Decimal | int | None) -> str | None:
     return None if value is None else str(value)
 
 
-def order_status(order: Order, charge: Decimal, currency: str) -> Json:
-    """One order's status; `charge` is what the caller paid for it, not what its buyer did."""
+def order_status(seen: Seen, currency: str) -> Json:
+    """One order's status; its charge is what the caller paid for it, not what its buyer did."""
     return {
-        "charge": money.text(charge),
-        "start_count": count(order.start_count),
-        "status": ORDER_STATUS[order.status],
-        "remains": str(order.undelivered),
+        "charge": money.text(seen.charge),
+        "start_count": count(seen.start_count),
+        "status": ORDER_STATUS[seen.status],
+        "remains": str(seen.remains),
         "currency": currency,
     }
+
+
+class Encoded(bytes):
+    """An answer already encoded as JSON, sent as it is (a kept `services` list)."""
+
+
+def encode(answer: Any) -> Encoded:
+    """`answer` as JSON, byte for byte as every other answer is sent."""
+    return Encoded(
+        json.dumps(answer, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    )
 
 
 def refill_status(refill: Refill) -> str:

@@ -1,36 +1,48 @@
 """`/v1/services`: what the caller can order, at the caller's own rate."""
 
 from fastapi import APIRouter
+from pydantic import TypeAdapter
+from starlette.responses import Response
 
 from panel.catalogue.offer import offer
 from panel.catalogue.schemas import QualityView, ServiceView
 from panel.deps import BuyerDep, RuntimeDep, SessionDep
 
 router = APIRouter(tags=["services"])
+_LIST = TypeAdapter(list[ServiceView])
 
 
-@router.get("/services")
-async def list_services(
-    session: SessionDep, buyer: BuyerDep, runtime: RuntimeDep
-) -> list[ServiceView]:
+@router.get("/services", response_model=list[ServiceView])
+async def list_services(session: SessionDep, buyer: BuyerDep, runtime: RuntimeDep) -> Response:
     """Every service you can order now, with your rate per 1000."""
-    return [
-        ServiceView(
-            id=item.service.id,
-            name=item.service.name,
-            type=item.service.type,
-            category=item.service.category,
-            description=item.service.description,
-            rate=item.price.rate,
-            currency=runtime.settings.currency,
-            min_quantity=item.service.min_quantity,
-            max_quantity=item.service.max_quantity,
-            refill=item.service.refill,
-            cancel=item.service.cancel,
-            dripfeed=item.service.dripfeed,
-            quality=QualityView.model_validate(item.figures).with_complaints(item.complaints)
-            if item.figures
-            else None,
+
+    async def listed() -> bytes:
+        # Encoded once and kept until a price, the catalogue or the caller changes
+        # (read_cache), as API v2's list is: a child panel repricing reads it often.
+        return _LIST.dump_json(
+            [
+                ServiceView(
+                    id=item.service.id,
+                    name=item.service.name,
+                    type=item.service.type,
+                    category=item.service.category,
+                    description=item.service.description,
+                    rate=item.price.rate,
+                    currency=runtime.settings.currency,
+                    min_quantity=item.service.min_quantity,
+                    max_quantity=item.service.max_quantity,
+                    refill=item.service.refill,
+                    cancel=item.service.cancel,
+                    dripfeed=item.service.dripfeed,
+                    quality=QualityView.model_validate(item.figures).with_complaints(
+                        item.complaints
+                    )
+                    if item.figures
+                    else None,
+                )
+                for item in await offer(session, buyer)
+            ]
         )
-        for item in await offer(session, buyer)
-    ]
+
+    body = await runtime.reads.services("v1", buyer, listed)
+    return Response(body, media_type="application/json")

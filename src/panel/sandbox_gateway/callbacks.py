@@ -74,9 +74,11 @@ def build(
     return raw, headers
 
 
-async def _deliver(
+async def deliver(
     client: httpx.AsyncClient, url: str | None, raw: bytes, headers: dict[str, str]
 ) -> dict[str, Any]:
+    """POST one signed body to `url`, as a gateway does: what the receiver answered, or the
+    error; never raises (both fake gateways send their callbacks through this)."""
     answer: dict[str, Any] = {"response_status": None, "response_text": None, "error": None}
     if url is None:
         return answer | {"error": "no callback_url: neither the transaction nor the merchant"}
@@ -105,7 +107,7 @@ async def send(
     raw, headers = build(merchant, transaction, status, faults, gateway.now())
     url = transaction.callback_url or merchant.callback_url
     answers = await asyncio.gather(
-        *(_deliver(client, url, raw, headers) for _ in range(faults.duplicates))
+        *(deliver(client, url, raw, headers) for _ in range(faults.duplicates))
     )
     text = raw.decode()
     return [

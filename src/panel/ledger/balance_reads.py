@@ -1,0 +1,25 @@
+"""Wallet balances for any number of accounts in one statement, as API v2 `balance` answers
+them: read from the wallet row the ledger keeps in step with its entries."""
+
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from panel.db import transaction
+
+_READ = text(
+    """
+    SELECT owner_id, balance FROM ledger_account
+     WHERE owner_id = ANY(CAST(:owners AS bigint[])) AND balance IS NOT NULL
+    """
+)
+
+
+async def read(
+    sessionmaker: async_sessionmaker[AsyncSession], account_ids: list[int]
+) -> dict[int, Decimal]:
+    """The wallet balance of each account that has a wallet."""
+    async with transaction(sessionmaker) as session:
+        rows = await session.execute(_READ, {"owners": account_ids})
+        return {owner: balance for owner, balance in rows}
