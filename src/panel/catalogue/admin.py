@@ -6,8 +6,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 
-from panel.catalogue import bulk_import, quality, routes, service, sync
+from panel.catalogue import bulk_import, connection, quality, routes, service, sync
 from panel.catalogue.schemas import (
+    ConnectionCheckOut,
     FailoverIn,
     FailoverOut,
     ImportIn,
@@ -42,6 +43,8 @@ def _provider_fields(body: ProviderCreate | ProviderUpdate) -> dict[str, Any]:
         fields["api_url"] = str(body.api_url)
     if body.api_key is not None:
         fields["api_key"] = body.api_key.get_secret_value()
+    if getattr(body, "api_secret", None) is not None:
+        fields["api_secret"] = body.api_secret.get_secret_value()  # type: ignore[union-attr]
     return fields
 
 
@@ -52,11 +55,41 @@ async def create_provider(
     """Add a provider. It is asked its balance first: if it answers in another currency than
     `currency`, it is refused."""
     fields = _provider_fields(body) | {"currency": body.currency or runtime.settings.currency}
-    upstream = runtime.adapters.probe(fields["api_url"], fields["api_key"])
+    adapter = fields.get("adapter", "smm_v2")
+    fields["dialect"] = service.checked_dialect(adapter, fields.get("dialect"))
+    upstream = runtime.adapters.probe(
+        fields["api_url"],
+        fields["api_key"],
+        adapter=adapter,
+        dialect=fields["dialect"],
+        api_id=fields.get("api_id"),
+        api_secret=fields.get("api_secret"),
+    )
     provider = await service.create_provider_by(
         session, operator.account_id, upstream=upstream, **fields
     )
     return ProviderOut.model_validate(provider)
+
+
+@router.post("/providers/check")
+async def check_provider(
+    body: ProviderCreate, runtime: RuntimeDep, operator: OperatorDep
+) -> ConnectionCheckOut:
+    """Ask a provider not yet added its balance and catalogue, with the body a create takes,
+    and report what worked. Nothing is written."""
+    fields = _provider_fields(body)
+    currency = body.currency or runtime.settings.currency
+    report = await connection.check_new(
+        runtime.adapters,
+        currency,
+        api_url=fields["api_url"],
+        api_key=fields["api_key"],
+        adapter=fields.get("adapter", "smm_v2"),
+        dialect=fields.get("dialect"),
+        api_id=fields.get("api_id"),
+        api_secret=fields.get("api_secret"),
+    )
+    return ConnectionCheckOut.model_validate(report)
 
 
 @router.get("/providers")

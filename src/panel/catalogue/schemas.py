@@ -16,12 +16,19 @@ class ProviderCreate(Schema):
     name: str = Field(min_length=1, max_length=200)
     api_url: AnyHttpUrl
     api_key: SecretStr = Field(min_length=1, max_length=500)
-    adapter: str = Field(default="smm_v2", pattern=r"^smm_v2$")
+    adapter: str = Field(default="smm_v2", pattern=r"^(smm_v2|dialect)$")
     currency: str | None = Field(
         default=None,
         pattern=r"^[A-Z]{3}$",
         description="ISO 4217 code the provider charges in; the panel's currency when left out",
     )
+    dialect: str | None = Field(
+        default=None,
+        max_length=100_000,
+        description='for adapter "dialect": the document (TOML), or a shipped one\'s name',
+    )
+    api_id: str | None = Field(default=None, max_length=200)
+    api_secret: SecretStr | None = Field(default=None, max_length=500)
 
 
 class ProviderUpdate(Patch):
@@ -30,6 +37,26 @@ class ProviderUpdate(Patch):
     api_url: AnyHttpUrl | None = None
     api_key: SecretStr | None = Field(default=None, min_length=1, max_length=500)
     enabled: bool | None = None
+
+
+class ConnectionSampleOut(Out):
+    external_id: str
+    name: str
+    rate: Decimal
+    min_quantity: int
+    max_quantity: int
+
+
+class ConnectionCheckOut(Out):
+    """What a provider answered to the connection check; nothing was written."""
+
+    ok: bool
+    problems: list[str]
+    credentials_ok: bool
+    balance: MoneyText | None
+    currency: str | None
+    services_count: int | None
+    samples: list[ConnectionSampleOut]
 
 
 class ProviderOut(Out):

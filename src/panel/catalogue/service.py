@@ -10,6 +10,7 @@ from panel import action_log
 from panel.currencies import service as currencies
 from panel.errors import Conflict, Invalid, NotFound
 from panel.models import Provider, ProviderService, Service
+from panel.providers import dialect_doc
 from panel.providers.adapter import UpstreamAdapter, UpstreamError
 
 # Column defaults apply only at INSERT; the quantity check runs before it.
@@ -31,12 +32,16 @@ async def create_provider(
     api_key: str,
     currency: str,
     adapter: str = "smm_v2",
+    dialect: str | None = None,
+    api_id: str | None = None,
+    api_secret: str | None = None,
     upstream: UpstreamAdapter | None = None,
 ) -> Provider:
     """Add a provider charging in `currency`. With `upstream`, the provider is asked its
     balance first: one that answers in another currency is refused (Invalid) and nothing is
     written; one that cannot be reached now is added, and checked at every sync."""
     currency = currencies.currency_code(currency)
+    dialect = checked_dialect(adapter, dialect)
     await _name_free(session, name)
     if upstream is not None:
         await _check_currency(upstream, currency)
@@ -45,12 +50,28 @@ async def create_provider(
         api_url=api_url,
         api_key=api_key,
         adapter=adapter,
+        dialect=dialect,
+        api_id=api_id,
+        api_secret=api_secret,
         currency=currency,
         enabled=True,
     )
     session.add(provider)
     await session.flush()
     return provider
+
+
+def checked_dialect(adapter: str, dialect: str | None) -> str | None:
+    """The dialect document a provider keeps (a shipped one's text when given its name), or
+    Invalid naming the line and the field that is wrong."""
+    if adapter != "dialect":
+        return None
+    text = dialect_doc.resolve(dialect or "")
+    try:
+        dialect_doc.load(text)
+    except dialect_doc.DialectError as exc:
+        raise Invalid(str(exc), line=exc.line, field=exc.field) from None
+    return text
 
 
 async def update_provider(session: AsyncSession, provider_id: int, **changes: Any) -> Provider:

@@ -6,7 +6,9 @@ import hashlib
 import httpx
 
 from panel.models import Provider
+from panel.providers import dialect_doc
 from panel.providers.adapter import UpstreamAdapter
+from panel.providers.declared import DeclaredAdapter
 from panel.providers.smm_v2 import SmmV2Adapter
 
 
@@ -17,13 +19,36 @@ class Adapters:
 
     def for_provider(self, provider: Provider) -> UpstreamAdapter:
         # A digest, so the key itself is not kept a second time in this process.
-        fingerprint = hashlib.sha256(f"{provider.api_url}\n{provider.api_key}".encode()).hexdigest()
+        parts = (provider.adapter, provider.api_url, provider.api_key, provider.dialect or "",
+                 provider.api_id or "", provider.api_secret or "")  # fmt: skip
+        fingerprint = hashlib.sha256("\n".join(parts).encode()).hexdigest()
         built = self._built.get(provider.id)
         if built is None or built[0] != fingerprint:
-            built = (fingerprint, SmmV2Adapter(self._client, provider.api_url, provider.api_key))
+            adapter = self.probe(
+                provider.api_url,
+                provider.api_key,
+                adapter=provider.adapter,
+                dialect=provider.dialect,
+                api_id=provider.api_id,
+                api_secret=provider.api_secret,
+            )
+            built = (fingerprint, adapter)
             self._built[provider.id] = built
         return built[1]
 
-    def probe(self, api_url: str, api_key: str) -> UpstreamAdapter:
-        """An adapter for a provider not yet saved, to ask it something before it is."""
+    def probe(
+        self,
+        api_url: str,
+        api_key: str,
+        *,
+        adapter: str = "smm_v2",
+        dialect: str | None = None,
+        api_id: str | None = None,
+        api_secret: str | None = None,
+    ) -> UpstreamAdapter:
+        """An adapter for a provider not yet saved, to ask it something before it is. A dialect
+        document that does not load raises `dialect_doc.DialectError`."""
+        if adapter == "dialect":
+            doc = dialect_doc.load(dialect_doc.resolve(dialect or ""))
+            return DeclaredAdapter(self._client, api_url, doc, api_key, api_id, api_secret)
         return SmmV2Adapter(self._client, api_url, api_key)

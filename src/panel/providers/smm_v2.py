@@ -16,13 +16,8 @@ the order. For the safe-to-repeat calls the same failures raise `UpstreamUnavail
 """
 
 import asyncio
-import json
-import logging
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, NoReturn, TypeVar
-from urllib.parse import quote_plus
 
 import httpx
 from pydantic import SecretStr
@@ -37,37 +32,29 @@ from panel.providers.adapter import (
     Outcome,
     RefillResult,
     RefillState,
-    RejectReason,
     Submission,
     UpstreamAdapter,
-    UpstreamError,
     UpstreamRefused,
     UpstreamService,
     UpstreamUnavailable,
 )
 from panel.providers.dialect import (
     THROTTLED,
-    no_constant,
     normalise_words,
     parse_decimal,
     parse_flag,
     parse_identifier,
     parse_order_status,
     parse_refill_state,
-    parse_retry_after,
     parse_service,
     read_error_text,
     reject_reason,
     rows_by_id,
 )
 from panel.providers.ratelimit import RateLimiter
-
-log = logging.getLogger("panel.providers")
+from panel.providers.transport import SNIPPET, Failed, Reply, Transport, chunks, secret
 
 PARALLEL_CALLS = 4  # status calls in flight at once to one provider
-BATCH = 100  # API v2 takes at most 100 ids per status, cancel or refill_status call
-DEFAULT_BACKOFF_S = 1.0  # after a 429 without Retry-After
-SNIPPET = 200  # characters of an unreadable body kept for operators
 
 S = TypeVar("S", bound=Submission)
 
@@ -92,29 +79,6 @@ def build_client(http: HttpSettings) -> httpx.AsyncClient:
 # --- the adapter -------------------------------------------------------------------------------
 
 
-class _Failed(Exception):
-    """A call that got no answer to read; `outcome` says whether it left."""
-
-    def __init__(self, outcome: Outcome, detail: str, retry_after_s: float | None = None) -> None:
-        super().__init__(detail)
-        self.outcome = outcome
-        self.detail = detail
-        self.retry_after_s = retry_after_s
-
-    def as_error(self) -> UpstreamError:
-        if self.outcome is Outcome.rejected:
-            return UpstreamRefused(self.detail, self.retry_after_s)
-        return UpstreamUnavailable(self.detail, self.retry_after_s)
-
-
-@dataclass(frozen=True)
-class _Reply:
-    status_code: int
-    readable: bool
-    payload: object
-    snippet: str
-
-
 class SmmV2Adapter:
     """One upstream provider that speaks API v2. Build one per provider and keep it for the
     life of the process: its rate limiter lives in it."""
@@ -126,12 +90,11 @@ class SmmV2Adapter:
         api_key: str | SecretStr,
         limiter: RateLimiter | None = None,
     ) -> None:
-        self._client = client
         self.api_url = api_url
-        # Kept as SecretStr so that no repr, log or traceback of this object can show it.
-        self._api_key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
-        self._limiter = limiter or RateLimiter()
-        self.provider = _host(api_url)  # what logs name: never the full URL
+        self._api_key = secret(api_key)
+        self._wire = Transport(client, api_url, [self._api_key], limiter)
+        self._limiter = self._wire.limiter
+        self.provider = self._wire.provider
 
     def __repr__(self) -> str:
         return f"SmmV2Adapter(provider={self.provider!r})"
@@ -169,11 +132,11 @@ class SmmV2Adapter:
     async def status(self, upstream_ids: list[str]) -> dict[str, OrderStatus]:
         # Calls of 100 ids go out a few at a time: a poll of thousands is not 20 round trips
         # in a row, and the provider is not flooded either (the limiter still applies).
-        chunks = list(_chunks(upstream_ids))
+        batches = list(chunks(upstream_ids))
         statuses: dict[str, OrderStatus] = {}
-        for start in range(0, len(chunks), PARALLEL_CALLS):
+        for start in range(0, len(batches), PARALLEL_CALLS):
             for found in await asyncio.gather(
-                *(self._status_chunk(chunk) for chunk in chunks[start : start + PARALLEL_CALLS])
+                *(self._status_chunk(chunk) for chunk in batches[start : start + PARALLEL_CALLS])
             ):
                 statuses.update(found)
         return statuses
@@ -195,7 +158,7 @@ class SmmV2Adapter:
 
     async def cancel(self, upstream_ids: list[str]) -> dict[str, CancelResult]:
         results: dict[str, CancelResult] = {}
-        for chunk in _chunks(upstream_ids):
+        for chunk in chunks(upstream_ids):
             payload = await self._query("cancel", {"orders": ",".join(chunk)})
             if len(chunk) == 1 and isinstance(payload, dict) and "cancel" in payload:
                 rows: list[tuple[str, object]] = [(chunk[0], payload)]
@@ -214,7 +177,7 @@ class SmmV2Adapter:
 
     async def refill_status(self, refill_ids: list[str]) -> dict[str, RefillState]:
         states: dict[str, RefillState] = {}
-        for chunk in _chunks(refill_ids):
+        for chunk in chunks(refill_ids):
             if len(chunk) == 1:
                 payload = await self._query("refill_status", {"refill": chunk[0]})
                 rows = self._rows_for_one("refill_status", chunk[0], payload, "refill")
@@ -238,58 +201,21 @@ class SmmV2Adapter:
 
     # Transport and classification.
 
-    async def _post(self, action: str, fields: Mapping[str, str]) -> _Reply:
-        wait = await self._limiter.acquire()
-        if wait is not None:
-            raise _Failed(Outcome.transient, f"held back by the rate limit for {wait:.1f} s", wait)
+    async def _post(self, action: str, fields: Mapping[str, str]) -> Reply:
         form = {**fields, "key": self._api_key.get_secret_value(), "action": action}
-        try:
-            response = await self._client.post(self.api_url, data=form)
-        except (
-            httpx.ConnectError,
-            httpx.ConnectTimeout,
-            httpx.PoolTimeout,
-            httpx.ProxyError,
-        ) as exc:
-            raise _Failed(Outcome.transient, self._redact(f"not sent: {_describe(exc)}")) from None
-        except (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL) as exc:
-            # A request that cannot be formed never leaves, and would not on a retry either.
-            raise _Failed(Outcome.rejected, self._redact(f"not sent: {_describe(exc)}")) from None
-        except httpx.HTTPError as exc:
-            raise _Failed(Outcome.ambiguous, self._redact(f"lost: {_describe(exc)}")) from None
-
-        code = response.status_code
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        if code == 429 or (code == 503 and retry_after is not None):
-            self._limiter.defer(DEFAULT_BACKOFF_S if retry_after is None else retry_after)
-        text = response.text.lstrip("\ufeff").strip()
-        # Redact before cutting, so that no part of the key can be left at the cut.
-        snippet = self._redact(" ".join(text.split()))[:SNIPPET]
-        if code in (408, 429):
-            raise _Failed(Outcome.transient, f"HTTP {code}: {snippet}", retry_after)
-        if not (200 <= code < 300 or 400 <= code < 500):
-            raise _Failed(Outcome.ambiguous, f"HTTP {code}: {snippet}", retry_after)
-        try:
-            payload: object = json.loads(text, parse_float=Decimal, parse_constant=no_constant)
-        except (ValueError, RecursionError):
-            return _Reply(code, False, None, snippet)
-        return _Reply(code, True, payload, snippet)
+        return await self._wire.send(self.api_url, form)
 
     async def _submit(
         self, kind: type[S], action: str, fields: Mapping[str, str], id_key: str
     ) -> S:
-        try:
-            reply = await self._post(action, fields)
-        except _Failed as failed:
-            reason = RejectReason.other if failed.outcome is Outcome.rejected else None
-            result = kind(failed.outcome, None, reason, failed.retry_after_s, failed.detail)
-        else:
-            result = self._classify(kind, reply, id_key)
-        if result.outcome is not Outcome.accepted:
-            self._log(action, result.detail, outcome=str(result.outcome), reason=result.reason)
-        return result
+        return await self._wire.submit(
+            kind,
+            action,
+            lambda: self._post(action, fields),
+            lambda reply: self._classify(kind, reply, id_key),
+        )
 
-    def _classify(self, kind: type[S], reply: _Reply, id_key: str) -> S:
+    def _classify(self, kind: type[S], reply: Reply, id_key: str) -> S:
         if reply.readable:
             # A well-formed id wins over anything else in the answer: the thing exists upstream.
             created = (
@@ -305,27 +231,19 @@ class SmmV2Adapter:
             if error is not None:
                 detail = self._redact(error)
                 if THROTTLED.search(normalise_words(error)):
-                    self._limiter.defer(DEFAULT_BACKOFF_S)
-                    return kind(Outcome.transient, None, None, DEFAULT_BACKOFF_S, detail)
+                    return self._wire.throttled(kind, detail)
                 return kind(Outcome.rejected, None, reject_reason(error), None, detail)
-        detail = f"HTTP {reply.status_code}: {reply.snippet}"
-        if 400 <= reply.status_code < 500:
-            return kind(Outcome.rejected, None, RejectReason.other, None, detail)
-        return kind(Outcome.ambiguous, None, None, None, f"no {id_key} id in answer; {detail}")
+        return self._wire.unreadable(kind, reply, id_key)
 
     async def _query(self, action: str, fields: Mapping[str, str]) -> object:
         try:
             reply = await self._post(action, fields)
-        except _Failed as failed:
+        except Failed as failed:
             self._log(action, failed.detail, outcome=str(failed.outcome))
             raise failed.as_error() from None
         if reply.readable and (200 <= reply.status_code < 300 or read_error_text(reply.payload)):
             return reply.payload
-        detail = f"HTTP {reply.status_code}: {reply.snippet}"
-        self._log(action, detail)
-        if reply.status_code >= 400:
-            raise UpstreamRefused(detail)
-        raise UpstreamUnavailable(detail)
+        raise self._wire.refused_or_unavailable(action, reply)
 
     def _rows_for_one(
         self, action: str, upstream_id: str, payload: object, id_key: str
@@ -350,37 +268,10 @@ class SmmV2Adapter:
         )
 
     def _redact(self, text: str) -> str:
-        # Some panels echo the request back in their error pages.
-        secret = self._api_key.get_secret_value()
-        if secret:
-            for shown in {secret, quote_plus(secret)}:
-                text = text.replace(shown, "[redacted]")
-        return text
+        return self._wire.redact(text)
 
     def _log(self, action: str, detail: str, **fields: object) -> None:
-        log.warning(
-            "upstream %s: %s",
-            action,
-            detail,
-            extra={"fields": {"provider": self.provider, "action": action, **fields}},
-        )
-
-
-def _chunks(ids: list[str]) -> Iterator[list[str]]:
-    unique = list(dict.fromkeys(stripped for raw in ids if (stripped := raw.strip())))
-    for start in range(0, len(unique), BATCH):
-        yield unique[start : start + BATCH]
-
-
-def _describe(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-def _host(api_url: str) -> str:
-    try:
-        return httpx.URL(api_url).host or "?"
-    except httpx.InvalidURL:
-        return "?"  # the first call reports it, classified
+        self._wire.log(action, detail, **fields)
 
 
 if TYPE_CHECKING:  # mypy proves here that the adapter fits the protocol the pipeline uses

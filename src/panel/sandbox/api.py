@@ -48,19 +48,19 @@ Action = Callable[[Call], Awaitable[Response]]
 @router.api_route("/api/v2/", methods=["GET", "POST"], include_in_schema=False)
 async def api_v2(request: Request) -> Response:
     sandbox: Sandbox = request.app.state.sandbox
-    params = await _read_params(request)
+    params = await read_params(request)
     action = params.get("action", "").strip()
     entry = sandbox.record(action, params)
     writer = sandbox.writer
     if not sandbox.key_accepted(params.get("key") or request.headers.get("X-Api-Key")):
-        return _json(writer.error("Invalid API key"))
+        return json_answer(writer.error("Invalid API key"))
     handler = ACTIONS.get(action)
     if handler is None:
-        return _json(writer.error("Incorrect request"))
+        return json_answer(writer.error("Incorrect request"))
     return await handler(Call(sandbox, writer, params, entry))
 
 
-async def _read_params(request: Request) -> Params:
+async def read_params(request: Request) -> Params:
     """Query string and body merged, the body winning: clients send either or both."""
     params: Params = dict(request.query_params)
     if request.method != "POST":
@@ -91,7 +91,9 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _json(body: object, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_answer(
+    body: object, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     return Response(json.dumps(body), status_code, headers=headers, media_type="application/json")
 
 
@@ -102,7 +104,7 @@ def _ids(params: Params, one: str, many: str) -> list[str] | None:
     return ids or None
 
 
-async def _pause(seconds: float) -> None:
+async def pause(seconds: float) -> None:
     if seconds > 0:
         await asyncio.sleep(seconds)
 
@@ -117,7 +119,7 @@ async def _hang(sandbox: Sandbox, seconds: float) -> None:
 def _fault_answer(fault: Fault, behaviour: Behaviour) -> Response:
     if fault is Fault.rate_limit:
         headers = {"Retry-After": str(behaviour.retry_after_s)}
-        return _json({"error": "Too many requests"}, 429, headers)
+        return json_answer({"error": "Too many requests"}, 429, headers)
     if fault is Fault.http_502:
         return Response(BAD_GATEWAY, 502, media_type="text/html")
     if fault is Fault.html:
@@ -129,16 +131,33 @@ def _fault_answer(fault: Fault, behaviour: Behaviour) -> Response:
 
 
 async def _services(call: Call) -> Response:
-    return _json(call.writer.services(call.sandbox.services()))
+    return json_answer(call.writer.services(call.sandbox.services()))
 
 
 async def _add(call: Call) -> Response:
-    sandbox, writer, params = call.sandbox, call.writer, call.params
+    writer = call.writer
+    return await place_order(
+        call.sandbox,
+        call.params,
+        lambda text: json_answer(writer.error(text)),
+        lambda order_id: json_answer(writer.added(order_id)),
+        call.logged,
+    )
+
+
+async def place_order(
+    sandbox: Sandbox,
+    params: Params,
+    refuse: Callable[[str], Response],
+    made: Callable[[int], Response],
+    logged: dict[str, Any],
+) -> Response:
+    """An `add` with the faults its service's behaviour asks for, answered in any dialect."""
     service = sandbox.service(params.get("service"))
     if service is None:
-        return _json(writer.error("Incorrect service ID"))
+        return refuse("Incorrect service ID")
     behaviour = sandbox.behaviour(service.id)
-    await _pause(behaviour.latency_s)
+    await pause(behaviour.latency_s)
     draws = sandbox.draw()
     fault = behaviour.fault if draws.fault < behaviour.fault_rate else None
     if fault is not None and fault is not Fault.timeout_after_accept:
@@ -146,11 +165,11 @@ async def _add(call: Call) -> Response:
     try:
         order = sandbox.add(service, params, draws)
     except Refused as refused:
-        return _json(writer.error(refused.text))
-    call.logged["order"] = order.id
+        return refuse(refused.text)
+    logged["order"] = order.id
     if fault is Fault.timeout_after_accept:
         await _hang(sandbox, behaviour.hang_s)
-    return _json(writer.added(order.id))
+    return made(order.id)
 
 
 async def _status(call: Call) -> Response:
@@ -158,21 +177,21 @@ async def _status(call: Call) -> Response:
     ids = _bounded_ids(call, "order", "orders", "Incorrect order ID")
     if isinstance(ids, Response):
         return ids
-    await _pause(sandbox.latency(sandbox.services_of(ids)))
+    await pause(sandbox.latency(sandbox.services_of(ids)))
     rows = sandbox.statuses(ids)
     if "orders" in params:
-        return _json(writer.statuses(rows))
+        return json_answer(writer.statuses(rows))
     found = rows[0][1]
-    return _json(writer.status(found) if found else writer.error("Incorrect order ID"))
+    return json_answer(writer.status(found) if found else writer.error("Incorrect order ID"))
 
 
 def _bounded_ids(call: Call, one: str, many: str, missing: str) -> list[str] | Response:
     """The ids asked about, or the error answer: none readable, or more than 100."""
     ids = _ids(call.params, one, many)
     if ids is None:
-        return _json(call.writer.error(missing))
+        return json_answer(call.writer.error(missing))
     if len(ids) > MAX_IDS:
-        return _json(call.writer.error("Incorrect request"))
+        return json_answer(call.writer.error("Incorrect request"))
     return ids
 
 
@@ -181,7 +200,7 @@ async def _refill(call: Call) -> Response:
     ids = _bounded_ids(call, "order", "orders", "Incorrect order ID")
     if isinstance(ids, Response):
         return ids
-    await _pause(sandbox.latency(sandbox.services_of(ids)))
+    await pause(sandbox.latency(sandbox.services_of(ids)))
     made: list[tuple[str, int | str]] = []
     for order_id in ids:
         try:
@@ -189,9 +208,9 @@ async def _refill(call: Call) -> Response:
         except Refused as refused:
             made.append((order_id, refused.text))
     if "orders" in params:
-        return _json(writer.refills(made))
+        return json_answer(writer.refills(made))
     refill = made[0][1]
-    return _json(writer.refill(refill) if isinstance(refill, int) else writer.error(refill))
+    return json_answer(writer.refill(refill) if isinstance(refill, int) else writer.error(refill))
 
 
 async def _refill_status(call: Call) -> Response:
@@ -201,13 +220,13 @@ async def _refill_status(call: Call) -> Response:
         return ids
     rows = call.sandbox.refill_statuses(ids)
     if "refills" in params:
-        return _json(
+        return json_answer(
             writer.refill_statuses(
                 [(refill_id, found or "Refill not found") for refill_id, found in rows]
             )
         )
     found = rows[0][1]
-    return _json(writer.refill_status(found) if found else writer.error("Refill not found"))
+    return json_answer(writer.refill_status(found) if found else writer.error("Refill not found"))
 
 
 async def _cancel(call: Call) -> Response:
@@ -215,12 +234,12 @@ async def _cancel(call: Call) -> Response:
     ids = _bounded_ids(call, "order", "orders", "Incorrect order ID")
     if isinstance(ids, Response):
         return ids
-    await _pause(sandbox.latency(sandbox.services_of(ids)))
-    return _json(writer.canceled(sandbox.cancel(ids)))
+    await pause(sandbox.latency(sandbox.services_of(ids)))
+    return json_answer(writer.canceled(sandbox.cancel(ids)))
 
 
 async def _balance(call: Call) -> Response:
-    return _json(call.writer.balance(call.sandbox.balance()))
+    return json_answer(call.writer.balance(call.sandbox.balance()))
 
 
 ACTIONS: dict[str, Action] = {

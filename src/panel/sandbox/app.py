@@ -1,17 +1,18 @@
 """The sandbox application: API v2 at `/api/v2`, the control API under `/sandbox`, the
-sandbox payment gateway under `/tripay`."""
+sandbox payment gateway under `/tripay`, the sandbox prepaid provider under `/digiflazz`."""
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from fastapi import FastAPI
 
-from panel.sandbox import api, control
+from panel.sandbox import api, control, foreign
 from panel.sandbox.behaviour import Behaviour
 from panel.sandbox.catalogue import DEFAULT_SERVICES, SandboxService
 from panel.sandbox.dialects import Dialect
 from panel.sandbox.state import Sandbox, Setup
 from panel.sandbox_gateway import Merchant, create_gateway_app
+from panel.sandbox_prepaid import create_prepaid_app
 
 DEFAULT_BALANCE = Decimal("1000")
 
@@ -50,5 +51,7 @@ def create_app(
     app.state.sandbox = Sandbox(setup)
     app.include_router(api.router)
     app.include_router(control.router)
+    app.include_router(foreign.router)  # the shipped dialect documents, under /dialect
     app.mount("/tripay", create_gateway_app(merchants=gateway_merchants))
+    app.mount("/digiflazz", create_prepaid_app())
     return app

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from panel.catalogue import connection, sync
 from panel.catalogue import service as catalogue
-from panel.catalogue import sync
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Conflict, Invalid, NotFound
 from panel.models import Account, Order, Provider, ProviderService, Service
@@ -195,12 +195,52 @@ async def sync_provider(
     return await _providers_page(page, runtime, session, SyncOutcome(provider_id, synced))
 
 
+@router.post(PROVIDERS + "/check")
+async def check_provider(
+    page: PageDep,
+    operator: OperatorDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    api_url: Annotated[str, Form(max_length=2000)],
+    api_key: Annotated[str, Form(max_length=500)],
+    csrf: CsrfField = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    adapter: Annotated[str, Form(pattern=r"^(smm_v2|dialect)$")] = "smm_v2",
+    dialect: Annotated[str, Form(max_length=100_000)] = "",
+    api_id: Annotated[str, Form(max_length=200)] = "",
+    api_secret: Annotated[str, Form(max_length=500)] = "",
+    currency: Annotated[str, Form(pattern=r"^([A-Z]{3})?$")] = "",
+) -> Response:
+    """Run the connection check of `POST /admin/v1/providers/check` and show its report on
+    the providers page, before anything is saved."""
+    check_csrf(page, csrf)
+    # Shown again in the form: never the key or the secret.
+    draft = {"name": name, "api_url": api_url, "adapter": adapter, "dialect": dialect}
+    draft |= {"api_id": api_id, "currency": currency}
+    try:
+        checked = await connection.check_new(
+            runtime.adapters,
+            currency or runtime.settings.currency,
+            api_url=api_url.strip(),
+            api_key=api_key,
+            adapter=adapter,
+            dialect=dialect or None,
+            api_id=api_id or None,
+            api_secret=api_secret or None,
+        )
+    except Invalid as invalid:
+        checked = connection.ConnectionReport(False, [invalid.detail])
+    return await _providers_page(page, runtime, session, checked=checked, draft=draft)
+
+
 async def _providers_page(
     page: Page,
     runtime: Runtime,
     session: AsyncSession,
     outcome: SyncOutcome | None = None,
     status: int = 200,
+    checked: connection.ConnectionReport | None = None,
+    draft: dict[str, str] | None = None,
 ) -> Response:
     listed = await catalogue.list_providers(session)
     rows = await session.execute(
@@ -223,6 +263,8 @@ async def _providers_page(
         ],
         names={provider.id: provider.name for provider in listed},
         outcome=outcome,
+        checked=checked,
+        draft=draft or {"adapter": "smm_v2"},
         currency=runtime.settings.currency,
         when=when,
         here=PROVIDERS,
