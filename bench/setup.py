@@ -84,22 +84,23 @@ def process(
 
 
 async def catalogue_for(
-    url: str, sandbox_api: str, resellers: int, balance: Decimal
+    url: str, sandbox_api: str, resellers: int, balance: Decimal, services: int = 1
 ) -> dict[str, object]:
-    """A provider (the sandbox), one service routed to its service 1, a 25% tier and
-    `resellers` funded resellers, each with an API key."""
+    """A provider (the sandbox), `services` services routed to its service 1, a 25% tier and
+    `resellers` funded resellers, each with an API key; "service" is the first service."""
     from panel.keys import service as keys
 
     engine = create_engine(url, pool_size=2)
     made: dict[str, object] = {}
     async with transaction(create_sessionmaker(engine)) as session:
         provider = await catalogue.create_provider(
-            session, name="Sandbox", api_url=sandbox_api, api_key="bench"
+            session, name="Sandbox", api_url=sandbox_api, api_key="bench", currency="USD"
         )
         upstream = await catalogue.upsert_provider_service(
             session,
             provider.id,
             "1",
+            panel_currency="USD",
             name="Followers",
             rate=Decimal("0.90"),
             min_quantity=10,
@@ -109,6 +110,11 @@ async def catalogue_for(
             session, name="Followers", min_quantity=10, max_quantity=100_000
         )
         await routes.replace(session, service.id, [upstream.id])
+        for number in range(1, services):
+            more = await catalogue.create_service(
+                session, name=f"Followers {number}", min_quantity=10, max_quantity=100_000
+            )
+            await routes.replace(session, more.id, [upstream.id])
         tier = await tiers.create(session, name="Standard", min_spend_90d=Decimal(0))
         await rule_book.create(session, tier_id=tier.id, markup_percent=Decimal(25))
         keys_by_reseller = []
