@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "f3a9c2d81e44"
 down_revision: str | None = "e17b9a3c5d20"
 branch_labels: str | Sequence[str] | None = None

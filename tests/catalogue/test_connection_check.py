@@ -12,6 +12,7 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel import action_log
 from panel.accounts import service as accounts
 from panel.models import AccountKind, Provider
 from panel.providers import dialect_doc
@@ -157,7 +158,7 @@ async def test_console_button_shows_the_report(
     page = await web.get("/ops/providers")
     assert page.status_code == 200
     button = "Check connection" if english else "Periksa koneksi"
-    assert f'<button type="submit">{button}</button>' in page.text
+    assert f'<button type="submit" name="intent" value="check">{button}</button>' in page.text
     before = await providers(session)
     form = {
         "csrf": csrf_of(page),
@@ -180,3 +181,22 @@ async def test_console_button_shows_the_report(
     assert bad in refused.text
     assert "API Key salah" in refused.text
     assert await providers(session) == before
+    # Saving checks first: a wrong key keeps nothing; a good one adds the provider, logged.
+    kept = await web.post("/ops/providers/check", data=form | {"api_key": "bad", "intent": "save"})
+    assert kept.status_code == 422
+    assert await providers(session) == before
+    saved = await web.post("/ops/providers/check", data=form | {"intent": "save"})
+    assert saved.status_code == 303, saved.text
+    assert await providers(session) == before + 1
+    made = await session.scalar(select(Provider).where(Provider.name == "Lokal"))
+    assert made is not None
+    assert (made.adapter, made.api_id, made.currency) == ("dialect", "7", "IDR")
+    assert made.dialect == dialect_doc.shipped("medanpedia")
+    shown = await web.get(saved.headers["location"])
+    assert 'id="provider-added"' in shown.text
+    assert KEY not in shown.text
+    logged = await action_log.search(session, action_log.Filter(action="provider.create"))
+    assert [entry.subject_id for entry in logged] == [made.id]
+    again = await web.post("/ops/providers/check", data=form | {"intent": "save"})
+    assert again.status_code == 422  # the name is taken: shown, nothing written
+    assert await providers(session) == before + 1

@@ -17,7 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from panel.catalogue import connection, sync
 from panel.catalogue import service as catalogue
 from panel.deps import RuntimeDep, SessionDep
-from panel.errors import Conflict, Invalid, NotFound
+from panel.errors import Conflict, Invalid, NotFound, PanelError
 from panel.models import Account, Order, Provider, ProviderService, Service
 from panel.orders import review
 from panel.providers.adapter import UpstreamError
@@ -164,9 +164,13 @@ class SyncOutcome:
 
 @router.get(PROVIDERS)
 async def providers(
-    page: PageDep, operator: OperatorDep, runtime: RuntimeDep, session: SessionDep
+    page: PageDep,
+    operator: OperatorDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    added: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    return await _providers_page(page, runtime, session)
+    return await _providers_page(page, runtime, session, added=added)
 
 
 @router.post(PROVIDERS + "/{provider_id}/sync")
@@ -210,9 +214,12 @@ async def check_provider(
     api_id: Annotated[str, Form(max_length=200)] = "",
     api_secret: Annotated[str, Form(max_length=500)] = "",
     currency: Annotated[str, Form(pattern=r"^([A-Z]{3})?$")] = "",
+    intent: Annotated[str, Form(pattern=r"^(check|save)$")] = "check",
 ) -> Response:
     """Run the connection check of `POST /admin/v1/providers/check` and show its report on
-    the providers page, before anything is saved."""
+    the providers page; with `intent=save`, add the provider if the check passed. The console
+    saves only a provider that answers: one that does not is shown why, and nothing is kept
+    (`/admin/v1` may add one that is down for now)."""
     check_csrf(page, csrf)
     # Shown again in the form: never the key or the secret.
     draft = {"name": name, "api_url": api_url, "adapter": adapter, "dialect": dialect}
@@ -230,7 +237,30 @@ async def check_provider(
         )
     except Invalid as invalid:
         checked = connection.ConnectionReport(False, [invalid.detail])
-    return await _providers_page(page, runtime, session, checked=checked, draft=draft)
+    if intent == "save" and checked.ok:
+        try:
+            async with session.begin_nested():
+                made = await catalogue.create_provider_by(
+                    session,
+                    operator.id,
+                    name=name.strip(),
+                    api_url=api_url.strip(),
+                    api_key=api_key,
+                    currency=currency or runtime.settings.currency,
+                    adapter=adapter,
+                    dialect=dialect or None,
+                    api_id=api_id or None,
+                    api_secret=api_secret or None,
+                )
+        except PanelError as refused:
+            checked = connection.ConnectionReport(False, [page.refusal(refused.detail)])
+        else:
+            here = f"{PROVIDERS}?added={made.id}#provider-{made.id}"
+            return page.keep(RedirectResponse(here, status_code=303))
+    status = 200 if checked.ok else 422
+    return await _providers_page(
+        page, runtime, session, status=status, checked=checked, draft=draft
+    )
 
 
 async def _providers_page(
@@ -241,6 +271,7 @@ async def _providers_page(
     status: int = 200,
     checked: connection.ConnectionReport | None = None,
     draft: dict[str, str] | None = None,
+    added: int = 0,
 ) -> Response:
     listed = await catalogue.list_providers(session)
     rows = await session.execute(
@@ -264,6 +295,7 @@ async def _providers_page(
         names={provider.id: provider.name for provider in listed},
         outcome=outcome,
         checked=checked,
+        added=added,
         draft=draft or {"adapter": "smm_v2"},
         currency=runtime.settings.currency,
         when=when,
