@@ -19,6 +19,7 @@ from tests.conftest import Operator
         ("OPTIONS", "/v1/tickets/mass", "POST"),
         ("OPTIONS", "/admin/v1/price-rules/apply", "POST"),
         ("OPTIONS", "/admin/v1/services/enabled", "POST"),
+        ("OPTIONS", "/admin/v1/providers/check", "POST"),
     ],
 )
 async def test_allow_names_every_method_of_the_path(

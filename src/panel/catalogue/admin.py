@@ -128,7 +128,7 @@ async def sync_provider(
     )
 
 
-@router.patch("/providers/{provider_id}")
+@router.patch("/providers/{provider_id:int}")
 async def update_provider(
     provider_id: PathId, body: ProviderUpdate, session: SessionDep, operator: OperatorDep
 ) -> ProviderOut:

@@ -8,8 +8,8 @@ is what the viewer paid, which only a viewer in the order's chain has.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,12 +21,15 @@ from panel.models import Account, AccountKind, OrderStatus
 Asked = tuple[int, bool, int]
 
 
-@dataclass(frozen=True, slots=True)
-class Seen:
+class Seen(NamedTuple):
     status: OrderStatus
     start_count: int | None
     remains: int  # what is still to deliver, as `Order.undelivered` says it
     charge: Decimal  # what the viewer paid
+
+
+# By value, as the database gives it: a dict lookup per row rather than an enum call.
+_STATUS = {status.value: status for status in OrderStatus}
 
 
 def asked(viewer: Account, order_ids: Sequence[int]) -> list[Asked]:
@@ -61,6 +64,6 @@ async def read(
             },
         )
         return {
-            (viewer, reseller, order_id): Seen(OrderStatus(status), start, remains, charge)
+            (viewer, reseller, order_id): Seen(_STATUS[status], start, remains, charge)
             for viewer, reseller, order_id, status, start, remains, charge in rows
         }
