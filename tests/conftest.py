@@ -207,3 +207,9 @@ async def operator(sessionmaker: async_sessionmaker[AsyncSession]) -> Operator:
         account = await accounts.create(session, kind=AccountKind.operator, name="Ops")
         issued = await keys.issue(session, account, "tests")
     return Operator(account, issued.plaintext)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Slow files first: test processes take whole files, so a slow one picked up last would
+    # keep one process busy while the others sit idle at the end of the run.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -11,9 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from panel import serving
 from tests import servers
+
+pytestmark = pytest.mark.slow
 
 CONNECTIONS = 40
 

@@ -8,11 +8,14 @@ import time
 from decimal import Decimal
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from panel.coalesce import Coalescer
 from tests.fixtures_world import World
 from tests.test_serving import _api, _free_port, _wait_ready
+
+pytestmark = pytest.mark.slow
 
 FRESH_CONNECTIONS = 8  # spread over both processes: each call on a new connection
 

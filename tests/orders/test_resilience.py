@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from redis.asyncio import Redis
 
 from panel.config import Settings
@@ -18,6 +19,8 @@ from tests.factories import World
 from tests.fixtures_pipeline import RunJobs
 from tests.fixtures_sandbox import SandboxHandle
 from workers import order_jobs
+
+pytestmark = pytest.mark.slow
 
 PASOK = str(Path(sys.executable).with_name("pasok"))
 
