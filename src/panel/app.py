@@ -12,10 +12,12 @@ from panel import collector, headers, health, logs, problems, reconnect, throttl
 from panel.admin.router import router as admin_router
 from panel.api_v2 import endpoints as api_v2
 from panel.config import Settings, get_settings
+from panel.orders.prepaid_endpoints import router as prepaid_router
 from panel.payments.endpoints import router as payments_router
 from panel.runtime import Runtime
 from panel.v1.router import router as v1_router
 from panel.web import pages as web_pages
+from panel.web.announcement_pages import router as web_announcement_router
 from panel.web.api_pages import router as web_api_router
 from panel.web.console_agencies import router as web_console_agencies_router
 from panel.web.console_deposits import router as web_console_deposits_router
@@ -40,6 +42,7 @@ from panel.web.pages import router as web_router
 from panel.web.rest_docs import router as rest_docs_router
 from panel.web.security_pages import router as web_security_router
 from panel.web.ticket_pages import router as web_ticket_router
+from panel.web.update_pages import router as web_update_router
 
 # What every request passes through, innermost first. The last runs first: every answer is
 # logged and counted, a 429 included, and a request over its limit costs nothing more. Pages
@@ -108,9 +111,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(v1_router)
     app.include_router(payments_router)
+    app.include_router(prepaid_router)
     app.include_router(web_router)
     app.include_router(web_mass_router)
     app.include_router(web_order_router)
+    app.include_router(web_update_router)
     app.include_router(web_operator_router)
     app.include_router(web_operator_prices_router)
     app.include_router(web_operator_catalogue_router)
@@ -131,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_operator_tickets_router)
     app.include_router(web_operator_accounts_router)
     app.include_router(web_operator_actions_router)
+    app.include_router(web_announcement_router)
     return app
 
 

@@ -1,8 +1,10 @@
-"""Webhook crons: order events become deliveries, and due deliveries are sent."""
+"""Webhook crons: order events and service updates become deliveries, and due deliveries are
+sent."""
 
 import asyncio
 from datetime import UTC, datetime
 
+from panel.growth import update_feed
 from panel.runtime import Runtime
 from panel.webhooks import sender, service
 from workers.tasks import JobContext, registry
@@ -13,6 +15,11 @@ EVERY_5_SECONDS = set(range(0, 60, 5))
 @registry.every(seconds=EVERY_5_SECONDS)
 async def fan_out_webhooks(ctx: JobContext) -> int:
     return await service.fan_out(ctx.session, datetime.now(UTC), ctx.runtime.settings.currency)
+
+
+@registry.every(seconds=EVERY_5_SECONDS)
+async def fan_out_service_updates(ctx: JobContext) -> int:
+    return await update_feed.fan_out(ctx.session, datetime.now(UTC), ctx.runtime.settings.currency)
 
 
 @registry.every(minutes={27})

@@ -4,10 +4,14 @@ services with their id, description and average time; every status in words, on 
 
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from httpx import AsyncClient
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel.catalogue import routes
+from panel.catalogue import service as catalogue
 from panel.models import Order, OrderStatus, QualityFigures
 from panel.orders import service as orders
 from panel.web import texts
@@ -192,3 +196,41 @@ async def test_no_page_shows_a_raw_status(
         assert not {w for w in RAW_STATUSES if re.search(rf"\b{w}\b", text)}, (path, text)
         assert "Diproses" in text
         assert "Selesai" in text
+
+
+async def test_a_prepaid_product_is_ordered_for_a_customer_number_and_shows_its_serial(
+    world: World, web: AsyncClient, session: AsyncSession
+) -> None:
+    upstream = await catalogue.upsert_provider_service(
+        session, world.provider.id, "tsel10", panel_currency="USD", name="Telkomsel 10.000",
+        type="Prepaid", category="Pulsa", rate=Decimal("0.65"), min_quantity=1, max_quantity=1,
+    )  # fmt: skip
+    product = await catalogue.create_service(
+        session, name="Telkomsel 10.000", type="Prepaid", category="Pulsa"
+    )
+    await routes.replace(session, product.id, [upstream.id])
+    await sign_in(web)
+    form = await web.get(f"http://a.example/orders/new?service={product.id}")
+    assert '<label for="link">Nomor tujuan</label>' in form.text
+    assert 'name="quantity"' not in form.text
+    assert "per item" in form.text
+    assert "per 1000" not in form.text
+
+    placed = await web.post(
+        "http://a.example/orders",
+        data={"csrf": csrf_of(form), "service": str(product.id), "link": "0812 3456 7890"},
+    )
+    assert placed.status_code == 303
+    order = await session.scalar(select(Order).where(Order.service_id == product.id))
+    assert order is not None
+    assert (order.link, order.quantity) == ("081234567890", 1)
+    order.serial = "SN-4417-0001"
+    await session.flush()
+    listed = await web.get("http://a.example/orders")
+    assert '<dd class="serial">SN-4417-0001</dd>' in row(listed, f"order-{order.id}")
+
+    refused = await web.post(
+        "http://a.example/orders",
+        data={"csrf": csrf_of(form), "service": str(product.id), "link": "https://x.id/a"},
+    )
+    assert refused.status_code == 422

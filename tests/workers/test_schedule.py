@@ -10,6 +10,7 @@ CRONS = {
     "poll_refills",
     "ledger_audit",
     "fan_out_webhooks",
+    "fan_out_service_updates",
     "send_webhooks",
     "forget_idempotency_keys",
     "sync_catalogues",

@@ -9,6 +9,7 @@ from panel.action_log_admin import router as action_log
 from panel.catalogue.admin import router as catalogue
 from panel.currencies.admin import router as currencies
 from panel.deps import get_operator
+from panel.growth.announcement_endpoints import admin_router as announcements
 from panel.keys.admin import router as keys
 from panel.ledger.admin import router as ledger
 from panel.orders.admin import router as orders
@@ -31,3 +32,4 @@ router.include_router(payments)
 router.include_router(support)
 router.include_router(operators)
 router.include_router(action_log)
+router.include_router(announcements)

@@ -11,6 +11,7 @@ from typing import Any
 
 from panel import money
 from panel.models import OrderStatus, QualityFigures, Refill, RefillStatus, Service
+from panel.orders import validation
 from panel.orders.status_reads import Seen
 from panel.pricing.service import Price
 from panel.support.complaints import REASONS, Complaints
@@ -47,6 +48,11 @@ def count(value: int | None) -> str:
     return str(value if value is not None else 0)
 
 
+# Child panels know the standard's types only. A prepaid product is, in their terms, a Package:
+# `service` and `link` (the customer number), one item at the rate shown. /v1 says "Prepaid".
+_TYPES = {validation.PREPAID: "Package"}
+
+
 def service_row(
     service: Service,
     price: Price,
@@ -58,7 +64,7 @@ def service_row(
     return {
         "service": service.id,
         "name": service.name,
-        "type": service.type,
+        "type": _TYPES.get(service.type, service.type),
         "category": service.category,
         "rate": money.text(price.rate),
         "min": str(service.min_quantity),
@@ -104,14 +110,18 @@ def _shown(value: Decimal | int | None) -> str | None:
 
 
 def order_status(seen: Seen, currency: str) -> Json:
-    """One order's status; its charge is what the caller paid for it, not what its buyer did."""
-    return {
+    """One order's status; its charge is what the caller paid for it, not what its buyer did.
+    A prepaid product's serial number (or token) is an extra key, there once it is known."""
+    shown = {
         "charge": money.text(seen.charge),
         "start_count": count(seen.start_count),
         "status": ORDER_STATUS[seen.status],
         "remains": str(seen.remains),
         "currency": currency,
     }
+    if seen.serial is not None:
+        shown["serial"] = seen.serial
+    return shown
 
 
 class Encoded(bytes):

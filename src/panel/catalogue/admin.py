@@ -56,7 +56,9 @@ async def create_provider(
     `currency`, it is refused."""
     fields = _provider_fields(body) | {"currency": body.currency or runtime.settings.currency}
     adapter = fields.get("adapter", "smm_v2")
-    fields["dialect"] = service.checked_dialect(adapter, fields.get("dialect"))
+    fields["dialect"] = service.checked_adapter(
+        adapter, fields.get("dialect"), fields.get("api_id")
+    )
     upstream = runtime.adapters.probe(
         fields["api_url"],
         fields["api_key"],

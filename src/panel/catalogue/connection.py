@@ -79,7 +79,7 @@ async def check_new(
     api_secret: str | None = None,
 ) -> ConnectionReport:
     """The check of a provider not yet saved; a bad dialect document is Invalid."""
-    document = service.checked_dialect(adapter, dialect)
+    document = service.checked_adapter(adapter, dialect, api_id)
     upstream = adapters.probe(
         api_url, api_key, adapter=adapter, dialect=document, api_id=api_id, api_secret=api_secret
     )

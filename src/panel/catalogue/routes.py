@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import action_log
 from panel.errors import Invalid, NotFound
+from panel.growth import service_updates
 from panel.models import Provider, ProviderService, Route, Service
 
 
@@ -71,13 +72,15 @@ async def replace(
     )
     if missing := [ps for ps in provider_service_ids if ps not in known]:
         raise Invalid(f"provider services {missing} do not exist")
-    await session.execute(delete(Route).where(Route.service_id == service_id))
-    routes = [
-        Route(service_id=service_id, provider_service_id=ps, position=position)
-        for position, ps in enumerate(provider_service_ids)
-    ]
-    session.add_all(routes)
-    await session.flush()
+    # New routes can make a service orderable (new, or back), take it out, or move its cost.
+    async with service_updates.recorded(session, [service_id]):
+        await session.execute(delete(Route).where(Route.service_id == service_id))
+        routes = [
+            Route(service_id=service_id, provider_service_id=ps, position=position)
+            for position, ps in enumerate(provider_service_ids)
+        ]
+        session.add_all(routes)
+        await session.flush()
     return routes
 
 

@@ -16,7 +16,12 @@ class ProviderCreate(Schema):
     name: str = Field(min_length=1, max_length=200)
     api_url: AnyHttpUrl
     api_key: SecretStr = Field(min_length=1, max_length=500)
-    adapter: str = Field(default="smm_v2", pattern=r"^(smm_v2|dialect)$")
+    adapter: str = Field(
+        default="smm_v2",
+        pattern=r"^(smm_v2|dialect|digiflazz)$",
+        description='"digiflazz": prepaid products; `api_id` is the username, `api_secret` '
+        "the webhook secret its callbacks are signed with",
+    )
     currency: str | None = Field(
         default=None,
         pattern=r"^[A-Z]{3}$",

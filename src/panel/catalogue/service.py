@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel import action_log
 from panel.currencies import service as currencies
 from panel.errors import Conflict, Invalid, NotFound
+from panel.growth import service_updates
 from panel.models import Provider, ProviderService, Service
 from panel.providers import dialect_doc
 from panel.providers.adapter import UpstreamAdapter, UpstreamError
@@ -41,7 +42,7 @@ async def create_provider(
     balance first: one that answers in another currency is refused (Invalid) and nothing is
     written; one that cannot be reached now is added, and checked at every sync."""
     currency = currencies.currency_code(currency)
-    dialect = checked_dialect(adapter, dialect)
+    dialect = checked_adapter(adapter, dialect, api_id)
     await _name_free(session, name)
     if upstream is not None:
         await _check_currency(upstream, currency)
@@ -61,9 +62,12 @@ async def create_provider(
     return provider
 
 
-def checked_dialect(adapter: str, dialect: str | None) -> str | None:
-    """The dialect document a provider keeps (a shipped one's text when given its name), or
-    Invalid naming the line and the field that is wrong."""
+def checked_adapter(adapter: str, dialect: str | None, api_id: str | None) -> str | None:
+    """What an adapter needs checked before a provider is kept: the dialect document (its text
+    is returned, a shipped one's when given its name; Invalid names the line and the field that
+    is wrong), or a prepaid provider's username."""
+    if adapter == "digiflazz" and not api_id:
+        raise Invalid("a prepaid provider needs its username as api_id", field="api_id")
     if adapter != "dialect":
         return None
     text = dialect_doc.resolve(dialect or "")
@@ -79,9 +83,13 @@ async def update_provider(session: AsyncSession, provider_id: int, **changes: An
     name = changes.get("name")
     if name is not None and name != provider.name:
         await _name_free(session, name)
-    for field, value in changes.items():
-        setattr(provider, field, value)
-    await session.flush()
+    # Disabling a provider can leave its services with no live route, or with another cost.
+    async with service_updates.recorded(
+        session, await service_updates.routed_to_provider(session, provider_id)
+    ):
+        for field, value in changes.items():
+            setattr(provider, field, value)
+        await session.flush()
     return provider
 
 
@@ -120,18 +128,20 @@ async def upsert_provider_service(
             ProviderService.external_id == external_id,
         )
     )
-    if existing is None:
-        existing = ProviderService(
-            provider_id=provider_id, external_id=external_id, **(QUANTITY_DEFAULTS | fields)
-        )
-        session.add(existing)
-    else:
-        for field, value in fields.items():
-            setattr(existing, field, value)
-    _check_quantities(existing.min_quantity, existing.max_quantity)
-    exchange_rate = await currencies.rate_for(session, provider.currency, panel_currency)
-    currencies.set_cost(existing, exchange_rate)
-    await session.flush()
+    routed = [] if existing is None else await service_updates.routed_to(session, existing.id)
+    async with service_updates.recorded(session, routed):
+        if existing is None:
+            existing = ProviderService(
+                provider_id=provider_id, external_id=external_id, **(QUANTITY_DEFAULTS | fields)
+            )
+            session.add(existing)
+        else:
+            for field, value in fields.items():
+                setattr(existing, field, value)
+        _check_quantities(existing.min_quantity, existing.max_quantity)
+        exchange_rate = await currencies.rate_for(session, provider.currency, panel_currency)
+        currencies.set_cost(existing, exchange_rate)
+        await session.flush()
     return existing
 
 
@@ -165,10 +175,11 @@ async def create_service(session: AsyncSession, **fields: Any) -> Service:
 
 async def update_service(session: AsyncSession, service_id: int, **changes: Any) -> Service:
     service = await get_service(session, service_id)
-    for field, value in changes.items():
-        setattr(service, field, value)
-    _check_quantities(service.min_quantity, service.max_quantity)
-    await session.flush()
+    async with service_updates.recorded(session, [service_id]):
+        for field, value in changes.items():
+            setattr(service, field, value)
+        _check_quantities(service.min_quantity, service.max_quantity)
+        await session.flush()
     return service
 
 

@@ -29,6 +29,7 @@ from panel import action_log, metrics
 from panel.catalogue import routes
 from panel.catalogue.service import get_provider
 from panel.currencies import service as currencies
+from panel.growth import service_updates
 from panel.models import Provider, ProviderService, ProviderServiceCost, Route, Service
 from panel.money import PLACES
 from panel.providers.adapter import Balance, UpstreamService
@@ -108,8 +109,12 @@ async def bring_in(
         )
         return SyncReport(provider.id, currency_mismatch=other), False
     exchange_rate = await currencies.rate_for(session, provider.currency, panel_currency)
-    report = await apply(session, provider, listing.services, now, exchange_rate)
-    low = await record_balance(session, provider, listing.balance.balance, now)
+    # What buyers see change (prices, services gone or back, a provider out of funds taken out
+    # of routing) is recorded with the sync, in its transaction.
+    watched = await service_updates.routed_to_provider(session, provider.id)
+    async with service_updates.recorded(session, watched):
+        report = await apply(session, provider, listing.services, now, exchange_rate)
+        low = await record_balance(session, provider, listing.balance.balance, now)
     return report, low
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel import action_log
 from panel.currencies.codes import is_known
 from panel.errors import Invalid
+from panel.growth import service_updates
 from panel.models import ExchangeRate, Provider, ProviderService
 from panel.money import round_half_up
 
@@ -139,9 +140,12 @@ async def reprice(session: AsyncSession, currency: str, exchange_rate: Decimal |
         .where(Provider.currency == currency)
     )
     changed = 0
-    for provider_service in services:
-        changed += set_cost(provider_service, exchange_rate)
-    await session.flush()
+    # Buyers see the costs move as prices: recorded with the new rate.
+    watched = await service_updates.routed_in_currency(session, currency)
+    async with service_updates.recorded(session, watched):
+        for provider_service in services:
+            changed += set_cost(provider_service, exchange_rate)
+        await session.flush()
     return changed
 
 

@@ -9,6 +9,7 @@ from panel.models.account import (
     ApiKeyKind,
 )
 from panel.models.action_log import OperatorAction, UpstreamCall
+from panel.models.announcement import Announcement, AnnouncementRead
 from panel.models.base import Base
 from panel.models.brand import Brand, BrandHost
 from panel.models.catalogue import Provider, ProviderService, ProviderServiceCost, Route, Service
@@ -41,6 +42,7 @@ from panel.models.payment import (
 from panel.models.pricing import PriceRule, Tier, TierChange
 from panel.models.quality import QualityFigures
 from panel.models.security import RecoveryCode, SignIn, SignInResult, TwoFactor
+from panel.models.service_update import ServiceChange, ServiceUpdate
 from panel.models.support import (
     CannedReply,
     Channel,
@@ -67,6 +69,8 @@ from panel.models.webhook import (
 )
 
 __all__ = [
+    "Announcement",
+    "AnnouncementRead",
     "UpstreamCall",
     "OperatorAction",
     "TicketTopic",
@@ -127,6 +131,8 @@ __all__ = [
     "RefillStatus",
     "Route",
     "Service",
+    "ServiceChange",
+    "ServiceUpdate",
     "SignIn",
     "SignInResult",
     "TERMINAL",

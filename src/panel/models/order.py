@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Enum,
     ForeignKey,
@@ -108,9 +109,16 @@ class Order(CreatedAt, Base):
     provider_currency: Mapped[str | None] = mapped_column(String(3))
     exchange_rate: Mapped[Decimal | None] = mapped_column(ExchangeRateValue)
     converted_cost_rate: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
-    upstream_id: Mapped[str | None] = mapped_column(String(64))
+    # True when the route's rate is per item (a package, a prepaid product), not per 1000.
+    cost_per_item: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # The provider's handle for the order: its order id, or for a prepaid purchase our
+    # reference with the product and customer number it was bought under.
+    upstream_id: Mapped[str | None] = mapped_column(String(128))
     start_count: Mapped[int | None] = mapped_column(Integer)
     remains: Mapped[int | None] = mapped_column(Integer)
+    # What a prepaid product delivered: the provider's serial number (the token, for
+    # electricity), shown to the buyer.
+    serial: Mapped[str | None] = mapped_column(Text)
     submit_attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     next_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -10,7 +10,7 @@ from panel import idempotency
 from panel.deps import BuyerDep, RuntimeDep, SessionDep
 from panel.errors import NotFound
 from panel.models import Account, Order
-from panel.orders import service, texts
+from panel.orders import service, texts, view_reads
 from panel.orders.schemas import (
     PUBLIC_STATUS,
     OrderCreate,
@@ -39,11 +39,11 @@ Cursor = Annotated[
 ]
 
 
-async def _views(
-    session: AsyncSession, buyer: Account, found: list[Order], currency: str
-) -> list[OrderView]:
-    paid = await service.paid_by(session, buyer, found)
-    return [OrderView.of(order, paid[order.id], currency) for order in found]
+async def _view(session: AsyncSession, buyer: Account, order_id: int, currency: str) -> OrderView:
+    row = await view_reads.one(session, buyer, order_id)
+    if row is None:
+        raise NotFound(f"order {order_id} does not exist")
+    return OrderView.of(row, row.paid, currency)
 
 
 async def _visible(session: AsyncSession, buyer: Account, order_id: int) -> Order:
@@ -75,7 +75,7 @@ async def create_order(
         if first is not None:
             return _sent(first)
     order = await service.accept(session, buyer, body.service_id, body.fields())
-    [view] = await _views(session, buyer, [order], runtime.settings.currency)
+    view = await _view(session, buyer, order.id, runtime.settings.currency)
     if idempotency_key is None:
         return view
     answer = idempotency.Answer(status.HTTP_201_CREATED, view.model_dump_json())
@@ -105,7 +105,7 @@ async def list_orders(
         if status_ is None
         else [inner for inner, shown in PUBLIC_STATUS.items() if shown is status_]
     )
-    found = await service.listing(
+    found = await view_reads.page(
         session,
         buyer,
         statuses=statuses,
@@ -114,8 +114,9 @@ async def list_orders(
         before=int(cursor) if cursor is not None else None,
         limit=limit,
     )
+    currency = runtime.settings.currency
     return OrderPage(
-        items=await _views(session, buyer, found, runtime.settings.currency),
+        items=[OrderView.of(row, row.paid, currency) for row in found],
         next_cursor=str(found[-1].id) if len(found) == limit else None,
     )
 
@@ -124,9 +125,7 @@ async def list_orders(
 async def get_order(
     order_id: PathId, session: SessionDep, buyer: BuyerDep, runtime: RuntimeDep
 ) -> OrderView:
-    order = await _visible(session, buyer, order_id)
-    [view] = await _views(session, buyer, [order], runtime.settings.currency)
-    return view
+    return await _view(session, buyer, order_id, runtime.settings.currency)
 
 
 @router.post("/orders/{order_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
@@ -136,9 +135,8 @@ async def cancel_order(
     """Cancel: at once if it has not left yet, otherwise asked of the upstream; the refund
     follows when the upstream confirms."""
     await _visible(session, buyer, order_id)
-    order = await service.request_cancel(session, buyer, order_id)
-    [view] = await _views(session, buyer, [order], runtime.settings.currency)
-    return view
+    await service.request_cancel(session, buyer, order_id)
+    return await _view(session, buyer, order_id, runtime.settings.currency)
 
 
 @router.post("/orders/{order_id}/refills", status_code=status.HTTP_201_CREATED)

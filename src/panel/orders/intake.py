@@ -47,7 +47,7 @@ def draft(
     """Read `fields` as an order of the quoted service by `buyer`, or raise its refusal."""
     service = quote.service
     read = validation.read(service, fields)
-    per_package = service.type in validation.PACKAGE_TYPES
+    per_package = service.type in validation.PER_ITEM_TYPES
     return Intent(
         buyer_id=buyer.id,
         reseller_id=buyer.parent_id

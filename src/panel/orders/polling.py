@@ -97,6 +97,8 @@ def _read(
         order.next_poll_at = now + poll_interval(order, now, settings)
         return None
     if answer.state is OrderState.completed:
+        if answer.serial is not None:
+            order.serial = answer.serial
         return Ending(order, OrderStatus.completed, 0, "completed upstream", answer.start_count)
     if answer.state is OrderState.partial and answer.remains is not None:
         return Ending(

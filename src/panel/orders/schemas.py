@@ -1,7 +1,7 @@
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -25,6 +25,7 @@ class OrderOut(Out):
     upstream_id: str | None
     start_count: int | None
     remains: int | None
+    serial: str | None
     review_reason: str | None
     created_at: datetime
     submitted_at: datetime | None
@@ -36,7 +37,7 @@ class ReviewDecision(Schema):
         description="attach: the upstream has it (give upstream_id); fail: it does not, refund; "
         "resubmit: send it again (only when sure the upstream does not have it)"
     )
-    upstream_id: str | None = Field(default=None, min_length=1, max_length=64)
+    upstream_id: str | None = Field(default=None, min_length=1, max_length=128)
     reason: Reason
 
 
@@ -116,25 +117,30 @@ class OrderView(Out):
     remains: int = Field(
         description="still to deliver: the whole quantity until the provider reports progress"
     )
+    serial: str | None = Field(
+        description="a prepaid product's serial number or token, once delivered"
+    )
     created_at: datetime
     finished_at: datetime | None
 
     @classmethod
-    def of(cls, order: Order, paid: Decimal, currency: str) -> "OrderView":
-        """An order as one buyer of its chain sees it, at what that buyer paid."""
+    def of(cls, row: Order | Any, paid: Decimal, currency: str) -> "OrderView":
+        """An order as one buyer of its chain sees it, at what that buyer paid: an Order, or a
+        row of `view_reads` (the same names, read without ORM objects)."""
         return cls(
-            id=order.id,
-            service_id=order.service_id,
-            link=order.link,
-            quantity=order.quantity,
-            params=order.params,
-            status=PUBLIC_STATUS[order.status],
+            id=row.id,
+            service_id=row.service_id,
+            link=row.link,
+            quantity=row.quantity,
+            params=row.params,
+            status=PUBLIC_STATUS[row.status],
             charge=paid,
             currency=currency,
-            start_count=order.start_count,
-            remains=order.undelivered,
-            created_at=order.created_at,
-            finished_at=order.finished_at,
+            start_count=row.start_count,
+            remains=row.undelivered,
+            serial=row.serial,
+            created_at=row.created_at,
+            finished_at=row.finished_at,
         )
 
 

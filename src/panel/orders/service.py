@@ -95,20 +95,35 @@ async def listing(
     """The orders `viewer` may see, newest first; `before` is the last id of the page before.
     `buyer_id` keeps one buyer's: a reseller's own, or one of its agencies'. `search` is what
     a buyer types to find an order: its id, or any part of its link."""
-    query = select(Order).where(seen_by(viewer))
+    wanted = listed(viewer, statuses, service_id, link, buyer_id, before, search)
+    query = select(Order).where(*wanted).order_by(Order.id.desc()).limit(limit)
+    return list(await session.scalars(query))
+
+
+def listed(
+    viewer: Account,
+    statuses: Collection[OrderStatus] | None = None,
+    service_id: int | None = None,
+    link: str | None = None,
+    buyer_id: int | None = None,
+    before: int | None = None,
+    search: str | None = None,
+) -> list[ColumnElement[bool]]:
+    """The conditions of `listing`, for reads that select other columns than an Order's."""
+    wanted = [seen_by(viewer)]
     if search:
-        query = query.where(_searched(search))
+        wanted.append(_searched(search))
     if buyer_id is not None:
-        query = query.where(Order.account_id == buyer_id)
+        wanted.append(Order.account_id == buyer_id)
     if statuses is not None:
-        query = query.where(Order.status.in_(statuses))
+        wanted.append(Order.status.in_(statuses))
     if service_id is not None:
-        query = query.where(Order.service_id == service_id)
+        wanted.append(Order.service_id == service_id)
     if link is not None:
-        query = query.where(Order.link == link)
+        wanted.append(Order.link == link)
     if before is not None:
-        query = query.where(Order.id < before)
-    return list(await session.scalars(query.order_by(Order.id.desc()).limit(limit)))
+        wanted.append(Order.id < before)
+    return wanted
 
 
 def _searched(text: str) -> ColumnElement[bool]:

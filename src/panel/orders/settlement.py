@@ -37,7 +37,7 @@ from panel.models import (
     OrderCharge,
     OrderStatus,
 )
-from panel.money import charge_for, refund_for
+from panel.money import charge_for, refund_for, round_half_up
 
 DELIVERING = [OrderStatus.completed.value, OrderStatus.partial.value]
 
@@ -115,6 +115,15 @@ async def settle_many(session: AsyncSession, endings: Sequence[Ending]) -> list[
     return [e.order for e in settled]
 
 
+def cost_for(order: Order, delivered: int) -> Decimal:
+    """The provider's charge for `delivered` units at the rate the order was sent at, in the
+    provider's currency: per item for a package or a prepaid product, else per 1000."""
+    assert order.cost_rate is not None
+    if order.cost_per_item:
+        return round_half_up(order.cost_rate * delivered)
+    return charge_for(order.cost_rate, delivered)
+
+
 @dataclass
 class _Book:
     """The ledger accounts and charges a batch of settlements needs, loaded in a few queries."""
@@ -166,7 +175,7 @@ class _Book:
         recorded, and what the provider charges for it at the rate in force now."""
         if order.cost_rate is None:
             return Decimal(0), Decimal(0)
-        provider_cost = charge_for(order.cost_rate, delivered)  # in the provider's currency
+        provider_cost = cost_for(order, delivered)  # in the provider's currency
         if order.exchange_rate is None:  # sent before currencies were recorded: as it was
             return provider_cost, provider_cost
         recorded = currencies.convert(provider_cost, order.exchange_rate)

@@ -26,6 +26,7 @@ class Seen(NamedTuple):
     start_count: int | None
     remains: int  # what is still to deliver, as `Order.undelivered` says it
     charge: Decimal  # what the viewer paid
+    serial: str | None  # what a prepaid product delivered
 
 
 # By value, as the database gives it: a dict lookup per row rather than an enum call.
@@ -40,7 +41,7 @@ def asked(viewer: Account, order_ids: Sequence[int]) -> list[Asked]:
 _READ = text(
     """
     SELECT q.viewer, q.reseller, o.id, o.status, o.start_count,
-           COALESCE(o.remains, o.quantity), c.amount
+           COALESCE(o.remains, o.quantity), c.amount, o.serial
       FROM unnest(CAST(:viewers AS bigint[]), CAST(:resellers AS boolean[]),
                   CAST(:ids AS bigint[])) AS q(viewer, reseller, id)
       JOIN "order" o ON o.id = q.id AND o.parent_id IS NULL
@@ -64,6 +65,6 @@ async def read(
             },
         )
         return {
-            (viewer, reseller, order_id): Seen(_STATUS[status], start, remains, charge)
-            for viewer, reseller, order_id, status, start, remains, charge in rows
+            (viewer, reseller, order_id): Seen(_STATUS[status], start, remains, charge, serial)
+            for viewer, reseller, order_id, status, start, remains, charge, serial in rows
         }

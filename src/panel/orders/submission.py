@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel.catalogue import routes
 from panel.config import OrderSettings
 from panel.models import Order, OrderStatus, Provider
-from panel.orders import calls, dripfeed
+from panel.orders import calls, dripfeed, validation
 from panel.orders.jobs import submit_later
 from panel.orders.settlement import settle
+from panel.providers import prepaid_route
 from panel.providers.adapter import AddResult, Outcome
 
 log = logging.getLogger("panel.orders")
@@ -67,10 +68,14 @@ async def claim(
     order.provider_currency = provider.currency
     order.exchange_rate = route.exchange_rate
     order.converted_cost_rate = route.cost
+    order.cost_per_item = route.type in validation.PER_ITEM_TYPES
     order.submitted_at = now
     order.submit_attempts += 1
     params: dict[str, str | int] = {"service": route.external_id, "link": order.link}
     params.update(order.params)
+    if route.type == validation.PREPAID:
+        # The purchase's own key upstream, one per route: a repeat reports the first purchase.
+        params["ref_id"] = prepaid_route.ref_for(order.id, order.route_index)
     return Attempt(order.id, provider, params)
 
 

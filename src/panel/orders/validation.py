@@ -24,7 +24,14 @@ _DIGITS = re.compile(r"[0-9]{1,10}")
 _SIGNED_DIGITS = re.compile(r"-?[0-9]{1,10}")
 
 MAX_BILLED = 2_147_483_647
-PACKAGE_TYPES = frozenset({"Package", "Custom Comments Package"})
+# A prepaid product (phone credit, data, game currency, e-money, a token): one item, bought
+# for a customer number given as the link.
+PREPAID = "Prepaid"
+# Types priced per item rather than per 1000: one item an order.
+PER_ITEM_TYPES = frozenset({"Package", "Custom Comments Package", PREPAID})
+# A phone, game id or meter number: letters and digits as the provider takes them (a game's
+# server may follow after a dot or a dash). Never a "/": it separates the parts of a handle.
+_CUSTOMER_NUMBER = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{2,39}")
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,13 @@ def _package(service: Service, fields: Fields) -> Draft:
     return Draft(read_link(fields.get("link")), 1)
 
 
+def _prepaid(service: Service, fields: Fields) -> Draft:
+    number = "".join((fields.get("link") or "").split())  # "0812 3456 7890" as typed
+    if not _CUSTOMER_NUMBER.fullmatch(number):
+        raise refuse(texts.INCORRECT_LINK)  # the standard text: scripts know it
+    return Draft(number, 1)
+
+
 def _with_quantity(*names: str, lines: tuple[str, ...] = ()) -> Callable[[Service, Fields], Draft]:
     """Types that take link and quantity plus named text fields (some one item per line)."""
 
@@ -177,6 +191,7 @@ def _subscriptions(service: Service, fields: Fields) -> Draft:
 READERS: dict[str, Callable[[Service, Fields], Draft]] = {
     "Default": _default,
     "Package": _package,
+    PREPAID: _prepaid,
     "SEO": _with_quantity(lines=("keywords",)),
     "Custom Comments": _counted_lines("comments"),
     "Custom Comments Package": _comments_package,

@@ -140,35 +140,56 @@ async def _chain_prices(
     session: AsyncSession, account: Account, service_ids: Sequence[int] | None
 ) -> list[tuple[Account, dict[int, Price]]]:
     """Prices for the buyer and, for an agency, its reseller: buyer first."""
-    if account.kind is AccountKind.operator:
-        raise Invalid("operators do not buy services")
+    chain = await pricer(session, account)
     priced = await routes.priced_services(session, service_ids)
-    services = [service for service, _ in priced]
-    costs = {service.id: cost for service, cost in priced}
-
-    reseller = account if account.kind is AccountKind.reseller else await _parent(session, account)
-    rules = await _rules(session, owner_id=None, account=reseller)
     reseller_prices = {
-        service.id: Price(
-            service,
-            costs[service.id],
-            sell_rate(costs[service.id], _rule_for(rules, reseller, service)),
-        )
-        for service in services
+        service.id: Price(service, cost, chain.reseller_rate(service, cost))
+        for service, cost in priced
     }
-    if account is reseller:
-        return [(reseller, reseller_prices)]
-
-    rules = await _rules(session, owner_id=reseller.id, account=account)
+    if chain.agency_rules is None:
+        return [(chain.reseller, reseller_prices)]
     agency_prices = {
         service.id: Price(
-            service,
-            costs[service.id],
-            sell_rate(reseller_prices[service.id].rate, _rule_for(rules, account, service)),
+            service, cost, chain.agency_rate(service, reseller_prices[service.id].rate)
         )
-        for service in services
+        for service, cost in priced
     }
-    return [(account, agency_prices), (reseller, reseller_prices)]
+    return [(account, agency_prices), (chain.reseller, reseller_prices)]
+
+
+@dataclass(frozen=True)
+class Pricer:
+    """One account's price rules, read once, to price any service at any cost exactly as
+    `price_list` does (a cost a service had before a change, say)."""
+
+    account: Account
+    reseller: Account  # the account itself, for a reseller
+    reseller_rules: list[PriceRule]
+    agency_rules: list[PriceRule] | None  # None: the account is a reseller
+
+    def reseller_rate(self, service: Service, cost: Decimal) -> Decimal:
+        return sell_rate(cost, _rule_for(self.reseller_rules, self.reseller, service))
+
+    def agency_rate(self, service: Service, reseller_rate: Decimal) -> Decimal:
+        assert self.agency_rules is not None
+        return sell_rate(reseller_rate, _rule_for(self.agency_rules, self.account, service))
+
+    def rate(self, service: Service, cost: Decimal) -> Decimal:
+        """What the account pays per 1000 of `service` when its primary route costs `cost`."""
+        rate = self.reseller_rate(service, cost)
+        return rate if self.agency_rules is None else self.agency_rate(service, rate)
+
+
+async def pricer(session: AsyncSession, account: Account) -> Pricer:
+    """The rules that price `account` (a reseller or an agency)."""
+    if account.kind is AccountKind.operator:
+        raise Invalid("operators do not buy services")
+    reseller = account if account.kind is AccountKind.reseller else await _parent(session, account)
+    reseller_rules = await _rules(session, owner_id=None, account=reseller)
+    if account is reseller:
+        return Pricer(account, reseller, reseller_rules, None)
+    agency_rules = await _rules(session, owner_id=reseller.id, account=account)
+    return Pricer(account, reseller, reseller_rules, agency_rules)
 
 
 def _rule_for(rules: list[PriceRule], account: Account, service: Service) -> PriceRule | None:

@@ -80,6 +80,7 @@ class OrderStatus:
     charge: Decimal | None = None  # what the provider charged us, in its currency
     currency: str | None = None
     over_delivered: int = 0  # units beyond the quantity (a negative `remains` upstream)
+    serial: str | None = None  # what a prepaid product delivered: a serial number or token
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from panel.models import Provider
 from panel.providers import dialect_doc
 from panel.providers.adapter import UpstreamAdapter
 from panel.providers.declared import DeclaredAdapter
+from panel.providers.digiflazz import DigiflazzAdapter
+from panel.providers.prepaid_route import PrepaidUpstream
 from panel.providers.smm_v2 import SmmV2Adapter
 
 
@@ -48,6 +50,11 @@ class Adapters:
     ) -> UpstreamAdapter:
         """An adapter for a provider not yet saved, to ask it something before it is. A dialect
         document that does not load raises `dialect_doc.DialectError`."""
+        if adapter == "digiflazz":
+            prepaid = DigiflazzAdapter(
+                self._client, api_id or "", api_key, webhook_secret=api_secret, base_url=api_url
+            )
+            return PrepaidUpstream(prepaid)
         if adapter == "dialect":
             doc = dialect_doc.load(dialect_doc.resolve(dialect or ""))
             return DeclaredAdapter(self._client, api_url, doc, api_key, api_id, api_secret)

@@ -185,7 +185,8 @@ async def _provider_costs(
     delivered = Order.quantity - func.coalesce(Order.remains, 0)
     # Each order's cost as settlement computes it (`money.charge_for`: half-up, six places;
     # PostgreSQL's round is half away from zero, the same on these positive amounts).
-    charged = func.round(Order.cost_rate * delivered / PER, SCALE)
+    per = case((Order.cost_per_item, 1), else_=PER)  # settlement.cost_for, in SQL
+    charged = func.round(Order.cost_rate * delivered / per, SCALE)
     key = grouped.label("key")
     rows = await session.execute(
         select(key, Order.provider_currency, func.sum(charged))

@@ -4,6 +4,8 @@ from fastapi import APIRouter, Depends
 
 from panel.catalogue.endpoints import router as services
 from panel.deps import get_buyer
+from panel.growth.announcement_endpoints import router as announcements
+from panel.growth.update_endpoints import router as service_updates
 from panel.ledger.endpoints import router as balance
 from panel.orders.endpoints import router as orders
 from panel.payments.endpoints_v1 import router as deposits
@@ -20,3 +22,5 @@ router = APIRouter(
 )
 for part in (services, orders, balance, tier, webhooks, deposits, notification_settings, support):
     router.include_router(part)
+router.include_router(announcements)
+router.include_router(service_updates)

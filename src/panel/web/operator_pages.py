@@ -209,7 +209,7 @@ async def check_provider(
     api_key: Annotated[str, Form(max_length=500)],
     csrf: CsrfField = "",
     name: Annotated[str, Form(max_length=200)] = "",
-    adapter: Annotated[str, Form(pattern=r"^(smm_v2|dialect)$")] = "smm_v2",
+    adapter: Annotated[str, Form(pattern=r"^(smm_v2|dialect|digiflazz)$")] = "smm_v2",
     dialect: Annotated[str, Form(max_length=100_000)] = "",
     api_id: Annotated[str, Form(max_length=200)] = "",
     api_secret: Annotated[str, Form(max_length=500)] = "",

@@ -13,7 +13,7 @@ from panel.catalogue.offer import offer
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import InsufficientFunds
 from panel.models import TERMINAL, OrderStatus, Refill, Service
-from panel.orders import refills
+from panel.orders import refills, validation
 from panel.orders import service as orders
 from panel.orders import texts as order_texts
 from panel.orders.schemas import PUBLIC_STATUS, PublicStatus
@@ -72,6 +72,8 @@ async def new_order(
         "new_order.html",
         service=chosen,
         rate=rate,
+        per_item=chosen.type in validation.PER_ITEM_TYPES,
+        prepaid=chosen.type == validation.PREPAID,
         # The page's script shows the charge as the quantity is typed, in the page's style.
         style=money_text.style(page.lang),
         prefix=money_text.prefix(runtime.settings.currency, page.lang),

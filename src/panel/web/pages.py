@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel import headers, money_text, throttle
 from panel.accounts import sign_ins, two_factor
 from panel.deps import RuntimeDep, SessionDep
+from panel.growth import announcements
 from panel.ledger import service as ledger
 from panel.models import Account, AccountKind, AccountStatus, SignInResult
 from panel.orders import service as orders
@@ -36,6 +37,7 @@ NAV: dict[AccountKind, list[tuple[str, str]]] = {
     AccountKind.agency: [
         ("/", "dashboard"),
         ("/services", "services"),
+        ("/service-updates", "service_updates"),
         ("/orders", "orders"),
         ("/tickets", "tickets"),
         ("/orders/mass", "mass_order"),
@@ -47,6 +49,7 @@ NAV: dict[AccountKind, list[tuple[str, str]]] = {
         ("/deposits/new", "add_funds"),
         ("/console/agencies", "console"),
         ("/services", "services"),
+        ("/service-updates", "service_updates"),
         ("/orders", "orders"),
         ("/tickets", "tickets"),
         ("/orders/mass", "mass_order"),
@@ -65,6 +68,7 @@ NAV: dict[AccountKind, list[tuple[str, str]]] = {
         ("/ops/deposits", "ops_deposits"),
         ("/ops/payment-reviews", "payment_reviews"),
         ("/ops/payment-methods", "payment_methods"),
+        ("/ops/announcements", "announcements"),
         ("/security", "security"),
     ],
 }
@@ -80,6 +84,7 @@ CONSOLE_NAV = [
     ("/console/margin", "margin"),
     ("/console/markup", "markup"),
     ("/console/brand", "brand"),
+    ("/console/announcements", "announcements"),
 ]
 
 
@@ -355,8 +360,9 @@ async def dashboard(page: PageDep, account: MemberDep, session: SessionDep) -> R
         return page.keep(RedirectResponse(NAV[account.kind][0][0], status_code=303))
     recent = await orders.listing(session, account, limit=RECENT)
     paid = await orders.paid_by(session, account, recent)
+    now = datetime.now(UTC)
     shown_tier = (
-        await standing.standing(session, account, datetime.now(UTC))
+        await standing.standing(session, account, now)
         if account.kind is AccountKind.reseller
         else None
     )
@@ -366,4 +372,5 @@ async def dashboard(page: PageDep, account: MemberDep, session: SessionDep) -> R
         balance=await ledger.balance(session, account.id),
         orders=[(order, PUBLIC_STATUS[order.status].value, paid[order.id]) for order in recent],
         standing=shown_tier,
+        announcements=await announcements.unread(session, account, now),
     )

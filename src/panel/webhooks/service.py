@@ -234,6 +234,17 @@ async def announce(
     return len(made)
 
 
+def queue(
+    session: AsyncSession,
+    made: Sequence[tuple[WebhookEndpoint, str, dict[str, Any]]],
+    now: datetime,
+) -> int:
+    """Events already addressed, each body its endpoint's own (priced for its owner, say),
+    as deliveries in the caller's transaction; returns how many."""
+    session.add_all(_deliveries(made, now))
+    return len(made)
+
+
 def _deliveries(
     made: Sequence[tuple[WebhookEndpoint, str, dict[str, Any]]], now: datetime
 ) -> list[WebhookDelivery]:

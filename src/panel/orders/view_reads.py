@@ -1,0 +1,57 @@
+"""Orders as `/v1` shows them to one viewer, read in one statement together with what the
+viewer paid: plain rows, no ORM objects and no second query on the read path, as API v2's
+`status` reads them (`status_reads`). Who may see what is `service.listed`'s rule."""
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panel.models import Account, Order, OrderCharge, OrderStatus
+from panel.orders import service
+
+# What `OrderView` shows, by its field names.
+_SHOWN = (
+    Order.id,
+    Order.service_id,
+    Order.link,
+    Order.quantity,
+    Order.params,
+    Order.status,
+    OrderCharge.amount.label("paid"),
+    Order.start_count,
+    # `Order.undelivered`, in SQL: the whole quantity until the upstream reports progress.
+    func.coalesce(Order.remains, Order.quantity).label("undelivered"),
+    Order.serial,
+    Order.created_at,
+    Order.finished_at,
+)
+
+
+def _of(viewer: Account) -> Any:
+    # The viewer's own charge row: a reseller sees what it paid for an agency's order.
+    paid = and_(OrderCharge.order_id == Order.id, OrderCharge.account_id == viewer.id)
+    return select(*_SHOWN).join(OrderCharge, paid)
+
+
+async def one(session: AsyncSession, viewer: Account, order_id: int) -> Any | None:
+    """One order `viewer` may see, as a row of `_SHOWN`; None for any other id."""
+    query = _of(viewer).where(Order.id == order_id, *service.listed(viewer))
+    return (await session.execute(query)).one_or_none()
+
+
+async def page(
+    session: AsyncSession,
+    viewer: Account,
+    *,
+    statuses: Collection[OrderStatus] | None = None,
+    service_id: int | None = None,
+    link: str | None = None,
+    before: int | None = None,
+    limit: int = 100,
+) -> list[Any]:
+    """`service.listing`'s page, as rows of `_SHOWN`, newest first."""
+    wanted = service.listed(viewer, statuses, service_id, link, before=before)
+    query = _of(viewer).where(*wanted).order_by(Order.id.desc()).limit(limit)
+    return list((await session.execute(query)).all())

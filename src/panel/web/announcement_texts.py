@@ -1,0 +1,63 @@
+"""The words of the announcement pages and of the dashboard's announcements, in Indonesian and
+English. A refusal of `growth.announcements` is worded here by its code."""
+
+WORDS: dict[str, dict[str, str]] = {
+    "id": {
+        "announcements": "Pengumuman",
+        "for_resellers": "Pengumuman untuk semua reseller: tampil di dasbor mereka sampai "
+        "dibaca, dan dikirim lewat webhook, email, dan Telegram masing-masing.",
+        "for_agencies": "Pengumuman untuk agen Anda: tampil di dasbor mereka sampai dibaca, dan "
+        "dikirim lewat webhook, email, dan Telegram masing-masing.",
+        "new": "Tulis pengumuman",
+        "title": "Judul",
+        "body": "Isi",
+        "days": "Tampil selama (hari)",
+        "days_hint": "Kosongkan agar tampil sampai dibaca",
+        "publish": "Terbitkan",
+        "written": "Sudah terbit",
+        "none_written": "Belum ada pengumuman.",
+        "read_by": "Dibaca {count} dari {of}",
+        "expires": "Berakhir {when}",
+        "expired": "berakhir",
+        "withdrawn": "ditarik",
+        "live": "tampil",
+        "withdraw": "Tarik",
+        "no_such": "Pengumuman itu tidak ada.",
+        "published": "Pengumuman terbit.",
+        "title_missing": "Isi judulnya.",
+        "title_long": "Judul paling banyak {n} karakter.",
+        "body_missing": "Isi teks pengumumannya.",
+        "body_long": "Teks paling banyak {n} karakter.",
+        "control": "Judul atau teks berisi karakter kontrol.",
+        "days_bad": "Lama tampil adalah angka 1 sampai 365, atau kosong.",
+    },
+    "en": {
+        "announcements": "Announcements",
+        "for_resellers": "An announcement to every reseller: shown on their dashboards until "
+        "read, and sent through each one's webhooks, email and Telegram.",
+        "for_agencies": "An announcement to your agencies: shown on their dashboards until "
+        "read, and sent through each one's webhooks, email and Telegram.",
+        "new": "Write an announcement",
+        "title": "Title",
+        "body": "Text",
+        "days": "Shown for (days)",
+        "days_hint": "Leave empty to show it until read",
+        "publish": "Publish",
+        "written": "Published",
+        "none_written": "No announcements yet.",
+        "read_by": "Read by {count} of {of}",
+        "expires": "Ends {when}",
+        "expired": "ended",
+        "withdrawn": "withdrawn",
+        "live": "shown",
+        "withdraw": "Withdraw",
+        "no_such": "That announcement does not exist.",
+        "published": "Announcement published.",
+        "title_missing": "Fill in the title.",
+        "title_long": "A title is at most {n} characters.",
+        "body_missing": "Fill in the text.",
+        "body_long": "A text is at most {n} characters.",
+        "control": "The title or text holds a control character.",
+        "days_bad": "Shown for is a number of days from 1 to 365, or empty.",
+    },
+}
