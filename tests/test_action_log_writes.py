@@ -10,7 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel import action_log
 from panel.accounts import service as accounts
 from panel.config import PaymentSettings
-from panel.models import AccountKind, GatewayKind, MethodKind, ReviewOutcome, ReviewReason
+from panel.models import (
+    AccountKind,
+    GatewayKind,
+    MethodKind,
+    Provider,
+    ReviewOutcome,
+    ReviewReason,
+)
 from panel.payments import crediting, deposits, methods
 from tests.conftest import Operator
 
@@ -124,10 +131,22 @@ async def test_the_catalogue_is_logged_and_a_provider_key_never_is(
     )
     assert provider.status_code == 201, provider.text
     provider_id = provider.json()["id"]
-    await client.patch(
+    changed = await client.patch(
         f"{ADMIN}/providers/{provider_id}",
-        json={"low_balance": "5", "api_key": "sk-another-secret-456"},
+        json={
+            "low_balance": "5",
+            "api_key": "sk-another-secret-456",
+            "api_id": "buyer-7",
+            "api_secret": "whsec-secret-789",
+        },
         headers=operator.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    kept = await session.get_one(Provider, provider_id, populate_existing=True)
+    assert (kept.api_key, kept.api_id, kept.api_secret) == (
+        "sk-another-secret-456",
+        "buyer-7",
+        "whsec-secret-789",
     )
     made = await client.post(
         f"{ADMIN}/services",
@@ -148,11 +167,14 @@ async def test_the_catalogue_is_logged_and_a_provider_key_never_is(
     ]
     assert logged[1][1]["low_balance"] == "0"  # type: ignore[index]
     assert logged[1][2]["low_balance"] == "5"  # type: ignore[index]
+    assert logged[1][2]["api_id"] == "buyer-7"  # type: ignore[index]
     assert logged[3][1]["name"] == "Likes"  # type: ignore[index]
     assert logged[3][2]["name"] == "Likes HQ"  # type: ignore[index]
     found = await action_log.search(session, action_log.Filter())
     shown = " ".join(f"{entry.before} {entry.after} {entry.note}" for entry in found)
-    assert "secret" not in shown
+    for value in (secret, "sk-another-secret-456", "whsec-secret-789"):
+        assert value not in shown
+    assert "keys replaced: api_key, api_secret" in shown
 
 
 async def test_gateways_brands_keys_and_sign_in_settings_are_logged_without_secrets(

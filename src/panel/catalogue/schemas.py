@@ -41,6 +41,8 @@ class ProviderUpdate(Patch):
     low_balance: Rate | None = Field(default=None, description="alert below this balance")
     api_url: AnyHttpUrl | None = None
     api_key: SecretStr | None = Field(default=None, min_length=1, max_length=500)
+    api_id: str | None = Field(default=None, min_length=1, max_length=200)
+    api_secret: SecretStr | None = Field(default=None, min_length=1, max_length=500)
     enabled: bool | None = None
 
 

@@ -195,7 +195,7 @@ def _check_quantities(minimum: int, maximum: int) -> None:
 # --- an operator's changes, recorded in the action log -----------------------------------------
 
 # Never the API key: the log is read by every operator.
-PROVIDER_FIELDS = ("name", "api_url", "adapter", "currency", "enabled", "low_balance")
+PROVIDER_FIELDS = ("name", "api_url", "adapter", "api_id", "currency", "enabled", "low_balance")
 SERVICE_FIELDS = (
     "name",
     "type",
@@ -227,7 +227,8 @@ async def update_provider_by(
     provider = await update_provider(session, provider_id, **changes)
     after = action_log.snapshot(provider, PROVIDER_FIELDS)
     # A new key changes nothing the log shows: say that it changed, not what it is.
-    note = "api key changed" if changes.get("api_key") else ""
+    replaced = [name for name in ("api_key", "api_secret") if changes.get(name)]
+    note = f"keys replaced: {', '.join(replaced)}" if replaced else ""
     await action_log.record(
         session,
         actor_id,
