@@ -17,7 +17,7 @@ from panel.models import AccountKind
 PASOK = str(Path(sys.executable).with_name("pasok"))
 
 
-async def _audit(settings: Settings) -> tuple[int, str]:
+async def _audit(settings: Settings, *args: str) -> tuple[int, str]:
     assert settings.database_url is not None
     assert settings.redis_url is not None
     env = os.environ | {
@@ -25,7 +25,7 @@ async def _audit(settings: Settings) -> tuple[int, str]:
         "PASOK_REDIS_URL": settings.redis_url.get_secret_value(),
     }
     process = await asyncio.create_subprocess_exec(
-        PASOK, "audit", env=env, stdout=asyncio.subprocess.PIPE
+        PASOK, "audit", *args, env=env, stdout=asyncio.subprocess.PIPE
     )
     out, _ = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode is not None
@@ -47,5 +47,8 @@ async def test_audit_command_exit_status_follows_the_ledger(
             text("UPDATE ledger_account SET balance = 4 WHERE owner_id = :id"), {"id": reseller.id}
         )
     status, out = await _audit(settings)
+    assert status == 1
+    assert f"cached_equals_summed wallet:{reseller.id}" in out
+    status, out = await _audit(settings, "--full")
     assert status == 1
     assert f"cached_equals_summed wallet:{reseller.id}" in out

@@ -21,6 +21,7 @@ from panel.web.announcement_pages import router as web_announcement_router
 from panel.web.api_pages import router as web_api_router
 from panel.web.console_agencies import router as web_console_agencies_router
 from panel.web.console_deposits import router as web_console_deposits_router
+from panel.web.console_levels import router as web_console_levels_router
 from panel.web.console_sales import router as web_console_sales_router
 from panel.web.console_settings import router as web_console_settings_router
 from panel.web.console_tickets import router as web_console_tickets_router
@@ -39,6 +40,7 @@ from panel.web.operator_prices import router as web_operator_prices_router
 from panel.web.operator_tickets import router as web_operator_tickets_router
 from panel.web.order_pages import router as web_order_router
 from panel.web.pages import router as web_router
+from panel.web.referral_pages import router as web_referral_router
 from panel.web.rest_docs import router as rest_docs_router
 from panel.web.security_pages import router as web_security_router
 from panel.web.ticket_pages import router as web_ticket_router
@@ -124,9 +126,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_api_router)
     app.include_router(web_fund_router)
     app.include_router(web_invitation_router)
+    app.include_router(web_referral_router)
     app.include_router(web_console_agencies_router)
     app.include_router(web_console_sales_router)
     app.include_router(web_console_settings_router)
+    app.include_router(web_console_levels_router)
     app.include_router(web_security_router)
     app.include_router(web_deposit_router)
     app.include_router(web_console_deposits_router)

@@ -52,6 +52,7 @@ class Schedule:
     name: str
     minutes: set[int] | None
     seconds: set[int] | None
+    hours: set[int] | None = None
 
 
 @dataclass
@@ -73,13 +74,15 @@ class Registry:
         *,
         minutes: set[int] | None = None,
         seconds: set[int] | None = None,
+        hours: set[int] | None = None,
         own_transactions: bool = False,
     ) -> Callable[[JobFunction], JobFunction]:
-        """Run the job at these minutes of every hour and/or seconds of every minute."""
+        """Run the job at these minutes of every hour (or of these `hours`, UTC) and/or seconds
+        of every minute."""
 
         def register(function: JobFunction) -> JobFunction:
             self.job(own_transactions=own_transactions)(function)
-            self.schedules.append(Schedule(function.__name__, minutes, seconds))
+            self.schedules.append(Schedule(function.__name__, minutes, seconds, hours))
             return function
 
         return register
@@ -132,6 +135,7 @@ def arq_cron_jobs() -> list[CronJob]:
         cron(
             _arq_function(s.name, registry.jobs[s.name]).coroutine,
             name=f"cron:{s.name}",
+            hour=s.hours,
             minute=s.minutes,
             second=s.seconds if s.seconds is not None else 0,
             run_at_startup=False,

@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.app import create_app
 from panel.config import Settings, WebSettings
+from panel.models import Account
+from panel.web import brand_book
 from tests.app_server import AppServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -98,3 +101,25 @@ async def sign_in(page: Page, site: Site, host: str, email: str, password: str) 
     await page.fill("#email", email)
     await page.fill("#password", password)
     await page.click("form[action='/login'] button[type=submit]")
+
+
+async def toko_sosmed(
+    session: AsyncSession,
+    reseller: Account,
+    *,
+    primary_color: str = "#0f766e",
+    whatsapp_url: str | None = None,
+    payment_instructions: str = "BCA 123 456 7890",
+) -> None:
+    """The reseller's brand as the browser tests see it: "Toko Sosmed" on a.example."""
+    await brand_book.set_brand(
+        session,
+        reseller,
+        name="Toko Sosmed",
+        hosts=["a.example"],
+        logo_url=None,
+        primary_color=primary_color,
+        accent_color="#111827",
+        whatsapp_url=whatsapp_url,
+        payment_instructions=payment_instructions,
+    )

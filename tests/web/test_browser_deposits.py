@@ -18,11 +18,11 @@ from panel.models import Deposit, DepositStatus, FeePayer, GatewayKind, Journal,
 from panel.payments import methods
 from panel.payments.tripay import TripayAdapter
 from panel.runtime import Runtime
-from panel.web import brand_book, passwords
+from panel.web import passwords
 from tests.app_server import AppServer
 from tests.factories import World, build_world
 from tests.fixtures_gateway import GatewayHandle
-from tests.web.browsing import Site, screenshot, sign_in
+from tests.web.browsing import Site, screenshot, sign_in, toko_sosmed
 
 pytestmark = pytest.mark.slow
 
@@ -56,16 +56,8 @@ async def _world(runtime: Runtime, gateway: GatewayHandle) -> tuple[World, int]:
         world = await build_world(
             session, reseller_balance=Decimal(1_250_000), agency_balance=Decimal(5_000)
         )
-        await brand_book.set_brand(
-            session,
-            world.reseller,
-            name="Toko Sosmed",
-            hosts=["a.example"],
-            logo_url=None,
-            primary_color="#0f766e",
-            accent_color="#111827",
-            whatsapp_url=None,
-            payment_instructions="BCA 123 456 7890 a.n. Toko Sosmed",
+        await toko_sosmed(
+            session, world.reseller, payment_instructions="BCA 123 456 7890 a.n. Toko Sosmed"
         )
         world.agency.email = "a1@example.com"
         await passwords.set_password(session, world.agency, PASSWORD)

@@ -14,9 +14,9 @@ from panel.ledger import service as ledger
 from panel.models import Account, TopUpRequest
 from panel.pricing import rule_book
 from panel.runtime import Runtime
-from panel.web import brand_book, passwords
+from panel.web import passwords
 from tests.factories import World, build_world
-from tests.web.browsing import Site, screenshot, sign_in
+from tests.web.browsing import Site, screenshot, sign_in, toko_sosmed
 
 pytestmark = pytest.mark.slow
 
@@ -43,15 +43,10 @@ async def rupiah(runtime: Runtime) -> Rupiah:
         world = await build_world(
             session, reseller_balance=Decimal(1_250_000), agency_balance=Decimal(10_000)
         )
-        await brand_book.set_brand(
+        await toko_sosmed(
             session,
             world.reseller,
-            name="Toko Sosmed",
-            hosts=["a.example"],
-            logo_url=None,
             primary_color="#c2410c",
-            accent_color="#111827",
-            whatsapp_url=None,
             payment_instructions="BCA 123 456 7890 a.n. Toko Sosmed",
         )
         # Cost 1 x 1.5 (the tier) + 648.5 fixed: Rp 650 for the reseller.

@@ -11,9 +11,9 @@ from playwright.async_api import BrowserContext, Page, expect
 
 from panel.accounts import totp
 from panel.runtime import Runtime
-from panel.web import brand_book, passwords
+from panel.web import passwords
 from tests.factories import build_world
-from tests.web.browsing import PHONE, Site, screenshot, sign_in
+from tests.web.browsing import PHONE, Site, screenshot, sign_in, toko_sosmed
 
 pytestmark = pytest.mark.slow
 
@@ -24,17 +24,7 @@ EMAIL = "agensi@example.com"
 async def _agency(runtime: Runtime) -> None:
     async with runtime.transaction() as session:
         world = await build_world(session, agency_balance=Decimal(10))
-        await brand_book.set_brand(
-            session,
-            world.reseller,
-            name="Toko Sosmed",
-            hosts=["a.example"],
-            logo_url=None,
-            primary_color="#c2410c",
-            accent_color="#111827",
-            whatsapp_url=None,
-            payment_instructions="",
-        )
+        await toko_sosmed(session, world.reseller, primary_color="#c2410c", payment_instructions="")
         world.agency.email = EMAIL
         await passwords.set_password(session, world.agency, PASSWORD)
 

@@ -9,9 +9,9 @@ from playwright.async_api import BrowserContext, expect
 from panel import money_text
 from panel.catalogue import service as catalogue
 from panel.runtime import Runtime
-from panel.web import brand_book, passwords
+from panel.web import passwords
 from tests.factories import build_world
-from tests.web.browsing import Site, screenshot, sign_in
+from tests.web.browsing import Site, screenshot, sign_in, toko_sosmed
 
 pytestmark = pytest.mark.slow
 
@@ -23,17 +23,7 @@ async def test_an_agency_reads_its_service_updates_at_its_own_prices(
 ) -> None:
     async with runtime.transaction() as session:
         world = await build_world(session)
-        await brand_book.set_brand(
-            session,
-            world.reseller,
-            name="Toko Sosmed",
-            hosts=["a.example"],
-            logo_url=None,
-            primary_color="#0f766e",
-            accent_color="#111827",
-            whatsapp_url=None,
-            payment_instructions="BCA 123 456 7890",
-        )
+        await toko_sosmed(session, world.reseller)
         world.agency.email = "a1@example.com"
         await passwords.set_password(session, world.agency, PASSWORD)
         followers = world.services["followers"]

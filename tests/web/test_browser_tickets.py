@@ -13,9 +13,9 @@ from panel.models import Party, Ticket, TicketStatus
 from panel.orders import service as orders
 from panel.runtime import Runtime
 from panel.support import answers, canned, tickets
-from panel.web import brand_book, passwords
+from panel.web import passwords
 from tests.factories import build_world
-from tests.web.browsing import PHONE, Site, screenshot, sign_in
+from tests.web.browsing import PHONE, Site, screenshot, sign_in, toko_sosmed
 
 pytestmark = pytest.mark.slow
 
@@ -40,14 +40,9 @@ async def test_an_agency_complains_from_its_orders_and_its_reseller_answers(
 ) -> None:
     async with runtime.transaction() as session:
         world = await build_world(session, agency_balance=Decimal(20))
-        await brand_book.set_brand(
+        await toko_sosmed(
             session,
             world.reseller,
-            name="Toko Sosmed",
-            hosts=["a.example"],
-            logo_url=None,
-            primary_color="#0f766e",
-            accent_color="#111827",
             whatsapp_url="https://wa.me/6281234567",
             payment_instructions="BCA 123 a.n. Toko Sosmed",
         )

@@ -210,6 +210,9 @@ async def test_a_prepaid_product_is_ordered_for_a_customer_number_and_shows_its_
     )
     await routes.replace(session, product.id, [upstream.id])
     await sign_in(web)
+    listed = row(await web.get("http://a.example/services"), f"service-{product.id}")
+    assert "per item" in listed
+    assert "per 1000" not in listed
     form = await web.get(f"http://a.example/orders/new?service={product.id}")
     assert '<label for="link">Nomor tujuan</label>' in form.text
     assert 'name="quantity"' not in form.text

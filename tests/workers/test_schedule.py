@@ -9,6 +9,7 @@ CRONS = {
     "sweep_orders",
     "poll_refills",
     "ledger_audit",
+    "ledger_audit_full",
     "fan_out_webhooks",
     "fan_out_service_updates",
     "send_webhooks",

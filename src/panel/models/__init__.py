@@ -16,7 +16,16 @@ from panel.models.catalogue import Provider, ProviderService, ProviderServiceCos
 from panel.models.currency import ExchangeRate
 from panel.models.idempotency import IdempotencyKey
 from panel.models.invitation import Invitation
-from panel.models.ledger import Entry, Journal, JournalKind, LedgerAccount, LedgerAccountKind
+from panel.models.ledger import (
+    AuditCheckpoint,
+    AuditMark,
+    Entry,
+    Journal,
+    JournalKind,
+    LedgerAccount,
+    LedgerAccountKind,
+)
+from panel.models.level import AgencyLevel, AgencyStanding, LevelSettings
 from panel.models.order import (
     TERMINAL,
     Order,
@@ -41,6 +50,7 @@ from panel.models.payment import (
 )
 from panel.models.pricing import PriceRule, Tier, TierChange
 from panel.models.quality import QualityFigures
+from panel.models.referral import Referral, ReferralCommission, ReferralLink, ReferralTerms
 from panel.models.security import RecoveryCode, SignIn, SignInResult, TwoFactor
 from panel.models.service_update import ServiceChange, ServiceUpdate
 from panel.models.support import (
@@ -69,6 +79,11 @@ from panel.models.webhook import (
 )
 
 __all__ = [
+    "AuditCheckpoint",
+    "AuditMark",
+    "AgencyLevel",
+    "AgencyStanding",
+    "LevelSettings",
     "Announcement",
     "AnnouncementRead",
     "UpstreamCall",
@@ -127,6 +142,10 @@ __all__ = [
     "ProviderServiceCost",
     "QualityFigures",
     "RecoveryCode",
+    "Referral",
+    "ReferralCommission",
+    "ReferralLink",
+    "ReferralTerms",
     "Refill",
     "RefillStatus",
     "Route",

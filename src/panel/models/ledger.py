@@ -1,7 +1,18 @@
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from panel.models.base import Base, CreatedAt, Money
@@ -82,3 +93,28 @@ class Entry(CreatedAt, Base):
     journal_id: Mapped[int] = mapped_column(ForeignKey("journal.id"), index=True)
     ledger_account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"))
     amount: Mapped[Money]
+
+
+class AuditCheckpoint(Base):
+    """How far the incremental ledger audit has checked: entries up to `entry_id` and journals
+    up to `journal_id`. One row; locked by the audit that moves it, so two never interleave."""
+
+    __tablename__ = "audit_checkpoint"
+    __table_args__ = (CheckConstraint("id = 1", name="one_checkpoint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(BigInteger)
+    journal_id: Mapped[int] = mapped_column(BigInteger)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditMark(Base):
+    """A ledger account's entries in the journals up to the checkpoint, summed once: the audit
+    adds what came after, so it never sums a busy account's history again."""
+
+    __tablename__ = "audit_mark"
+
+    ledger_account_id: Mapped[int] = mapped_column(
+        ForeignKey("ledger_account.id"), primary_key=True
+    )
+    total: Mapped[Decimal] = mapped_column(Numeric(20, 6))

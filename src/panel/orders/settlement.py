@@ -6,7 +6,8 @@ the undelivered share back to the buyer (rounded down), and for an agency's orde
 reseller's margin on what was delivered; the upstream's cost to `provider:<id>`; the rest is
 the panel's `revenue`. The reseller's margin is credited here rather than when the order was
 accepted: credited earlier, it could be spent, and a later refund to the agency would then
-have to overdraw the reseller.
+have to overdraw the reseller. A referred agency's referrer is paid its share of that margin
+in the same journal (`growth.referrals`), out of the reseller's part.
 
 Costs are booked in the panel's currency from what the order recorded when it was sent: the
 provider's rate (in its currency) and the exchange rate used. What the provider charges is its
@@ -17,7 +18,7 @@ margin at the recorded rate, and if the exchange rate has moved since, the diffe
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -27,6 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from panel.currencies import service as currencies
 from panel.db import arrays_as_rows, one_of
+from panel.growth import referrals
 from panel.ledger import accounts
 from panel.ledger.service import Leg, Posting, post_many
 from panel.models import (
@@ -36,6 +38,7 @@ from panel.models import (
     Order,
     OrderCharge,
     OrderStatus,
+    ReferralCommission,
 )
 from panel.money import charge_for, refund_for, round_half_up
 
@@ -112,6 +115,7 @@ async def settle_many(session: AsyncSession, endings: Sequence[Ending]) -> list[
             if (legs := book.legs(e.order, e.order.remains or 0))
         ]
         await post_many(session, postings)
+        await referrals.record(session, book.commissions)
     return [e.order for e in settled]
 
 
@@ -137,6 +141,10 @@ class _Book:
     # Exchange rates in force now, by currency; a currency without one (the panel's own)
     # settles at the rate its orders recorded.
     exchange_rates: dict[str, Decimal]
+    # Order id -> its buyer's referrer, who earns a share of the reseller's margin.
+    earners: dict[int, referrals.Earner]
+    # The referral commissions `legs` put in the journals, to record with them.
+    commissions: list[ReferralCommission] = field(default_factory=list)
 
     @classmethod
     async def load(cls, session: AsyncSession, orders: Sequence[Order]) -> "_Book":
@@ -160,6 +168,9 @@ class _Book:
         }
         converted = {o.provider_currency for o in orders if o.exchange_rate is not None}
         in_force = await currencies.latest(session, [c for c in converted if c is not None])
+        earners = await referrals.earners(
+            session, [o.id for o in orders if o.account_id != o.reseller_id]
+        )
         return cls(
             clearing=await accounts.system(session, accounts.CLEARING),
             revenue=await accounts.system(session, accounts.REVENUE),
@@ -168,6 +179,7 @@ class _Book:
             providers=providers,
             charges=charges,
             exchange_rates={code: row.rate for code, row in in_force.items()},
+            earners=earners,
         )
 
     def costs(self, order: Order, delivered: int) -> tuple[Decimal, Decimal]:
@@ -196,7 +208,22 @@ class _Book:
             reseller_kept = reseller_paid - refund_for(reseller_paid, remains, order.quantity)
             # Both refunds round down, so on tiny markups the difference can dip below zero.
             margin = max(Decimal(0), (paid - refund) - reseller_kept)
-            amounts[self.wallets[order.reseller_id]] += margin
+            # The referrer's commission comes out of the margin, never on top of it.
+            earner = self.earners.get(order.id)
+            commission = Decimal(0)
+            if earner is not None:
+                commission = referrals.commission(margin, earner.share_percent)
+            amounts[self.wallets[order.reseller_id]] += margin - commission
+            if earner is not None and commission > 0:
+                amounts[earner.wallet_id] += commission
+                self.commissions.append(
+                    ReferralCommission(
+                        order_id=order.id,
+                        referrer_id=earner.referrer_id,
+                        referred_id=order.account_id,
+                        amount=commission,
+                    )
+                )
         if order.provider_id is not None:
             amounts[self.providers[order.provider_id]] += charged
             amounts[self.fx] += cost - charged

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.catalogue import routes
 from panel.errors import Invalid, NotFound
+from panel.growth import levels
 from panel.models import Account, AccountKind, PriceRule, Service
 from panel.money import charge_for, round_half_up
 from panel.pricing.rules import most_specific, sell_rate
@@ -166,13 +167,18 @@ class Pricer:
     reseller: Account  # the account itself, for a reseller
     reseller_rules: list[PriceRule]
     agency_rules: list[PriceRule] | None  # None: the account is a reseller
+    # The markup of the agency's level: it stands over the reseller's rules for all agencies.
+    level_rule: PriceRule | None = None
 
     def reseller_rate(self, service: Service, cost: Decimal) -> Decimal:
         return sell_rate(cost, _rule_for(self.reseller_rules, self.reseller, service))
 
     def agency_rate(self, service: Service, reseller_rate: Decimal) -> Decimal:
         assert self.agency_rules is not None
-        return sell_rate(reseller_rate, _rule_for(self.agency_rules, self.account, service))
+        rule = _rule_for(self.agency_rules, self.account, service)
+        if self.level_rule is not None and (rule is None or rule.account_id is None):
+            rule = self.level_rule
+        return sell_rate(reseller_rate, rule)
 
     def rate(self, service: Service, cost: Decimal) -> Decimal:
         """What the account pays per 1000 of `service` when its primary route costs `cost`."""
@@ -189,7 +195,8 @@ async def pricer(session: AsyncSession, account: Account) -> Pricer:
     if account is reseller:
         return Pricer(account, reseller, reseller_rules, None)
     agency_rules = await _rules(session, owner_id=reseller.id, account=account)
-    return Pricer(account, reseller, reseller_rules, agency_rules)
+    level_rule = await levels.markup_rule(session, account)
+    return Pricer(account, reseller, reseller_rules, agency_rules, level_rule)
 
 
 def _rule_for(rules: list[PriceRule], account: Account, service: Service) -> PriceRule | None:

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends
 from panel.catalogue.endpoints import router as services
 from panel.deps import get_buyer
 from panel.growth.announcement_endpoints import router as announcements
+from panel.growth.level_endpoints import router as levels
 from panel.growth.update_endpoints import router as service_updates
 from panel.ledger.endpoints import router as balance
 from panel.orders.endpoints import router as orders
@@ -24,3 +25,4 @@ for part in (services, orders, balance, tier, webhooks, deposits, notification_s
     router.include_router(part)
 router.include_router(announcements)
 router.include_router(service_updates)
+router.include_router(levels)

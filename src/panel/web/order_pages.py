@@ -48,7 +48,9 @@ async def services(page: PageDep, account: MemberDep, session: SessionDep, q: st
         by_category.setdefault(item.service.category or "-", []).append(
             (item.service, item.price.rate, item.figures, _complaints(page, item.complaints))
         )
-    return page.render("services.html", categories=by_category, q=wanted)
+    return page.render(
+        "services.html", categories=by_category, q=wanted, per_item=validation.PER_ITEM_TYPES
+    )
 
 
 def _complaints(page: Page, found: Complaints | None) -> str | None:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel import headers, money_text, throttle
 from panel.accounts import sign_ins, two_factor
 from panel.deps import RuntimeDep, SessionDep
-from panel.growth import announcements
+from panel.growth import announcements, levels
 from panel.ledger import service as ledger
 from panel.models import Account, AccountKind, AccountStatus, SignInResult
 from panel.orders import service as orders
@@ -25,7 +25,7 @@ from panel.orders.schemas import PUBLIC_STATUS
 from panel.pricing import standing
 from panel.runtime import Runtime
 from panel.support import tickets as support_tickets
-from panel.web import brands, passwords, sessions, texts
+from panel.web import brands, level_texts, passwords, sessions, texts
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -42,6 +42,7 @@ NAV: dict[AccountKind, list[tuple[str, str]]] = {
         ("/tickets", "tickets"),
         ("/orders/mass", "mass_order"),
         ("/funds", "funds"),
+        ("/referrals", "referrals"),
         ("/api-access", "api"),
     ],
     AccountKind.reseller: [
@@ -83,8 +84,10 @@ CONSOLE_NAV = [
     ("/console/tickets", "agency_tickets"),
     ("/console/margin", "margin"),
     ("/console/markup", "markup"),
+    ("/console/levels", "agency_levels"),
     ("/console/brand", "brand"),
     ("/console/announcements", "announcements"),
+    ("/console/referrals", "referrals"),
 ]
 
 
@@ -373,4 +376,15 @@ async def dashboard(page: PageDep, account: MemberDep, session: SessionDep) -> R
         orders=[(order, PUBLIC_STATUS[order.status].value, paid[order.id]) for order in recent],
         standing=shown_tier,
         announcements=await announcements.unread(session, account, now),
+        level=await levels.standing(session, account, now)
+        if account.kind is AccountKind.agency
+        else None,
+        level_rules=await levels.rules_of(session, account.parent_id)
+        if account.parent_id is not None
+        else None,
+        lw=level_texts.WORDS[page.lang],
+        badge_word=level_texts.BADGE_WORDS[page.lang],
+        day=lambda moment: level_texts.day(page.lang, moment),
+        pct=level_texts.percent,
+        point_value=levels.POINT_VALUE,
     )

@@ -13,6 +13,8 @@ WORDS: dict[str, dict[str, str]] = {
     "en": {
         "services": "Services",
         "service_updates": "Updates",
+        "referrals": "Referrals",
+        "agency_levels": "Levels",
         "search": "Search",
         "per_1000": "per 1000",
         "per_item": "each",
@@ -323,6 +325,8 @@ WORDS: dict[str, dict[str, str]] = {
     "id": {
         "services": "Layanan",
         "service_updates": "Perubahan",
+        "referrals": "Ajak teman",
+        "agency_levels": "Level agen",
         "search": "Cari",
         "per_1000": "per 1000",
         "per_item": "per item",
