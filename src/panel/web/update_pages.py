@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from panel.deps import SessionDep
 from panel.growth import update_feed
 from panel.models import ServiceChange
+from panel.orders import validation
 from panel.web import update_texts
 from panel.web.forms import BIG_ID
 from panel.web.pages import BuyerDep, PageDep
@@ -35,6 +36,7 @@ async def service_updates(
         w=update_texts.WORDS[page.lang],
         entries=[(entry, _headline(entry)) for entry in found.entries],
         older=found.next_cursor,
+        per_item=validation.PER_ITEM_TYPES,
     )
 
 
