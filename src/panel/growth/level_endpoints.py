@@ -115,7 +115,7 @@ async def create_level(session: SessionDep, buyer: BuyerDep, body: LevelCreate) 
     return LevelOut.model_validate(level, from_attributes=True)
 
 
-@router.delete("/levels/{level_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/levels/{level_id:int}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_level(session: SessionDep, buyer: BuyerDep, level_id: PathId) -> Response:
     """Remove a level (resellers); agencies holding it hold none until their period ends."""
     await level_book.delete(session, _reseller(buyer).id, level_id)
