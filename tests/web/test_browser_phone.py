@@ -125,6 +125,8 @@ async def test_no_page_is_wider_than_a_phone(
         "/orders?status=processing&q=instagram",
         "/orders/mass",
         "/funds",
+        "/service-updates",
+        "/referrals",
         "/api-access",
         "/api-access/docs",
         "/security",
@@ -141,6 +143,9 @@ async def test_no_page_is_wider_than_a_phone(
         "/console/margin",
         "/console/markup",
         "/console/brand",
+        "/console/announcements",
+        "/console/levels",
+        "/console/referrals",
         "/services",
         "/orders",
         "/api-access",
@@ -163,6 +168,7 @@ async def test_no_page_is_wider_than_a_phone(
         "/ops/accounts",
         f"/ops/accounts/{crowded.agency.id}",
         "/ops/actions",
+        "/ops/announcements",
     ]:
         wide.append(await _width(page, site, "panel.example", path))
 
