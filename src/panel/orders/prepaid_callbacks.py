@@ -29,7 +29,13 @@ async def receive(
     and then nothing is written."""
     callback = upstream.read_callback(dict(headers), body)
     order_id = order_of(callback.ref_id)
-    order = await session.get(Order, order_id) if order_id is not None else None
+    # Locked first: two deliveries of one callback then wait for each other here, instead of
+    # each holding a key-share lock from its call note while waiting for the other's.
+    order = (
+        await session.get(Order, order_id, with_for_update=True, populate_existing=True)
+        if order_id is not None
+        else None
+    )
     handle = Handle.parse(order.upstream_id or "") if order is not None else None
     if order is None or order.provider_id != provider.id or handle is None:
         raise NotFound("no purchase with that ref_id")
