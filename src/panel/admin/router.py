@@ -10,6 +10,7 @@ from panel.catalogue.admin import router as catalogue
 from panel.currencies.admin import router as currencies
 from panel.deps import get_operator
 from panel.growth.announcement_endpoints import admin_router as announcements
+from panel.growth.voucher_endpoints import admin_router as vouchers
 from panel.keys.admin import router as keys
 from panel.ledger.admin import router as ledger
 from panel.orders.admin import router as orders
@@ -33,3 +34,4 @@ router.include_router(support)
 router.include_router(operators)
 router.include_router(action_log)
 router.include_router(announcements)
+router.include_router(vouchers)

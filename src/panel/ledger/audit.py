@@ -19,6 +19,7 @@ from panel.models import (
     JournalKind,
     LedgerAccount,
     Order,
+    VoucherUse,
 )
 
 
@@ -131,9 +132,13 @@ async def wallet_breaches(
 
 
 async def clearing_breaches(session: AsyncSession, held: Decimal) -> list[Breach]:
-    """`clearing`, holding `held`, against the charges of the orders still open."""
+    """`clearing`, holding `held`, against what the orders still open paid into it: each
+    buyer's charge, and the discount a reseller paid for its agency's voucher."""
     owed = await session.scalar(
-        select(func.coalesce(func.sum(Order.charge), 0)).where(Order.status.not_in(TERMINAL))
+        select(func.coalesce(func.sum(Order.charge + func.coalesce(VoucherUse.funded, 0)), 0))
+        .select_from(Order)
+        .outerjoin(VoucherUse, VoucherUse.order_id == Order.id)
+        .where(Order.status.not_in(TERMINAL))
     )
     if held != owed:
         return [

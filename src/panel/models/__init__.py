@@ -70,6 +70,7 @@ from panel.models.support import (
     TicketTopic,
 )
 from panel.models.top_up import TopUpRequest, TopUpStatus
+from panel.models.voucher import Voucher, VoucherKind, VoucherUse
 from panel.models.webhook import (
     DeliveryStatus,
     OrderEvent,
@@ -160,6 +161,9 @@ __all__ = [
     "TopUpRequest",
     "TopUpStatus",
     "TwoFactor",
+    "Voucher",
+    "VoucherKind",
+    "VoucherUse",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -7,13 +7,16 @@ of its orders that arrive while the previous write runs, not once per order.
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.errors import InsufficientFunds, NotFound, PanelError
+from panel.growth import vouchers
+from panel.growth.vouchers import Discount
 from panel.ledger import accounts as ledger_accounts
 from panel.ledger.service import Leg, Posting, post_many
 from panel.models import Account, AccountKind, JournalKind, OrderStatus
@@ -35,10 +38,17 @@ class Intent:
     charges: Sequence[Charge]  # the buyer's first, then up the chain
     request_id: str | None
     one_per_link: bool
+    category: str = ""
+    voucher: str | None = None  # the code of the voucher it asks for
 
     @property
     def charge(self) -> Decimal:
         return self.charges[0].amount
+
+    def discounted(self, discount: Decimal) -> "Intent":
+        """The intent with `discount` off its buyer's charge; the rate stays the list rate."""
+        buyer, *up = self.charges
+        return replace(self, charges=[replace(buyer, amount=buyer.amount - discount), *up])
 
 
 def draft(
@@ -58,6 +68,8 @@ def draft(
         charges=quote.charges(read.quantity, per_package=per_package),
         request_id=request_id,
         one_per_link=service.one_order_per_link,
+        category=service.category,
+        voucher=vouchers.code_of(fields),
     )
 
 
@@ -81,10 +93,12 @@ class Outcome:
 async def write(session: AsyncSession, intents: Sequence[Intent]) -> list[Outcome]:
     """Write what can be written of `intents`, in the session's transaction, as if they had
     come one after another in the order given: each is accepted, refused (not enough funds, a
-    link with an order still open) or answered with the order its request id already made.
+    link with an order still open, a voucher it cannot use) or answered with the order its
+    request id already made.
 
     Three statements however many intents: read the buyers' balances and what the intents
-    might repeat or collide with, insert the orders with their charges, and post the payments.
+    might repeat or collide with, insert the orders with their charges, and post the payments;
+    two more when some name a voucher (growth.vouchers), and one to record their discounts.
 
     The balances are read without a lock, so that a busy buyer's wallet is locked only by the
     posting and the commit, not for the whole write. The posting moves a wallet only if it
@@ -96,11 +110,14 @@ async def write(session: AsyncSession, intents: Sequence[Intent]) -> list[Outcom
         # Held to the end of the transaction, and taken before what follows reads the orders:
         # two orders on one link cannot both pass.
         await session.execute(_LOCK_LINKS, {"keys": links})
-    wallets, clearing, earlier, busy = await _seen(session, intents)
+    asked = {n: _asked(intent) for n, intent in enumerate(intents) if intent.voucher}
+    claims = await vouchers.claims(session, list(asked.values()), datetime.now(UTC))
+    wallets, clearing, earlier, busy = await _seen(session, intents, _issuers(asked))
 
     left = {owner: balance for owner, (_, balance) in wallets.items()}
     outcomes: list[Outcome | None] = []
-    accepted: list[int] = []  # positions in `intents`
+    accepted: dict[int, Intent] = {}  # by position in `intents`, at the price it pays
+    discounts: dict[int, Discount] = {}
     # Within the batch too: a request id seen earlier in it, a one-per-link link taken.
     requested: dict[tuple[int, str], int] = {}
     linked: set[str] = set()
@@ -108,38 +125,56 @@ async def write(session: AsyncSession, intents: Sequence[Intent]) -> list[Outcom
         request = (intent.buyer_id, intent.request_id) if intent.request_id else None
         if number in earlier:
             outcomes.append(Outcome(earlier[number], repeat=True))
-        elif request is not None and request in requested:
+            continue
+        if request is not None and request in requested:
             outcomes.append(None)  # the order of the first intent with this request id
-        elif number in busy or (intent.one_per_link and _link_key(intent) in linked):
+            continue
+        if number in busy or (intent.one_per_link and _link_key(intent) in linked):
             outcomes.append(Outcome(refusal=Refused(texts.LINK_BUSY)))
-        elif intent.charge > 0 and intent.charge > left[intent.buyer_id]:
+            continue
+        discount = claims.offer(asked[number]) if number in asked else None
+        if isinstance(discount, Refused):
+            outcomes.append(Outcome(refusal=discount))
+            continue
+        paying = intent.discounted(discount.amount) if discount else intent
+        if paying.charge > 0 and paying.charge > left[intent.buyer_id]:
             outcomes.append(Outcome(refusal=InsufficientFunds(texts.NOT_ENOUGH_FUNDS)))
-        else:
-            if intent.charge > 0:
-                left[intent.buyer_id] -= intent.charge
-            if request is not None:
-                requested[request] = number
-            if intent.one_per_link:
-                linked.add(_link_key(intent))
-            accepted.append(number)
-            outcomes.append(None)
+            continue
+        if discount and discount.funded_by and discount.funded > left[discount.funded_by]:
+            outcomes.append(Outcome(refusal=Refused(texts.VOUCHER_UNAVAILABLE)))
+            continue
+        if paying.charge > 0:
+            left[intent.buyer_id] -= paying.charge
+        if discount:
+            if discount.funded_by:
+                left[discount.funded_by] -= discount.funded
+            claims.take(asked[number], discount)
+            discounts[number] = discount
+        if request is not None:
+            requested[request] = number
+        if intent.one_per_link:
+            linked.add(_link_key(intent))
+        accepted[number] = paying
+        outcomes.append(None)
 
-    order_ids = dict(
-        zip(accepted, await _insert(session, [intents[n] for n in accepted]), strict=True)
-    )
-    payments = [
-        Posting(
-            JournalKind.order,
-            f"order {order_ids[n]}",
-            [Leg(wallets[intents[n].buyer_id][0], -charge), Leg(clearing, charge)],
-            intents[n].buyer_id,
-            order_ids[n],
-        )
-        for n in accepted
-        if (charge := intents[n].charge) > 0
-    ]
+    order_ids = dict(zip(accepted, await _insert(session, list(accepted.values())), strict=True))
+    payments = []
+    for number, paying in accepted.items():
+        legs = [Leg(wallets[paying.buyer_id][0], -paying.charge)] if paying.charge > 0 else []
+        held = paying.charge
+        if (discount := discounts.get(number)) and discount.funded_by:
+            legs.append(Leg(wallets[discount.funded_by][0], -discount.funded))
+            held += discount.funded
+        if held > 0:
+            legs.append(Leg(clearing, held))
+            order_id = order_ids[number]
+            payments.append(
+                Posting(JournalKind.order, f"order {order_id}", legs, paying.buyer_id, order_id)
+            )
     if payments:
         await post_many(session, payments)
+    if discounts:
+        await _record_discounts(session, discounts, order_ids, accepted)
     done = []
     for number, outcome in enumerate(outcomes):
         if outcome is None and number in order_ids:
@@ -153,18 +188,54 @@ async def write(session: AsyncSession, intents: Sequence[Intent]) -> list[Outcom
     return done
 
 
+def _asked(intent: Intent) -> vouchers.Asked:
+    assert intent.voucher is not None
+    return vouchers.Asked(
+        code=intent.voucher,
+        buyer_id=intent.buyer_id,
+        # A reseller buys with the operator's vouchers, an agency with its reseller's.
+        issuer_id=None if intent.reseller_id == intent.buyer_id else intent.reseller_id,
+        service_id=intent.service_id,
+        category=intent.category,
+        price=intent.charge,
+    )
+
+
+def _issuers(asked: Mapping[int, vouchers.Asked]) -> set[int]:
+    """The accounts that may pay a discount: a reseller whose agencies name a voucher."""
+    return {a.issuer_id for a in asked.values() if a.issuer_id is not None}
+
+
+async def _record_discounts(
+    session: AsyncSession,
+    discounts: Mapping[int, Discount],
+    order_ids: Mapping[int, int],
+    accepted: Mapping[int, Intent],
+) -> None:
+    await session.execute(
+        _DISCOUNTS,
+        {
+            "orders": [order_ids[n] for n in discounts],
+            "vouchers": [d.voucher_id for d in discounts.values()],
+            "accounts": [accepted[n].buyer_id for n in discounts],
+            "discounts": [d.amount for d in discounts.values()],
+            "funded": [d.funded for d in discounts.values()],
+        },
+    )
+
+
 def _link_key(intent: Intent) -> str:
     return f"link:{intent.buyer_id}:{intent.draft.link}"
 
 
 async def _seen(
-    session: AsyncSession, intents: Sequence[Intent]
+    session: AsyncSession, intents: Sequence[Intent], issuers: set[int]
 ) -> tuple[dict[int, tuple[int, Decimal]], int, dict[int, int], set[int]]:
-    """What the write decides on: each paying buyer's wallet (id, balance) and the clearing
-    account, where payments wait until their orders settle; and by position in `intents`, the
-    order an intent's request id already made, and the intents whose one-per-link link has an
-    open order."""
-    owners = sorted({intent.buyer_id for intent in intents if intent.charge > 0})
+    """What the write decides on: the wallet (id, balance) of each paying buyer and of each
+    reseller that may pay a discount, and the clearing account, where payments wait until
+    their orders settle; and by position in `intents`, the order an intent's request id
+    already made, and the intents whose one-per-link link has an open order."""
+    owners = sorted({intent.buyer_id for intent in intents if intent.charge > 0} | issuers)
     checked = [n for n, intent in enumerate(intents) if intent.request_id or intent.one_per_link]
     rows = await session.execute(
         _SEEN,
@@ -280,4 +351,11 @@ charges AS (
     JOIN new ON new.n = c.n + 1
 )
 SELECT id FROM new ORDER BY n
+""")
+
+_DISCOUNTS = text("""
+INSERT INTO voucher_use (order_id, voucher_id, account_id, discount, funded)
+SELECT * FROM unnest(CAST(:orders AS bigint[]), CAST(:vouchers AS integer[]),
+                     CAST(:accounts AS integer[]), CAST(:discounts AS numeric[]),
+                     CAST(:funded AS numeric[]))
 """)

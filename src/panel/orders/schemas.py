@@ -94,6 +94,11 @@ class OrderCreate(Schema):
     old_posts: Count | None = None
     delay: Count | None = None
     expiry: str | None = Field(default=None, max_length=10, description="dd/mm/yyyy")
+    voucher: str | None = Field(
+        default=None,
+        max_length=32,
+        description="a voucher code of whoever sells to you: its discount comes off the charge",
+    )
 
     def fields(self) -> dict[str, str]:
         """The order's parameters as API v2 sends them: one rule reads both surfaces."""

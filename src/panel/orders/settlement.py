@@ -7,7 +7,9 @@ reseller's margin on what was delivered; the upstream's cost to `provider:<id>`;
 the panel's `revenue`. The reseller's margin is credited here rather than when the order was
 accepted: credited earlier, it could be spent, and a later refund to the agency would then
 have to overdraw the reseller. A referred agency's referrer is paid its share of that margin
-in the same journal (`growth.referrals`), out of the reseller's part.
+in the same journal (`growth.referrals`), out of the reseller's part. A discount a reseller
+paid for its agency's voucher (`growth.vouchers`) waits in `clearing` beside the agency's
+payment and comes back to the reseller here, less what the voucher cost it.
 
 Costs are booked in the panel's currency from what the order recorded when it was sent: the
 provider's rate (in its currency) and the exchange rate used. What the provider charges is its
@@ -28,7 +30,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from panel.currencies import service as currencies
 from panel.db import arrays_as_rows, one_of
-from panel.growth import referrals
+from panel.growth import referrals, vouchers
 from panel.ledger import accounts
 from panel.ledger.service import Leg, Posting, post_many
 from panel.models import (
@@ -143,6 +145,8 @@ class _Book:
     exchange_rates: dict[str, Decimal]
     # Order id -> its buyer's referrer, who earns a share of the reseller's margin.
     earners: dict[int, referrals.Earner]
+    # Order id -> the discount its reseller paid into clearing for the agency's voucher.
+    funded: dict[int, Decimal]
     # The referral commissions `legs` put in the journals, to record with them.
     commissions: list[ReferralCommission] = field(default_factory=list)
 
@@ -168,9 +172,9 @@ class _Book:
         }
         converted = {o.provider_currency for o in orders if o.exchange_rate is not None}
         in_force = await currencies.latest(session, [c for c in converted if c is not None])
-        earners = await referrals.earners(
-            session, [o.id for o in orders if o.account_id != o.reseller_id]
-        )
+        agency_orders = [o.id for o in orders if o.account_id != o.reseller_id]
+        earners = await referrals.earners(session, agency_orders)
+        funded = await vouchers.funded(session, agency_orders)
         return cls(
             clearing=await accounts.system(session, accounts.CLEARING),
             revenue=await accounts.system(session, accounts.REVENUE),
@@ -180,6 +184,7 @@ class _Book:
             charges=charges,
             exchange_rates={code: row.rate for code, row in in_force.items()},
             earners=earners,
+            funded=funded,
         )
 
     def costs(self, order: Order, delivered: int) -> tuple[Decimal, Decimal]:
@@ -196,24 +201,31 @@ class _Book:
 
     def legs(self, order: Order, remains: int) -> list[Leg]:
         paid = self.charges[order.id][order.account_id]
+        # A reseller's voucher: the discount it paid waits in clearing with the buyer's payment.
+        funded = self.funded.get(order.id, Decimal(0))
         refund = refund_for(paid, remains, order.quantity)
         delivered = order.quantity - remains
         cost, charged = self.costs(order, delivered)
         amounts: dict[int, Decimal] = defaultdict(Decimal)
-        amounts[self.clearing] -= paid
+        amounts[self.clearing] -= paid + funded
         amounts[self.wallets[order.account_id]] += refund
-        margin = Decimal(0)
+        to_reseller = Decimal(0)
         if order.reseller_id != order.account_id:
             reseller_paid = self.charges[order.id][order.reseller_id]
             reseller_kept = reseller_paid - refund_for(reseller_paid, remains, order.quantity)
-            # Both refunds round down, so on tiny markups the difference can dip below zero.
+            # The reseller's margin is what its agency paid for what was delivered less what the
+            # reseller pays for it. Both refunds round down, so on tiny markups the difference
+            # can dip below zero.
             margin = max(Decimal(0), (paid - refund) - reseller_kept)
+            # What its own voucher cost it is in the margin already (the agency paid less), so
+            # the discount it put in comes back whole, less any loss the voucher made it take.
+            to_reseller = max(Decimal(0), funded + (paid - refund) - reseller_kept)
             # The referrer's commission comes out of the margin, never on top of it.
             earner = self.earners.get(order.id)
             commission = Decimal(0)
             if earner is not None:
                 commission = referrals.commission(margin, earner.share_percent)
-            amounts[self.wallets[order.reseller_id]] += margin - commission
+            amounts[self.wallets[order.reseller_id]] += to_reseller - commission
             if earner is not None and commission > 0:
                 amounts[earner.wallet_id] += commission
                 self.commissions.append(
@@ -227,5 +239,5 @@ class _Book:
         if order.provider_id is not None:
             amounts[self.providers[order.provider_id]] += charged
             amounts[self.fx] += cost - charged
-        amounts[self.revenue] += paid - refund - margin - cost
+        amounts[self.revenue] += paid + funded - refund - to_reseller - cost
         return [Leg(account, amount) for account, amount in amounts.items() if amount != 0]

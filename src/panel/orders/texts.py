@@ -21,6 +21,14 @@ REFILL_NOT_FOUND = "Refill not found"
 CANCEL_DISABLED = "Cancel is disabled for this service"
 CANCEL_NOT_ELIGIBLE = "Order not eligible for cancel"
 LINK_BUSY = "You have active order with this link. Please wait until order being completed."
+# Vouchers (an optional `voucher` field of `add`): not in the standard protocol, so worded
+# like its other refusals.
+INCORRECT_VOUCHER = "Incorrect voucher"
+VOUCHER_EXPIRED = "Voucher has expired"
+VOUCHER_USED_UP = "Voucher has been used up"
+VOUCHER_NOT_FOR_SERVICE = "Voucher is not valid for this service"
+VOUCHER_BELOW_MINIMUM = "Order is below the voucher minimum"
+VOUCHER_UNAVAILABLE = "Voucher is not available right now"
 
 
 def quantity_below(minimum: int) -> str:

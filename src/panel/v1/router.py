@@ -7,6 +7,7 @@ from panel.deps import get_buyer
 from panel.growth.announcement_endpoints import router as announcements
 from panel.growth.level_endpoints import router as levels
 from panel.growth.update_endpoints import router as service_updates
+from panel.growth.voucher_endpoints import router as vouchers
 from panel.ledger.endpoints import router as balance
 from panel.orders.endpoints import router as orders
 from panel.payments.endpoints_v1 import router as deposits
@@ -26,3 +27,4 @@ for part in (services, orders, balance, tier, webhooks, deposits, notification_s
 router.include_router(announcements)
 router.include_router(service_updates)
 router.include_router(levels)
+router.include_router(vouchers)

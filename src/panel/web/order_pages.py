@@ -32,7 +32,16 @@ STATUS_FILTER: dict[str, list[OrderStatus]] = {
     for shown in PublicStatus
 }
 # The fields a new-order form may carry, by what API v2 calls them.
-ORDER_FIELDS = ("link", "quantity", "runs", "interval", "comments", "usernames", "username")
+ORDER_FIELDS = (
+    "link",
+    "quantity",
+    "runs",
+    "interval",
+    "comments",
+    "usernames",
+    "username",
+    "voucher",
+)
 
 
 @router.get("/services")

@@ -20,6 +20,8 @@ WORDS: dict[str, dict[str, str]] = {
         "per_item": "each",
         "customer_number": "Customer number",
         "customer_number_hint": "Phone number, game ID or meter number, as the product asks.",
+        "voucher": "Voucher code (optional)",
+        "voucher_hint": "The discount is taken off when the order is placed.",
         "order": "Order",
         "new_order": "New order",
         "link": "Link",
@@ -332,6 +334,8 @@ WORDS: dict[str, dict[str, str]] = {
         "per_item": "per item",
         "customer_number": "Nomor tujuan",
         "customer_number_hint": "Nomor HP, ID game, atau nomor meter, sesuai produknya.",
+        "voucher": "Kode voucher (jika ada)",
+        "voucher_hint": "Potongan harga langsung dihitung saat pesanan dibuat.",
         "order": "Pesan",
         "new_order": "Pesanan baru",
         "link": "Tautan",
@@ -684,6 +688,12 @@ REFUSALS_ID = {
     order_texts.CANCEL_DISABLED: "Layanan ini tidak bisa dibatalkan.",
     order_texts.CANCEL_NOT_ELIGIBLE: "Pesanan ini tidak bisa dibatalkan lagi.",
     order_texts.LINK_BUSY: "Masih ada pesanan aktif untuk tautan ini. Tunggu sampai selesai.",
+    order_texts.INCORRECT_VOUCHER: "Kode voucher tidak dikenal.",
+    order_texts.VOUCHER_EXPIRED: "Voucher ini sudah kedaluwarsa.",
+    order_texts.VOUCHER_USED_UP: "Kuota voucher ini sudah habis.",
+    order_texts.VOUCHER_NOT_FOR_SERVICE: "Voucher ini tidak berlaku untuk layanan ini.",
+    order_texts.VOUCHER_BELOW_MINIMUM: "Nilai pesanan belum mencapai minimum voucher.",
+    order_texts.VOUCHER_UNAVAILABLE: "Voucher ini sedang tidak bisa dipakai. Coba lagi nanti.",
 }
 _QUANTITY = re.compile(r"Quantity (less than minimal|more than maximum) (\d+)")
 
