@@ -1,4 +1,4 @@
-"""Vouchers and the orders that used them
+"""Vouchers and the orders that used them; agencies' points redeemed
 
 Revision ID: b2d3f4a51687
 Revises: a1c2e3f40576
@@ -100,8 +100,48 @@ def upgrade() -> None:
         unique=False,
     )
 
+    op.add_column("level_settings", sa.Column("point_credit", sa.Numeric(20, 6), nullable=True))
+    op.create_table(
+        "point_redemption",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("points", sa.Integer(), nullable=False),
+        sa.Column("amount", sa.Numeric(20, 6), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("credit", "voucher", name="redemptionkind", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("journal_id", sa.BigInteger(), nullable=True),
+        sa.Column("voucher_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.CheckConstraint("points > 0", name=op.f("point_redemption_points_positive_check")),
+        sa.CheckConstraint("amount > 0", name=op.f("point_redemption_amount_positive_check")),
+        sa.ForeignKeyConstraint(
+            ["agency_id"], ["account.id"], name=op.f("point_redemption_agency_id_fkey")
+        ),
+        sa.ForeignKeyConstraint(
+            ["journal_id"], ["journal.id"], name=op.f("point_redemption_journal_id_fkey")
+        ),
+        sa.ForeignKeyConstraint(
+            ["voucher_id"], ["voucher.id"], name=op.f("point_redemption_voucher_id_fkey")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("point_redemption_pkey")),
+    )
+    op.create_index(
+        "point_redemption_agency_id_created_at_idx",
+        "point_redemption",
+        ["agency_id", "created_at"],
+        unique=False,
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("point_redemption_agency_id_created_at_idx", table_name="point_redemption")
+    op.drop_table("point_redemption")
+    op.drop_column("level_settings", "point_credit")
     op.drop_index("voucher_use_voucher_id_account_id_idx", table_name="voucher_use")
     op.drop_table("voucher_use")
     op.drop_table("voucher")

@@ -35,13 +35,13 @@ async def test_a_reseller_sets_levels_and_its_agency_reads_its_standing(
     assert (await client.post("/v1/levels", json=base, headers=agency)).status_code == 404
     rules = {"keep_percent": "40", "reset_days": 60}
     saved = await client.put("/v1/levels/rules", json=rules, headers=reseller)
-    assert saved.json() == {"keep_percent": "40", "reset_days": 60}
+    assert saved.json() == {"keep_percent": "40", "reset_days": 60, "point_credit": None}
     wrong = await client.put("/v1/levels/rules", json={**rules, "reset_days": 2}, headers=reseller)
     assert wrong.status_code == 422
 
     listed = (await client.get("/v1/levels", headers=agency)).json()
     assert [level["name"] for level in listed["levels"]] == ["Perunggu", "Emas"]
-    assert listed["rules"] == {"keep_percent": "40.0000", "reset_days": 60}
+    assert listed["rules"] == {"keep_percent": "40.0000", "reset_days": 60, "point_credit": None}
     assert Decimal(listed["point_value"]) == 1000
     standing = (await client.get("/v1/level", headers=agency)).json()
     assert standing["level"]["name"] == "Perunggu"

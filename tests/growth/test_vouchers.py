@@ -251,8 +251,10 @@ async def test_a_discounted_partial_order_refunds_exactly_what_its_buyer_paid(
     a, r = done[agency_order.id], done[reseller_order.id]
     assert (a.status, r.status) == (OrderStatus.partial, OrderStatus.partial)
     assert done[canceled.id].status is OrderStatus.canceled
-    assert a.remains is not None and 0 < a.remains < 1000
-    assert r.remains is not None and 0 < r.remains < 1000
+    assert a.remains is not None
+    assert 0 < a.remains < 1000
+    assert r.remains is not None
+    assert 0 < r.remains < 1000
 
     agency_paid = charge_for(AGENCY_RATE, 1000) - D("0.5")
     agency_kept = agency_paid - refund_for(agency_paid, a.remains, 1000)

@@ -8,13 +8,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.errors import Conflict, Invalid, NotFound
-from panel.growth.levels import KEEP_PERCENT, RESET_DAYS, Rules, rules_of
+from panel.growth.levels import KEEP_PERCENT, POINT_VALUE, RESET_DAYS, Rules, rules_of
 from panel.models import AgencyLevel, LevelSettings
 
 # The colours a badge may take; pages draw each one.
 BADGES = ("bronze", "silver", "gold", "platinum", "diamond")
 MAX_TARGET = 1_000_000_000
 RESET_RANGE = (7, 365)
+# A point stands for 1,000 of settled spend: worth more than that when redeemed is a typo.
+MAX_POINT_CREDIT = POINT_VALUE
 
 
 async def levels(session: AsyncSession, reseller_id: int) -> Sequence[AgencyLevel]:
@@ -87,17 +89,21 @@ async def set_rules(
     *,
     keep_percent: Decimal = KEEP_PERCENT,
     reset_days: int = RESET_DAYS,
+    point_credit: Decimal | None = None,
 ) -> Rules:
-    """Set the share of its target that keeps a level, and the days after which points reset."""
+    """Set the share of its target that keeps a level, the days after which points reset, and
+    what one point redeems for (None: points are not redeemed)."""
     if not 0 <= keep_percent <= 100:
         raise Invalid("keep_percent must be between 0 and 100")
     low, high = RESET_RANGE
     if not low <= reset_days <= high:
         raise Invalid(f"reset_days must be between {low} and {high}")
-    values = {"keep_percent": keep_percent, "reset_days": reset_days}
+    if point_credit is not None and not 0 < point_credit <= MAX_POINT_CREDIT:
+        raise Invalid(f"point_credit must be above 0 and at most {MAX_POINT_CREDIT}")
+    values = {"keep_percent": keep_percent, "reset_days": reset_days, "point_credit": point_credit}
     await session.execute(
         insert(LevelSettings)
         .values(reseller_id=reseller_id, **values)
         .on_conflict_do_update(index_elements=[LevelSettings.reseller_id], set_=values)
     )
-    return Rules(keep_percent, reset_days)
+    return Rules(keep_percent, reset_days, point_credit)

@@ -9,12 +9,13 @@ from typing import Literal
 from fastapi import APIRouter, Response, status
 from pydantic import Field
 
+from panel import money
 from panel.deps import BuyerDep, SessionDep
 from panel.errors import NotFound
-from panel.growth import level_book, levels
-from panel.models import Account, AccountKind
+from panel.growth import level_book, levels, rewards
+from panel.models import Account, AccountKind, RedemptionKind, Voucher
 from panel.pricing.schemas import Percent
-from panel.schemas import Out, PathId, Schema
+from panel.schemas import Amount, MoneyText, Out, PathId, Schema
 
 router = APIRouter(tags=["levels"])
 
@@ -54,6 +55,11 @@ class LevelRules(Schema):
         description="days in a level period; at its end the level is decided and points start "
         "from zero",
     )
+    point_credit: Amount | None = Field(
+        default=None,
+        description="balance (or voucher value) one point redeems for, paid by you; none: "
+        "points are not redeemed",
+    )
 
 
 class LevelsOut(Out):
@@ -70,6 +76,24 @@ class StandingOut(Out):
     period_ends_at: datetime = Field(description="points go back to zero; the level is decided")
     expires_at: datetime | None = Field(description="when the points next fall")
     expiring: int = Field(description="how many points fall then")
+    redeemable: int = Field(description="points you can redeem now: this period's, less redeemed")
+    point_credit: MoneyText | None = Field(description="what one point redeems for; none: no")
+
+
+class RedeemIn(Schema):
+    points: int = Field(ge=1, le=level_book.MAX_TARGET)
+    kind: RedemptionKind = Field(
+        description="`credit`: balance now; `voucher`: a voucher for one of your orders"
+    )
+
+
+class RedemptionOut(Out):
+    id: int
+    points: int
+    amount: MoneyText
+    kind: RedemptionKind
+    voucher_code: str | None = Field(description="the voucher to name in an order")
+    created_at: datetime
 
 
 def _reseller(buyer: Account) -> Account:
@@ -103,7 +127,7 @@ async def list_levels(session: SessionDep, buyer: BuyerDep) -> LevelsOut:
             LevelOut.model_validate(level, from_attributes=True)
             for level in await level_book.levels(session, owner)
         ],
-        rules=LevelRules(keep_percent=rules.keep_percent, reset_days=rules.reset_days),
+        rules=_rules(rules),
         point_value=levels.POINT_VALUE,
     )
 
@@ -127,7 +151,7 @@ async def set_level_rules(session: SessionDep, buyer: BuyerDep, body: LevelRules
     """Set the share of its target that keeps a level and the days after which points reset
     (resellers)."""
     rules = await level_book.set_rules(session, _reseller(buyer).id, **body.model_dump())
-    return LevelRules(keep_percent=rules.keep_percent, reset_days=rules.reset_days)
+    return _rules(rules)
 
 
 @router.get("/level")
@@ -135,8 +159,10 @@ async def my_level(session: SessionDep, buyer: BuyerDep) -> StandingOut:
     """Your level, points, what is left to the next level and when points expire (agencies)."""
     if buyer.kind is not AccountKind.agency:
         raise NotFound("levels are held by agencies; a reseller's is its tier (/v1/tier)")
-    found = await levels.standing(session, buyer, datetime.now(UTC))
-    if found is None:
+    now = datetime.now(UTC)
+    found = await levels.standing(session, buyer, now)
+    purse = await rewards.purse(session, buyer, now)
+    if found is None or purse is None:
         raise NotFound("your reseller has no levels")
     return StandingOut(
         level=_level(found.level),
@@ -146,4 +172,35 @@ async def my_level(session: SessionDep, buyer: BuyerDep) -> StandingOut:
         period_ends_at=found.period_ends_at,
         expires_at=found.expires_at,
         expiring=found.expiring,
+        redeemable=purse.points,
+        point_credit=purse.point_credit,
+    )
+
+
+@router.post("/level/redeem", status_code=status.HTTP_201_CREATED)
+async def redeem_points(session: SessionDep, buyer: BuyerDep, body: RedeemIn) -> RedemptionOut:
+    """Redeem points for balance or a voucher, at what your reseller set a point to be worth
+    (agencies). Redeemed points count against this period's points until they reset; your
+    level stays."""
+    if buyer.kind is not AccountKind.agency:
+        raise NotFound("points are held by agencies")
+    made = await rewards.redeem(session, buyer, body.points, body.kind, datetime.now(UTC))
+    voucher = await session.get(Voucher, made.voucher_id) if made.voucher_id else None
+    return RedemptionOut(
+        id=made.id,
+        points=made.points,
+        amount=made.amount,
+        kind=made.kind,
+        voucher_code=voucher.code if voucher else None,
+        created_at=made.created_at,
+    )
+
+
+def _rules(rules: levels.Rules) -> LevelRules:
+    credit = rules.point_credit
+    return LevelRules(
+        keep_percent=rules.keep_percent,
+        reset_days=rules.reset_days,
+        # As money is shown everywhere: no trailing zeros beyond what the value needs.
+        point_credit=None if credit is None else Decimal(money.text(credit)),
     )

@@ -64,6 +64,7 @@ class Rung:
 class Rules:
     keep_percent: Decimal = KEEP_PERCENT
     reset_days: int = RESET_DAYS
+    point_credit: Decimal | None = None  # what a point redeems for (growth.rewards)
 
     @property
     def period(self) -> timedelta:
@@ -210,7 +211,7 @@ async def rungs_of(session: AsyncSession, reseller_id: int) -> list[Rung]:
 
 async def rules_of(session: AsyncSession, reseller_id: int) -> Rules:
     row = await session.get(LevelSettings, reseller_id)
-    return Rules() if row is None else Rules(row.keep_percent, row.reset_days)
+    return Rules() if row is None else Rules(row.keep_percent, row.reset_days, row.point_credit)
 
 
 async def spends_of(session: AsyncSession, agency_id: int, since: datetime) -> list[Spend]:

@@ -25,7 +25,13 @@ from panel.models.ledger import (
     LedgerAccount,
     LedgerAccountKind,
 )
-from panel.models.level import AgencyLevel, AgencyStanding, LevelSettings
+from panel.models.level import (
+    AgencyLevel,
+    AgencyStanding,
+    LevelSettings,
+    PointRedemption,
+    RedemptionKind,
+)
 from panel.models.order import (
     TERMINAL,
     Order,
@@ -137,6 +143,7 @@ __all__ = [
     "OrderCharge",
     "OrderEvent",
     "OrderStatus",
+    "PointRedemption",
     "PriceRule",
     "Provider",
     "ProviderService",
@@ -147,6 +154,7 @@ __all__ = [
     "ReferralCommission",
     "ReferralLink",
     "ReferralTerms",
+    "RedemptionKind",
     "Refill",
     "RefillStatus",
     "Route",

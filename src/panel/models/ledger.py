@@ -63,6 +63,7 @@ class JournalKind(StrEnum):
     refund = "refund"
     settlement = "settlement"
     deposit = "deposit"  # a payment through a gateway, credited
+    reward = "reward"  # an agency's points redeemed for balance, paid by its reseller
 
 
 class Journal(CreatedAt, Base):

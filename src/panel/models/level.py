@@ -1,10 +1,13 @@
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
+    Enum,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -12,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from panel.models.base import Base, CreatedAt, Percent
+from panel.models.base import Base, CreatedAt, Money, Percent
 
 
 class AgencyLevel(CreatedAt, Base):
@@ -49,6 +52,37 @@ class LevelSettings(Base):
     reseller_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True)
     keep_percent: Mapped[Percent] = mapped_column(default=Decimal(30))
     reset_days: Mapped[int] = mapped_column(Integer, default=90)
+    # What one point is worth when an agency redeems it, paid by the reseller; None: points
+    # are not redeemed.
+    point_credit: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+
+
+class RedemptionKind(StrEnum):
+    credit = "credit"  # balance, from the reseller's wallet to the agency's
+    voucher = "voucher"  # a voucher of the reseller's for that agency alone, used once
+
+
+class PointRedemption(CreatedAt, Base):
+    """Points an agency redeemed in its current level period, and what it got for them: a
+    journal of balance credit, or a voucher."""
+
+    __tablename__ = "point_redemption"
+    __table_args__ = (
+        CheckConstraint("points > 0", name="points_positive"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        # What an agency has redeemed since its period began.
+        Index("point_redemption_agency_id_created_at_idx", "agency_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    points: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Money]
+    kind: Mapped[RedemptionKind] = mapped_column(
+        Enum(RedemptionKind, native_enum=False, length=16, validate_strings=True)
+    )
+    journal_id: Mapped[int | None] = mapped_column(ForeignKey("journal.id"))
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("voucher.id"))
 
 
 class AgencyStanding(Base):
