@@ -42,9 +42,11 @@ from panel.web.order_pages import router as web_order_router
 from panel.web.pages import router as web_router
 from panel.web.referral_pages import router as web_referral_router
 from panel.web.rest_docs import router as rest_docs_router
+from panel.web.reward_pages import router as web_reward_router
 from panel.web.security_pages import router as web_security_router
 from panel.web.ticket_pages import router as web_ticket_router
 from panel.web.update_pages import router as web_update_router
+from panel.web.voucher_pages import router as web_voucher_router
 
 # What every request passes through, innermost first. The last runs first: every answer is
 # logged and counted, a 429 included, and a request over its limit costs nothing more. Pages
@@ -131,6 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_console_sales_router)
     app.include_router(web_console_settings_router)
     app.include_router(web_console_levels_router)
+    app.include_router(web_voucher_router)
+    app.include_router(web_reward_router)
     app.include_router(web_security_router)
     app.include_router(web_deposit_router)
     app.include_router(web_console_deposits_router)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from playwright.async_api import BrowserContext, expect
 
+from panel import money_text
 from panel.growth import level_book
 from panel.runtime import Runtime
 from panel.web import level_texts, passwords
@@ -43,6 +44,7 @@ async def test_an_agency_sees_its_level_points_and_what_is_left(
                 badge=badge,
                 markup_percent=markup,
             )
+        await level_book.set_rules(session, world.reseller.id, point_credit=D("0.5"))
         # One order settled whole, one partly refunded: the refund takes its points back.
         spent = [
             await order_and_settle(session, world, service, 5000, "completed", 0, None, 1),
@@ -65,6 +67,20 @@ async def test_an_agency_sees_its_level_points_and_what_is_left(
         f"{points} poin berakhir pada {ends}"
     )
     await expect(level.locator("#level-resets")).to_contain_text("30% target")
+    credit = money_text.show(D("0.5"), "USD", "id")
+    await expect(level.locator("#redeemable")).to_have_text(
+        f"{points} poin bisa ditukar, 1 poin = {credit}"
+    )
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     await screenshot(page, "levels_dashboard")
+
+    # 100 points for a voucher of 50, paid by the reseller when an order names it.
+    await page.fill("#redeem-points", "100")
+    await page.click("#redeem button[value=voucher]")
+    worth = money_text.show(D(50), "USD", "id")
+    await expect(page.locator("[role=status]")).to_contain_text(f"voucher {worth}")
+    await expect(page.locator("[role=status]")).to_contain_text("POIN-")
+    await page.click("text=Kembali")
+    await expect(page.locator("#redeemable")).to_contain_text(f"{points - 100} poin")
+    await expect(level.locator("#level-points")).to_have_text(f"{points} poin")

@@ -13,9 +13,10 @@ import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
 from panel.accounts import service as accounts
+from panel.growth import voucher_book
 from panel.keys import service as keys
 from panel.ledger import service as ledger
-from panel.models import Account, AccountKind, Order, OrderStatus, Service
+from panel.models import Account, AccountKind, Order, OrderStatus, Service, VoucherKind
 from panel.orders import service as orders
 from panel.runtime import Runtime
 from panel.web import brand_book, invitations, passwords, top_ups
@@ -94,6 +95,21 @@ async def crowded(runtime: Runtime) -> Crowded:
             session, kind=AccountKind.operator, name=LONG_NAME, email="ops@example.com"
         )
         await passwords.set_password(session, operator, PASSWORD)
+        for issuer in (reseller, operator):
+            await voucher_book.issue(
+                session,
+                issuer,
+                voucher_book.Terms(
+                    code="X" * 32,
+                    kind=VoucherKind.fixed,
+                    value=BIG,
+                    account_id=sibling.id if issuer is reseller else reseller.id,
+                    category=LONG_WORD,
+                    min_charge=BIG,
+                    max_uses=9_999_999,
+                ),
+                datetime.now(UTC),
+            )
     return Crowded(agency, followers, world.services["comments"], open_order, world.provider.id)
 
 
@@ -145,6 +161,7 @@ async def test_no_page_is_wider_than_a_phone(
         "/console/brand",
         "/console/announcements",
         "/console/levels",
+        "/console/vouchers",
         "/console/referrals",
         "/services",
         "/orders",
@@ -169,6 +186,7 @@ async def test_no_page_is_wider_than_a_phone(
         f"/ops/accounts/{crowded.agency.id}",
         "/ops/actions",
         "/ops/announcements",
+        "/ops/vouchers",
     ]:
         wide.append(await _width(page, site, "panel.example", path))
 

@@ -23,11 +23,14 @@ Field = Annotated[str, Form(max_length=80)]
 async def _page(
     page: Page, reseller: Account, session: AsyncSession, *, saved: bool = False, error: str = ""
 ) -> Response:
+    rules = await level_book.rules(session, reseller.id)
+    credit = rules.point_credit
     return page.render(
         "console_levels.html",
         status=400 if error else 200,
         levels=await level_book.levels(session, reseller.id),
-        rules=await level_book.rules(session, reseller.id),
+        rules=rules,
+        credit_text="" if credit is None else money_text.number(credit, page.lang),
         badges=level_book.BADGES,
         badge_word=level_texts.BADGE_WORDS[page.lang],
         lw=level_texts.WORDS[page.lang],
@@ -101,13 +104,19 @@ async def set_rules(
     session: SessionDep,
     keep_percent: Field = "",
     reset_days: Field = "",
+    point_credit: Field = "",
     csrf: CsrfField = "",
 ) -> Response:
     check_csrf(page, csrf)
     try:
         keep = money_text.read_number(keep_percent, page.lang, zero=True, unit="%")
+        credit = page.read_amount(point_credit) if point_credit.strip() else None
         await level_book.set_rules(
-            session, reseller.id, keep_percent=keep, reset_days=_whole(reset_days)
+            session,
+            reseller.id,
+            keep_percent=keep,
+            reset_days=_whole(reset_days),
+            point_credit=credit,
         )
     except money_text.Unreadable as unreadable:
         return await _page(page, reseller, session, error=unreadable.said(page.lang))

@@ -30,6 +30,15 @@ WORDS: dict[str, dict[str, str]] = {
         "save": "Simpan",
         "saved": "Tersimpan.",
         "none": "Belum ada level.",
+        "point_credit": "Nilai 1 poin saat ditukar (kosongkan: poin tidak bisa ditukar)",
+        "redeem": "Tukar poin",
+        "redeemable": "{points} poin bisa ditukar, 1 poin = {amount}",
+        "redeem_points": "Jumlah poin",
+        "redeem_credit": "Jadi saldo",
+        "redeem_voucher": "Jadi voucher",
+        "redeemed_credit": "{points} poin ditukar jadi saldo {amount}.",
+        "redeemed_voucher": "{points} poin ditukar jadi voucher {amount}: "
+        "pakai kode {code} saat memesan.",
     },
     "en": {
         "level": "Level",
@@ -56,6 +65,15 @@ WORDS: dict[str, dict[str, str]] = {
         "save": "Save",
         "saved": "Saved.",
         "none": "No levels yet.",
+        "point_credit": "What 1 point redeems for (empty: points are not redeemed)",
+        "redeem": "Redeem points",
+        "redeemable": "{points} points to redeem, 1 point = {amount}",
+        "redeem_points": "Points",
+        "redeem_credit": "For balance",
+        "redeem_voucher": "For a voucher",
+        "redeemed_credit": "{points} points redeemed for {amount} of balance.",
+        "redeemed_voucher": "{points} points redeemed for a {amount} voucher: "
+        "name {code} in an order.",
     },
 }
 

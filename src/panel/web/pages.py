@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel import headers, money_text, throttle
 from panel.accounts import sign_ins, two_factor
 from panel.deps import RuntimeDep, SessionDep
-from panel.growth import announcements, levels
+from panel.growth import announcements, levels, rewards
 from panel.ledger import service as ledger
 from panel.models import Account, AccountKind, AccountStatus, SignInResult
 from panel.orders import service as orders
@@ -70,6 +70,7 @@ NAV: dict[AccountKind, list[tuple[str, str]]] = {
         ("/ops/payment-reviews", "payment_reviews"),
         ("/ops/payment-methods", "payment_methods"),
         ("/ops/announcements", "announcements"),
+        ("/ops/vouchers", "vouchers"),
         ("/security", "security"),
     ],
 }
@@ -85,6 +86,7 @@ CONSOLE_NAV = [
     ("/console/margin", "margin"),
     ("/console/markup", "markup"),
     ("/console/levels", "agency_levels"),
+    ("/console/vouchers", "vouchers"),
     ("/console/brand", "brand"),
     ("/console/announcements", "announcements"),
     ("/console/referrals", "referrals"),
@@ -240,6 +242,8 @@ def _only(*kinds: AccountKind) -> Callable[[Page, Account], Awaitable[Account]]:
 AgencyDep = Annotated[Account, Depends(_only(AccountKind.agency))]
 ResellerDep = Annotated[Account, Depends(_only(AccountKind.reseller))]
 OperatorDep = Annotated[Account, Depends(_only(AccountKind.operator))]
+# Those who sell to others: the pages of vouchers they issue.
+SellerDep = Annotated[Account, Depends(_only(AccountKind.reseller, AccountKind.operator))]
 # Those who buy: the pages of orders and API keys.
 BuyerDep = Annotated[Account, Depends(_only(AccountKind.reseller, AccountKind.agency))]
 
@@ -377,6 +381,9 @@ async def dashboard(page: PageDep, account: MemberDep, session: SessionDep) -> R
         standing=shown_tier,
         announcements=await announcements.unread(session, account, now),
         level=await levels.standing(session, account, now)
+        if account.kind is AccountKind.agency
+        else None,
+        purse=await rewards.purse(session, account, now)
         if account.kind is AccountKind.agency
         else None,
         level_rules=await levels.rules_of(session, account.parent_id)
