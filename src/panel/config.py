@@ -137,6 +137,33 @@ class SupportSettings(BaseModel):
     batch: int = Field(default=50, ge=1)
 
 
+class RetentionSettings(BaseModel):
+    """How many days Pasok keeps what only grows and is no longer needed after a while.
+    Money, orders, the ledger and the operators' action log are kept for ever, and a row
+    still in use (a delivery still being retried, an unsent notification, an open order's
+    calls) is kept whatever its age."""
+
+    # Webhook deliveries that ended (delivered or given up), with their attempts.
+    webhook_days: float = Field(default=30.0, gt=0)
+    # Order status changes, once turned into deliveries (an order's page shows them).
+    order_event_days: float = Field(default=7.0, gt=0)
+    # A retry within this long gets the first answer again; past it, it runs anew.
+    idempotency_key_days: float = Field(default=1.0, gt=0)
+    # Email and Telegram notifications sent or given up on.
+    notification_days: float = Field(default=30.0, gt=0)
+    # The web sign-in attempts each account sees of itself.
+    sign_in_days: float = Field(default=90.0, gt=0)
+    # Upstream calls of orders that finished this long ago (none with a refill under way).
+    upstream_call_days: float = Field(default=180.0, gt=0)
+    # The service-updates feed, past the newest update of each service.
+    service_update_days: float = Field(default=365.0, gt=0)
+    # Upstream cost changes, past the newest of each provider service.
+    cost_history_days: float = Field(default=365.0, gt=0)
+    # Rows removed per statement; the crons commit after every batch, so no purge holds
+    # many locks or one long transaction.
+    batch: int = Field(default=10_000, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PASOK_", env_nested_delimiter="__", extra="ignore"
@@ -161,6 +188,7 @@ class Settings(BaseSettings):
     currencies: CurrencySettings = CurrencySettings()
     payments: PaymentSettings = PaymentSettings()
     support: SupportSettings = SupportSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @field_validator("data_dir")
     @classmethod

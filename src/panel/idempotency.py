@@ -11,14 +11,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.errors import Conflict
 from panel.models import IdempotencyKey
-
-KEPT_FOR = timedelta(hours=24)
+from panel.retention import BATCH, delete_batch
 
 
 @dataclass(frozen=True)
@@ -64,11 +63,16 @@ async def remember(session: AsyncSession, account_id: int, key: str, answer: Ans
     row.response = answer.body
 
 
-async def purge(session: AsyncSession, now: datetime) -> int:
-    """Forget keys older than `KEPT_FOR`; returns how many."""
-    gone = await session.execute(
-        delete(IdempotencyKey)
-        .where(IdempotencyKey.created_at < now - KEPT_FOR)
-        .execution_options(synchronize_session=False)
+async def purge(session: AsyncSession, now: datetime, days: float, batch: int = BATCH) -> int:
+    """Forget keys older than `days`, at most `batch` of them; returns how many. A key whose
+    request is still running is its request's own uncommitted insert: no other transaction
+    sees it, so it is never taken here, and nothing here waits for it."""
+    return await delete_batch(
+        session,
+        IdempotencyKey,
+        select(IdempotencyKey.account_id, IdempotencyKey.key).where(
+            IdempotencyKey.created_at < now - timedelta(days=days)
+        ),
+        oldest_first=IdempotencyKey.created_at,
+        batch=batch,
     )
-    return gone.rowcount  # type: ignore[attr-defined,no-any-return]

@@ -22,11 +22,6 @@ async def fan_out_service_updates(ctx: JobContext) -> int:
     return await update_feed.fan_out(ctx.session, datetime.now(UTC), ctx.runtime.settings.currency)
 
 
-@registry.every(minutes={27})
-async def forget_webhook_history(ctx: JobContext) -> int:
-    return await service.purge(ctx.session, datetime.now(UTC))
-
-
 @registry.every(seconds=EVERY_5_SECONDS, own_transactions=True)
 async def send_webhooks(runtime: Runtime) -> int:
     """Send every due delivery, a batch at a time; returns how many were delivered."""

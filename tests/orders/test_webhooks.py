@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from panel.config import Settings, WebhookSettings
+from panel.config import RetentionSettings, Settings, WebhookSettings
 from panel.models import DeliveryStatus, Order, OrderStatus, WebhookAttempt, WebhookDelivery
 from panel.orders import service
 from panel.runtime import Runtime
@@ -190,14 +190,16 @@ async def test_a_private_address_is_never_called(
 async def test_old_history_is_forgotten_and_recent_kept(
     runtime: Runtime, world: World, receiver: Receiver
 ) -> None:
+    kept = (RetentionSettings().webhook_days, RetentionSettings().order_event_days)
     receiver.up()
     await _endpoint(runtime, world, receiver.url)
     await _accept(runtime, world)
     await _fan_out(runtime)
     await webhook_jobs.send_webhooks(runtime)
     async with runtime.transaction() as session:
-        assert await webhooks.purge(session, datetime.now(UTC)) == 0  # all of it recent
-    later = datetime.now(UTC) + webhooks.DELIVERY_LOG_KEPT + timedelta(seconds=1)
+        assert await webhooks.purge(session, datetime.now(UTC), *kept) == 0  # all of it recent
+    later = datetime.now(UTC) + timedelta(days=kept[0], seconds=1)
     async with runtime.transaction() as session:
-        assert await webhooks.purge(session, later) == 3  # the event, its delivery, its attempt
+        # The event, its delivery, its attempt.
+        assert await webhooks.purge(session, later, *kept) == 3
         assert list(await session.scalars(select(WebhookDelivery))) == []

@@ -96,6 +96,6 @@ async def test_keys_are_kept_a_day_then_forgotten(world: World) -> None:
             .values(created_at=func.now() - timedelta(hours=24, minutes=1))
         )
     async with panel.sessionmaker.begin() as session:
-        assert await idempotency.purge(session, datetime.now(UTC)) == 1
+        assert await idempotency.purge(session, datetime.now(UTC), days=1) == 1
         left = await session.scalars(select(IdempotencyKey.key))
         assert list(left) == ["new"]

@@ -23,6 +23,11 @@ CRONS = {
     "expire_transfers",
     "credit_held_deposits",
     "send_notifications",
+    "forget_notifications",
+    "forget_sign_ins",
+    "forget_upstream_calls",
+    "forget_service_updates",
+    "forget_cost_history",
 }
 JOBS = {"submit_order", "cancel_upstream", "refill_upstream", "answer_ticket"}
 

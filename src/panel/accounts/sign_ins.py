@@ -2,12 +2,13 @@
 went. Written for every attempt that names an existing account, and shown to its owner, who
 can tell a stranger's attempts from its own."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.models import SignIn, SignInResult
+from panel.retention import BATCH, delete_batch
 
 ADDRESS_LENGTH = 45
 USER_AGENT_LENGTH = 300
@@ -43,3 +44,15 @@ async def page(
     if before is not None:
         query = query.where(SignIn.id < before)
     return list(await session.scalars(query.order_by(SignIn.id.desc()).limit(limit)))
+
+
+async def purge(session: AsyncSession, now: datetime, days: float, batch: int = BATCH) -> int:
+    """Forget attempts older than `days`, at most `batch` of them; returns how many. Nothing
+    else reads them: failed attempts are counted for the lock-out in Redis."""
+    return await delete_batch(
+        session,
+        SignIn,
+        select(SignIn.id).where(SignIn.at < now - timedelta(days=days)),
+        oldest_first=SignIn.at,
+        batch=batch,
+    )

@@ -19,11 +19,12 @@ column's size, never run or rendered as given.
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_UP, Decimal
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from panel import action_log, metrics
 from panel.catalogue import routes
@@ -33,6 +34,7 @@ from panel.growth import service_updates
 from panel.models import Provider, ProviderService, ProviderServiceCost, Route, Service
 from panel.money import PLACES
 from panel.providers.adapter import Balance, UpstreamService
+from panel.retention import BATCH, delete_batch
 from panel.runtime import Runtime
 
 log = logging.getLogger("panel.catalogue")
@@ -308,3 +310,27 @@ async def sync_by(
             },
         )
     return synced
+
+
+async def purge_cost_history(
+    session: AsyncSession, now: datetime, days: float, batch: int = BATCH
+) -> int:
+    """Forget rate changes older than `days`, at most `batch` of them; returns how many. Each
+    provider service's newest change stays whatever its age: since when its rate holds. Orders
+    keep the costs they were sent at, so no money depends on this history."""
+    newer = aliased(ProviderServiceCost)
+    return await delete_batch(
+        session,
+        ProviderServiceCost,
+        select(ProviderServiceCost.id).where(
+            ProviderServiceCost.created_at < now - timedelta(days=days),
+            select(newer.id)
+            .where(
+                newer.provider_service_id == ProviderServiceCost.provider_service_id,
+                newer.id > ProviderServiceCost.id,
+            )
+            .exists(),
+        ),
+        oldest_first=ProviderServiceCost.created_at,
+        batch=batch,
+    )

@@ -20,10 +20,12 @@ Reading them, each buyer at its own rates, and the `service.updated` webhooks ar
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from panel.catalogue import routes
 from panel.models import (
@@ -34,6 +36,7 @@ from panel.models import (
     ServiceChange,
     ServiceUpdate,
 )
+from panel.retention import BATCH, delete_batch
 
 
 @dataclass(frozen=True)
@@ -195,3 +198,23 @@ def _differences(service_id: int, was: State, now: State) -> list[ServiceUpdate]
                 )
             )
     return made
+
+
+async def purge(session: AsyncSession, now: datetime, days: float, batch: int = BATCH) -> int:
+    """Forget updates older than `days` that were sent as webhooks, at most `batch` of them;
+    returns how many. Each service's newest update stays whatever its age: it is what tells
+    a service orderable again (`enabled`) from one orderable for the first time (`added`)."""
+    newer = aliased(ServiceUpdate)
+    return await delete_batch(
+        session,
+        ServiceUpdate,
+        select(ServiceUpdate.id).where(
+            ServiceUpdate.fanned_out_at.is_not(None),
+            ServiceUpdate.created_at < now - timedelta(days=days),
+            select(newer.id)
+            .where(newer.service_id == ServiceUpdate.service_id, newer.id > ServiceUpdate.id)
+            .exists(),
+        ),
+        oldest_first=ServiceUpdate.created_at,
+        batch=batch,
+    )

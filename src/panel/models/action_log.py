@@ -33,6 +33,7 @@ class UpstreamCall(Base):
     was classified: the order's page shows them, the answer as text, never as markup."""
 
     __tablename__ = "upstream_call"
+    __table_args__ = (Index("upstream_call_called_at_idx", "called_at"),)  # the purge
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)

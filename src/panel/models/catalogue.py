@@ -6,6 +6,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -79,6 +80,7 @@ class ProviderServiceCost(CreatedAt, Base):
     """A provider service's rate from the time it was seen: the cost history."""
 
     __tablename__ = "provider_service_cost"
+    __table_args__ = (Index("provider_service_cost_created_at_idx", "created_at"),)  # the purge
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     provider_service_id: Mapped[int] = mapped_column(ForeignKey("provider_service.id"), index=True)

@@ -6,7 +6,7 @@ from panel.models.base import Base, CreatedAt
 
 class IdempotencyKey(CreatedAt, Base):
     """A client's `Idempotency-Key` and the answer its first request got, so a retry of the
-    same request gets that answer again instead of a second order. Kept at least 24 hours."""
+    same request gets that answer again instead of a second order. Kept a day (a setting)."""
 
     __tablename__ = "idempotency_key"
     __table_args__ = (Index("idempotency_key_created_at_idx", "created_at"),)  # the purge

@@ -47,7 +47,10 @@ class SignIn(Base):
 
     __tablename__ = "sign_in"
     # An account's attempts, newest first, a page at a time.
-    __table_args__ = (Index("sign_in_account_id_id_idx", "account_id", "id"),)
+    __table_args__ = (
+        Index("sign_in_account_id_id_idx", "account_id", "id"),
+        Index("sign_in_at_idx", "at"),  # the purge
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))

@@ -38,6 +38,7 @@ class ServiceUpdate(CreatedAt, Base):
     __table_args__ = (
         # Updates not yet turned into webhook deliveries, oldest first.
         Index("service_update_pending_idx", "id", postgresql_where=text("fanned_out_at IS NULL")),
+        Index("service_update_created_at_idx", "created_at"),  # the purge
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

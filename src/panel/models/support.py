@@ -172,6 +172,7 @@ class Notification(CreatedAt, Base):
         Index(
             "notification_due_idx", "next_attempt_at", postgresql_where=text("status = 'pending'")
         ),
+        Index("notification_created_at_idx", "created_at"),  # the purge
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

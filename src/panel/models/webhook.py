@@ -26,6 +26,7 @@ class OrderEvent(CreatedAt, Base):
     __table_args__ = (
         # Events not yet turned into deliveries, oldest first.
         Index("order_event_pending_idx", "id", postgresql_where=text("fanned_out_at IS NULL")),
+        Index("order_event_fanned_out_at_idx", "fanned_out_at"),  # the purge
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -64,6 +65,7 @@ class WebhookDelivery(CreatedAt, Base):
             "next_attempt_at",
             postgresql_where=text("status = 'pending'"),
         ),
+        Index("webhook_delivery_created_at_idx", "created_at"),  # the purge
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -2,12 +2,14 @@
 was classified: what an operator reads before deciding on an order. Status polls are not
 kept: they go out in batches of hundreds and would bury the calls that matter."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.models import UpstreamCall
+from panel.models import TERMINAL, Order, Refill, RefillStatus, UpstreamCall
 from panel.providers.adapter import CancelResult, Submission, UpstreamError
+from panel.retention import BATCH, delete_batch
 
 ANSWER_CHARS = 500
 
@@ -65,3 +67,34 @@ async def record_cancel(
     else:
         outcome, answer = result.outcome.value, answer_of(result)
     note(session, order_id, provider_id, "cancel", outcome, answer, now)
+
+
+async def purge(session: AsyncSession, now: datetime, days: float, batch: int = BATCH) -> int:
+    """Forget calls made `days` ago about orders that ended `days` ago, at most `batch` of
+    them; returns how many. An open order's calls (one waiting for review above all) and
+    those of an order with a refill under way are what an operator reads next: kept."""
+    before = now - timedelta(days=days)
+    ended = (
+        select(Order.id)
+        .where(
+            Order.id == UpstreamCall.order_id,
+            Order.status.in_(sorted(TERMINAL)),
+            Order.finished_at < before,
+        )
+        .exists()
+    )
+    refilling = (
+        select(Refill.id)
+        .where(
+            Refill.order_id == UpstreamCall.order_id,
+            Refill.status.in_([RefillStatus.pending, RefillStatus.in_progress]),
+        )
+        .exists()
+    )
+    return await delete_batch(
+        session,
+        UpstreamCall,
+        select(UpstreamCall.id).where(UpstreamCall.called_at < before, ended, ~refilling),
+        oldest_first=UpstreamCall.called_at,
+        batch=batch,
+    )

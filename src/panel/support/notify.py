@@ -33,6 +33,7 @@ from panel.models import (
     TicketMessage,
     TicketStatus,
 )
+from panel.retention import BATCH, delete_batch
 from panel.support.delivery import Sent
 
 # A numeric chat id (groups are negative) or a public channel's @name.
@@ -283,3 +284,20 @@ async def record(
     else:
         row.next_attempt_at = retry_at
     return True
+
+
+async def purge(session: AsyncSession, now: datetime, days: float, batch: int = BATCH) -> int:
+    """Forget notifications queued `days` ago that were sent or given up on, at most `batch`
+    of them; returns how many. Pending ones are kept whatever their age. Their unique key
+    is needed only while the event that queues them can happen again, which is within its
+    own transaction (each key names one message or announcement)."""
+    return await delete_batch(
+        session,
+        Notification,
+        select(Notification.id).where(
+            Notification.status != NotificationStatus.pending,
+            Notification.created_at < now - timedelta(days=days),
+        ),
+        oldest_first=Notification.created_at,
+        batch=batch,
+    )

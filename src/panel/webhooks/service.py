@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.config import WebhookSettings
@@ -33,11 +33,10 @@ from panel.models import (
 )
 from panel.orders.schemas import PUBLIC_STATUS, OrderView
 from panel.orders.service import paid_by
+from panel.retention import BATCH, delete_batch
 from panel.webhooks import network
 
 EVENT_BATCH = 1000
-EVENTS_KEPT = timedelta(days=7)
-DELIVERY_LOG_KEPT = timedelta(days=30)
 ORDER_UPDATED = "order.updated"
 
 
@@ -134,21 +133,50 @@ async def deliveries_of(
     return [(delivery, attempts[delivery.id]) for delivery in found]
 
 
-async def purge(session: AsyncSession, now: datetime) -> int:
-    """Forget what is done with: events turned into deliveries a week ago, and deliveries
-    (with their attempts) that ended 30 days ago. Returns the rows removed."""
-    old = select(WebhookDelivery.id).where(
-        WebhookDelivery.status != DeliveryStatus.pending,
-        WebhookDelivery.created_at < now - DELIVERY_LOG_KEPT,
+async def purge(
+    session: AsyncSession,
+    now: datetime,
+    days: float,
+    event_days: float,
+    batch: int = BATCH,
+) -> int:
+    """Forget what is done with: deliveries made `days` ago that ended (delivered or given
+    up), with their attempts, and events turned into deliveries `event_days` ago. A pending
+    delivery is kept whatever its age: it is still being sent. At most `batch` rows per table;
+    returns the rows removed, 0 once nothing is left."""
+    ended = WebhookDelivery.status != DeliveryStatus.pending
+    before = now - timedelta(days=days)
+    attempts = await delete_batch(
+        session,
+        WebhookAttempt,
+        select(WebhookAttempt.id)
+        .join(WebhookDelivery, WebhookDelivery.id == WebhookAttempt.delivery_id)
+        .where(ended, WebhookDelivery.created_at < before),
+        oldest_first=WebhookDelivery.created_at,
+        batch=batch,
     )
-    attempts = await session.execute(
-        delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(old))
+    # A delivery goes once its attempts have: those of one batch may leave some for the next.
+    deliveries = await delete_batch(
+        session,
+        WebhookDelivery,
+        select(WebhookDelivery.id).where(
+            ended,
+            WebhookDelivery.created_at < before,
+            ~select(WebhookAttempt.id)
+            .where(WebhookAttempt.delivery_id == WebhookDelivery.id)
+            .exists(),
+        ),
+        oldest_first=WebhookDelivery.created_at,
+        batch=batch,
     )
-    deliveries = await session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(old)))
-    events = await session.execute(
-        delete(OrderEvent).where(OrderEvent.fanned_out_at < now - EVENTS_KEPT)
+    events = await delete_batch(
+        session,
+        OrderEvent,
+        select(OrderEvent.id).where(OrderEvent.fanned_out_at < now - timedelta(days=event_days)),
+        oldest_first=OrderEvent.fanned_out_at,
+        batch=batch,
     )
-    return sum(result.rowcount for result in (attempts, deliveries, events))  # type: ignore[attr-defined]
+    return attempts + deliveries + events
 
 
 async def fan_out(session: AsyncSession, now: datetime, currency: str) -> int:
