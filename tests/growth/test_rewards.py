@@ -13,8 +13,6 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select
 
 from panel.accounts import service as accounts
-from panel.catalogue import routes
-from panel.catalogue import service as catalogue
 from panel.errors import InsufficientFunds, Invalid
 from panel.growth import level_book, levels, rewards
 from panel.keys import service as keys
@@ -35,34 +33,19 @@ from panel.runtime import Runtime
 from tests.conftest import AppFor
 from tests.factories import World, build_world
 from tests.fixtures_pipeline import audit_clean, balance
+from tests.growth.test_levels import COST, expensive_service
 
 D = Decimal
-COST = D(100_000)  # per 1000: the agency pays 180,000 per 1000, so 5,000 earn 900 points
 LINK = "https://instagram.com/pasok"
 
 
 @pytest.fixture
 async def world(runtime: Runtime) -> World:
-    """An agency with 900 points under a reseller that redeems a point for 10."""
+    """An agency with 900 points (5,000 of a service at 180,000 per 1000) under a reseller
+    that redeems a point for 10."""
     async with runtime.transaction() as session:
         world = await build_world(session, reseller_balance=D(10) ** 7, agency_balance=D(10) ** 7)
-        upstream = await catalogue.upsert_provider_service(
-            session,
-            world.provider.id,
-            "90",
-            panel_currency="USD",
-            name="Premium",
-            category="Premium",
-            rate=COST,
-            min_quantity=10,
-            max_quantity=10_000,
-            type="Default",
-        )
-        premium = await catalogue.create_service(
-            session, name="Premium", category="Premium", min_quantity=10, max_quantity=10_000
-        )
-        await routes.replace(session, premium.id, [upstream.id])
-        world.services["premium"] = premium
+        premium = await expensive_service(session, world)
         await level_book.create(session, world.reseller.id, name="Mulai", target=0, badge="bronze")
         await level_book.set_rules(session, world.reseller.id, point_credit=D(10))
         order = await orders.accept(
