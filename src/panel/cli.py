@@ -410,17 +410,15 @@ async def _audit(database_url: str, redis_url: str, *, full: bool) -> int:
     from redis.asyncio import Redis
 
     from panel.db import create_engine, create_sessionmaker
-    from panel.ledger.incremental_audit import run
-    from panel.metrics import publish_audit
+    from panel.ledger.audit_runner import check
 
     engine = create_engine(database_url, pool_size=1)
     redis = Redis.from_url(redis_url)
     try:
-        breaches = await run(create_sessionmaker(engine), datetime.now(UTC), full=full)
+        breaches = await check(create_sessionmaker(engine), redis, datetime.now(UTC), full=full)
         for breach in breaches:
             print(f"BREACH {breach.invariant} {breach.subject}: {breach.detail}")
         print(f"ledger audit: {len(breaches)} breaches" if breaches else "ledger audit: clean")
-        await publish_audit(redis, len(breaches))
         return len(breaches)
     finally:
         await redis.aclose()

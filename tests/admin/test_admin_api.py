@@ -4,13 +4,14 @@ endpoints, through the HTTP app on the test database."""
 import re
 from typing import Any
 
-from httpx import AsyncClient, Response
+from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from panel.accounts import service as accounts
 from panel.keys import service as keys
-from panel.models import Account, ApiKeyKind
-from tests.conftest import Operator
+from panel.models import Account, AccountKind, ApiKeyKind
+from tests.conftest import AppFor, Operator
 
 ADMIN = "/admin/v1"
 
@@ -439,47 +440,61 @@ async def test_statement_newest_first_with_running_balance(
     assert shown["balance"] == "9.500001"
 
 
-async def test_audit_endpoint(
-    client: AsyncClient, operator: Operator, connection: AsyncConnection
-) -> None:
-    h = operator.headers
-    reseller = await account(client, operator, kind="reseller", name="R")
-    ok(
-        await client.post(
-            f"{ADMIN}/accounts/{reseller['id']}/top-ups",
-            json={"amount": "7", "reason": "wire"},
-            headers=h,
-        ),
-        201,
-    )
-    assert ok(await client.get(f"{ADMIN}/ledger/audit", headers=h)) == {
-        "clean": True,
-        "breaches": [],
-    }
-    metrics = await client.get("/metrics")
-    assert re.search(r"^pasok_ledger_audit_breaches 0(\.0)?$", metrics.text, re.MULTILINE)
+async def test_audit_endpoint(app_for: AppFor, committed: async_sessionmaker[AsyncSession]) -> None:
+    """Committed data: the audit reads its own snapshot on a connection of its own, as in
+    production (ledger.audit_runner)."""
+    async with committed.begin() as session:
+        staff = await accounts.create(session, kind=AccountKind.operator, name="Ops")
+        h = {"Authorization": f"Bearer {(await keys.issue(session, staff, 'tests')).plaintext}"}
+    app = app_for(committed)
+    async with AsyncClient(
+        transport=ASGITransport(app=app), base_url="http://pasok.test"
+    ) as client:
+        reseller = ok(
+            await client.post(
+                f"{ADMIN}/accounts", json={"kind": "reseller", "name": "R"}, headers=h
+            ),
+            201,
+        )
+        ok(
+            await client.post(
+                f"{ADMIN}/accounts/{reseller['id']}/top-ups",
+                json={"amount": "7", "reason": "wire"},
+                headers=h,
+            ),
+            201,
+        )
+        for full in ("false", "true"):
+            assert ok(await client.get(f"{ADMIN}/ledger/audit?full={full}", headers=h)) == {
+                "clean": True,
+                "breaches": [],
+            }
+        metrics = await client.get("/metrics")
+        assert re.search(r"^pasok_ledger_audit_breaches 0(\.0)?$", metrics.text, re.MULTILINE)
 
-    # Tamper with the cached balance behind the ledger's back: the audit says so.
-    await connection.execute(
-        text("UPDATE ledger_account SET balance = balance + 1 WHERE owner_id = :id"),
-        {"id": reseller["id"]},
-    )
-    report = ok(await client.get(f"{ADMIN}/ledger/audit", headers=h))
-    assert report["clean"] is False
-    assert report["breaches"] == [
-        {
-            "invariant": "cached_equals_summed",
-            "subject": f"wallet:{reseller['id']}",
-            "detail": report["breaches"][0]["detail"],
-        }
-    ]
-    assert "cached 8" in report["breaches"][0]["detail"]
-    assert "sum to 7" in report["breaches"][0]["detail"]
-    metrics = await client.get("/metrics")
-    assert re.search(r"^pasok_ledger_audit_breaches 1(\.0)?$", metrics.text, re.MULTILINE)
+        # Tamper with the cached balance behind the ledger's back: the audit says so.
+        async with committed.begin() as session:
+            await session.execute(
+                text("UPDATE ledger_account SET balance = balance + 1 WHERE owner_id = :id"),
+                {"id": reseller["id"]},
+            )
+        for full in ("false", "true"):
+            report = ok(await client.get(f"{ADMIN}/ledger/audit?full={full}", headers=h))
+            assert report["clean"] is False
+            assert report["breaches"] == [
+                {
+                    "invariant": "cached_equals_summed",
+                    "subject": f"wallet:{reseller['id']}",
+                    "detail": report["breaches"][0]["detail"],
+                }
+            ]
+            assert "cached 8" in report["breaches"][0]["detail"]
+            assert "sum to 7" in report["breaches"][0]["detail"]
+        metrics = await client.get("/metrics")
+        assert re.search(r"^pasok_ledger_audit_breaches 1(\.0)?$", metrics.text, re.MULTILINE)
 
-    no_auth = await client.get(f"{ADMIN}/ledger/audit")
-    assert no_auth.status_code == 401
+        no_auth = await client.get(f"{ADMIN}/ledger/audit")
+        assert no_auth.status_code == 401
 
 
 async def test_health_readiness_and_metrics(client: AsyncClient, operator: Operator) -> None:

@@ -1,16 +1,17 @@
 """`/admin/v1`: top-ups, adjustments, agency funding, statements and the ledger audit."""
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import metrics
 from panel.accounts import service as accounts
-from panel.deps import OperatorDep, RedisDep, RuntimeDep, SessionDep
-from panel.ledger import audit, service
+from panel.deps import OperatorDep, RuntimeDep, SessionDep
+from panel.ledger import service
+from panel.ledger.audit_runner import check
 from panel.ledger.endpoints import Before, statement_page
 from panel.ledger.schemas import (
     Adjustment,
@@ -91,7 +92,12 @@ async def statement(
 
 
 @router.get("/ledger/audit")
-async def run_audit(session: SessionDep, redis: RedisDep) -> AuditReport:
-    breaches = await audit.audit(session)
-    await metrics.publish_audit(redis, len(breaches))
+async def run_audit(
+    runtime: RuntimeDep,
+    full: Annotated[
+        bool, Query(description="read all history, not only what changed since the last audit")
+    ] = False,
+) -> AuditReport:
+    """Check the ledger's invariants, as `pasok audit` does, in one snapshot."""
+    breaches = await check(runtime.sessionmaker, runtime.redis, datetime.now(UTC), full=full)
     return AuditReport(clean=not breaches, breaches=[asdict(b) for b in breaches])
