@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query
+from fastapi import Form, Query
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,15 +19,14 @@ from panel.web import announcement_texts, forms
 from panel.web.operator_pages import when
 from panel.web.pages import (
     BuyerDep,
-    CsrfField,
     OperatorDep,
     Page,
     PageDep,
     ResellerDep,
-    check_csrf,
+    page_router,
 )
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 OPS = "/ops/announcements"
 CONSOLE = "/console/announcements"
 TEMPLATE = "announcements.html"
@@ -168,9 +167,7 @@ async def operator_publish(
     title: Title = "",
     body: Body = "",
     days: Days = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     return await _publish(page, session, operator, OPS, title, body, days)
 
 
@@ -180,9 +177,7 @@ async def operator_withdraw(
     page: PageDep,
     operator: OperatorDep,
     session: SessionDep,
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     return await _withdraw(page, session, operator, OPS, announcement_id)
 
 
@@ -207,9 +202,7 @@ async def console_publish(
     title: Title = "",
     body: Body = "",
     days: Days = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     return await _publish(page, session, reseller, CONSOLE, title, body, days)
 
 
@@ -219,9 +212,7 @@ async def console_withdraw(
     page: PageDep,
     reseller: ResellerDep,
     session: SessionDep,
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     return await _withdraw(page, session, reseller, CONSOLE, announcement_id)
 
 
@@ -234,10 +225,8 @@ async def mark_read(
     page: PageDep,
     reader: BuyerDep,
     session: SessionDep,
-    csrf: CsrfField = "",
 ) -> Response:
     """One click: off this reader's dashboard, and back to it."""
-    check_csrf(page, csrf)
     if not forms.is_row_id(announcement_id):
         return page.render("message.html", 404, message=_words(page)["no_such"], back="/")
     try:

@@ -4,7 +4,7 @@ the brand's own API address, and the API v2 documentation under the brand."""
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from panel.deps import RuntimeDep, SessionDep
@@ -12,9 +12,9 @@ from panel.errors import Invalid
 from panel.keys import service as keys
 from panel.models import ApiKey
 from panel.web.forms import is_row_id
-from panel.web.pages import BuyerDep, CsrfField, Page, PageDep, check_csrf
+from panel.web.pages import BuyerDep, Page, PageDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 # One address or CIDR block a line (commas and spaces also part them).
 AddressesField = Annotated[str, Form(max_length=4000)]
 
@@ -49,9 +49,7 @@ async def issue_key(
     session: SessionDep,
     label: Annotated[str, Form(max_length=100)] = "",
     allowed: AddressesField = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     try:
         issued = await keys.issue(session, account, label.strip(), _lines(allowed))
     except Invalid:
@@ -69,9 +67,8 @@ async def issue_key(
 
 @router.post("/api-access/keys/{key_id}/revoke")
 async def revoke_key(
-    key_id: int, page: PageDep, account: BuyerDep, session: SessionDep, csrf: CsrfField = ""
+    key_id: int, page: PageDep, account: BuyerDep, session: SessionDep
 ) -> Response:
-    check_csrf(page, csrf)
     key = await session.get(ApiKey, key_id) if is_row_id(key_id) else None
     if key is None or key.account_id != account.id:
         return _no_such_key(page)
@@ -87,10 +84,8 @@ async def limit_key(
     account: BuyerDep,
     session: SessionDep,
     allowed: AddressesField = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """Let the key be used only from these addresses; none: from anywhere."""
-    check_csrf(page, csrf)
     key = await session.get(ApiKey, key_id) if is_row_id(key_id) else None
     if key is None or key.account_id != account.id:
         return _no_such_key(page)

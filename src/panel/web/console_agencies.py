@@ -3,7 +3,7 @@ suspending and reactivating them."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,9 +15,15 @@ from panel.ledger import service as ledger
 from panel.models import Account, AccountStatus
 from panel.web import forms
 from panel.web.console import agencies_of, agency_of
-from panel.web.pages import CsrfField, Interrupt, Page, PageDep, ResellerDep, check_csrf
+from panel.web.pages import (
+    Interrupt,
+    Page,
+    PageDep,
+    ResellerDep,
+    page_router,
+)
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 PAGE = "/console/agencies"
 # What a redirect back may say was done, by the word that says it.
 DONE = {
@@ -70,11 +76,9 @@ async def fund(
     runtime: RuntimeDep,
     session: SessionDep,
     amount: Annotated[str, Form(max_length=40)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """Move money from the reseller's wallet to the agency's, in one journal. Any amount the
     ledger holds (six decimals) can be sent, so a wallet can be passed on to the last digit."""
-    check_csrf(page, csrf)
     agency = await _agency(page, session, reseller, agency_id)
     currency = runtime.settings.currency
     try:
@@ -100,10 +104,8 @@ async def set_status(
     reseller: ResellerDep,
     session: SessionDep,
     status: Annotated[str, Form(max_length=20)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """Suspend an agency (its sign-in and API keys stop working) or reactivate it."""
-    check_csrf(page, csrf)
     agency = await _agency(page, session, reseller, agency_id)
     if status not in (AccountStatus.active.value, AccountStatus.suspended.value):
         return _refused(page, "console_bad_status")

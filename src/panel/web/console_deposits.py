@@ -4,7 +4,7 @@ methods its agencies pay through."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query
+from fastapi import Form, Query
 from fastapi.responses import Response
 
 from panel.deps import SessionDep
@@ -13,9 +13,9 @@ from panel.models import DepositStatus
 from panel.payments import crediting, deposits, methods
 from panel.web import deposit_texts, payment_console
 from panel.web.deposit_pages import when
-from panel.web.pages import CsrfField, PageDep, ResellerDep, check_csrf
+from panel.web.pages import PageDep, ResellerDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 PAGE = "/console/deposits"
 SETUP = "/console/payment-methods"
 SETUP_TEMPLATE = "console_payment_methods.html"
@@ -59,9 +59,7 @@ async def decide(
     reseller: ResellerDep,
     session: SessionDep,
     reason: Annotated[str, Form(max_length=500)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     return await payment_console.decide_transfer(
         page, session, reseller, deposit_id, decision, reason, PAGE
     )
@@ -87,9 +85,7 @@ async def add_tripay(
     private_key: Annotated[str, Form(max_length=500)] = "",
     production: Annotated[str, Form(max_length=10)] = "",
     fee_paid_by: Annotated[str, Form(max_length=20)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     keys = methods.GatewayKeys(merchant_code.strip(), api_key.strip(), private_key.strip())
     return await payment_console.add_tripay(
         page,
@@ -116,9 +112,7 @@ async def add_transfer(
     min_amount: Annotated[str, Form(max_length=40)] = "",
     max_amount: Annotated[str, Form(max_length=40)] = "",
     secret: Annotated[str, Form(max_length=500)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     form = payment_console.TransferForm(bank, number, holder, kind, min_amount, max_amount, secret)
     return await payment_console.add_transfer(
         page, session, reseller.id, SETUP_TEMPLATE, SETUP, form
@@ -127,9 +121,8 @@ async def add_transfer(
 
 @router.post(SETUP + "/{gateway_id}/import")
 async def import_channels(
-    gateway_id: int, page: PageDep, reseller: ResellerDep, session: SessionDep, csrf: CsrfField = ""
+    gateway_id: int, page: PageDep, reseller: ResellerDep, session: SessionDep
 ) -> Response:
-    check_csrf(page, csrf)
     return await payment_console.import_again(
         page, session, reseller.id, SETUP_TEMPLATE, SETUP, gateway_id
     )
@@ -146,9 +139,7 @@ async def change_method(
     enabled: Annotated[str, Form(max_length=10)] = "",
     min_amount: Annotated[str, Form(max_length=40)] = "",
     max_amount: Annotated[str, Form(max_length=40)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     change = payment_console.MethodChange(fee_paid_by, enabled == "on", min_amount, max_amount)
     return await payment_console.change_method(
         page, session, reseller.id, SETUP_TEMPLATE, SETUP, gateway_id, method_id, change

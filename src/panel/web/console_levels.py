@@ -4,7 +4,7 @@ resetting points. Every change goes through the level book, as /v1 would."""
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,9 +14,9 @@ from panel.errors import Invalid, PanelError
 from panel.growth import level_book
 from panel.models import Account
 from panel.web import level_texts
-from panel.web.pages import CsrfField, Page, PageDep, ResellerDep, check_csrf
+from panel.web.pages import Page, PageDep, ResellerDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 Field = Annotated[str, Form(max_length=80)]
 
 
@@ -62,9 +62,7 @@ async def add_level(
     target: Field = "",
     badge: Field = "",
     markup_percent: Field = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     try:
         percent: Decimal | None = None
         if markup_percent.strip():
@@ -87,9 +85,8 @@ async def add_level(
 
 @router.post("/console/levels/{level_id}/delete")
 async def delete_level(
-    level_id: int, page: PageDep, reseller: ResellerDep, session: SessionDep, csrf: CsrfField = ""
+    level_id: int, page: PageDep, reseller: ResellerDep, session: SessionDep
 ) -> Response:
-    check_csrf(page, csrf)
     try:
         await level_book.delete(session, reseller.id, level_id)
     except PanelError as refused:
@@ -105,9 +102,7 @@ async def set_rules(
     keep_percent: Field = "",
     reset_days: Field = "",
     point_credit: Field = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     try:
         keep = money_text.read_number(keep_percent, page.lang, zero=True, unit="%")
         credit = page.read_amount(point_credit) if point_credit.strip() else None

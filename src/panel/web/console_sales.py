@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
@@ -16,9 +16,9 @@ from panel.orders.schemas import PUBLIC_STATUS
 from panel.schemas import MAX_ID
 from panel.web import agency_margin
 from panel.web.console import agencies_of
-from panel.web.pages import PageDep, ResellerDep
+from panel.web.pages import PageDep, ResellerDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 PAGE_ORDERS = 50
 Id = Annotated[int, Query(ge=0, le=MAX_ID)]
 

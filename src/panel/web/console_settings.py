@@ -5,7 +5,7 @@ and the brand book), so the web panel accepts nothing the API would refuse."""
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form
+from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
@@ -21,10 +21,10 @@ from panel.pricing import service as pricing
 from panel.pricing.rules import sell_rate
 from panel.pricing.schemas import Percent
 from panel.web import brand_book, host_names
-from panel.web.pages import CsrfField, Page, PageDep, ResellerDep, check_csrf
+from panel.web.pages import Page, PageDep, ResellerDep, page_router
 from panel.web.schemas import BrandIn
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 # A markup below zero would not lower the agencies' price (it never goes below the
 # reseller's own), so the form takes none rather than let it look as if it did.
 _percent = TypeAdapter(Annotated[Percent, Field(ge=0)])
@@ -46,11 +46,9 @@ async def set_markup(
     runtime: RuntimeDep,
     session: SessionDep,
     markup_percent: Annotated[str, Form(max_length=40)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """Replace the reseller's general rule for its agencies with one at the new percent; its
     fixed markup and floor, if an operator set any, are kept."""
-    check_csrf(page, csrf)
     currency = runtime.settings.currency
     try:
         typed = money_text.read_number(markup_percent, page.lang, zero=True, unit="%")
@@ -148,11 +146,9 @@ async def set_brand(
     accent_color: Annotated[str, Form(max_length=100)] = "",
     whatsapp_url: Annotated[str, Form(max_length=5000)] = "",
     payment_instructions: Annotated[str, Form(max_length=20_000)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """Set the reseller's brand whole, as the operator's PUT /admin/v1/accounts/{id}/brand
     does, from the same checks."""
-    check_csrf(page, csrf)
     values = {
         "name": name,
         "hosts": hosts,

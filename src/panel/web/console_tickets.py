@@ -5,16 +5,16 @@ operator, closing, and its canned replies."""
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 
 from panel.deps import SessionDep
 from panel.errors import PanelError
 from panel.support import tickets
 from panel.web import ticket_console, ticket_texts
-from panel.web.pages import CsrfField, PageDep, ResellerDep, check_csrf
+from panel.web.pages import PageDep, ResellerDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 PAGE = "/console/tickets"
 TEMPLATE = "console_tickets.html"
 BODY_TEXT = tickets.MAX_BODY + 100
@@ -44,9 +44,7 @@ async def reply(
     session: SessionDep,
     body: Annotated[str, Form(max_length=BODY_TEXT)] = "",
     canned: Annotated[str, Form(max_length=12)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     return await ticket_console.staff_reply(
         page, session, reseller, reseller.id, PAGE, ticket_id, body, canned
     )
@@ -59,9 +57,7 @@ async def escalate(
     reseller: ResellerDep,
     session: SessionDep,
     note: Annotated[str, Form(max_length=BODY_TEXT)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     ticket = await ticket_console.ticket_or_none(session, reseller, ticket_id)
     if ticket is None:
         return ticket_console.not_found(page, PAGE)
@@ -83,9 +79,8 @@ async def escalate(
 
 @router.post(PAGE + "/{ticket_id}/close")
 async def close(
-    ticket_id: int, page: PageDep, reseller: ResellerDep, session: SessionDep, csrf: CsrfField = ""
+    ticket_id: int, page: PageDep, reseller: ResellerDep, session: SessionDep
 ) -> Response:
-    check_csrf(page, csrf)
     return await ticket_console.close(page, session, reseller, ticket_id, PAGE)
 
 
@@ -96,9 +91,7 @@ async def add_canned(
     session: SessionDep,
     title: Annotated[str, Form(max_length=200)] = "",
     body: Annotated[str, Form(max_length=BODY_TEXT)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     return await ticket_console.add_canned(
         page, session, reseller, reseller.id, TEMPLATE, PAGE, title, body
     )
@@ -106,7 +99,6 @@ async def add_canned(
 
 @router.post(PAGE + "/canned/{reply_id}/remove")
 async def remove_canned(
-    reply_id: int, page: PageDep, reseller: ResellerDep, session: SessionDep, csrf: CsrfField = ""
+    reply_id: int, page: PageDep, reseller: ResellerDep, session: SessionDep
 ) -> Response:
-    check_csrf(page, csrf)
     return await ticket_console.remove_canned(page, session, reseller.id, PAGE, reply_id)

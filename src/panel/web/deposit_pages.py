@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import segno
-from fastapi import APIRouter, Form, Query
+from fastapi import Form, Query
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from panel import money_text
@@ -19,9 +19,9 @@ from panel.models import Account, Deposit, PaymentGateway, PaymentMethod
 from panel.payments import deposits, methods
 from panel.payments.adapters import adapter_for, links_for
 from panel.web import deposit_texts, forms
-from panel.web.pages import BuyerDep, CsrfField, Page, PageDep, check_csrf
+from panel.web.pages import BuyerDep, Page, PageDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 NEW = "/deposits/new"
 HISTORY = "/deposits"
 PAGE_DEPOSITS = 30
@@ -113,9 +113,7 @@ async def open_deposit(
     session: SessionDep,
     method_id: Annotated[str, Form(max_length=12)] = "",
     amount: Annotated[str, Form(max_length=40)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     said = words(page)
     currency = runtime.settings.currency
     chosen = int(method_id) if method_id.isdigit() and forms.is_row_id(int(method_id)) else None

@@ -4,7 +4,7 @@ and asks for a top-up; the reseller approves or rejects the requests in its cons
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 
 from panel import money_text
@@ -13,9 +13,15 @@ from panel.errors import PanelError
 from panel.ledger import service as ledger
 from panel.models import Account
 from panel.web import forms, top_ups
-from panel.web.pages import AgencyDep, CsrfField, Page, PageDep, ResellerDep, check_csrf
+from panel.web.pages import (
+    AgencyDep,
+    Page,
+    PageDep,
+    ResellerDep,
+    page_router,
+)
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 async def _funds_page(
@@ -51,9 +57,7 @@ async def ask_top_up(
     session: SessionDep,
     amount: Annotated[str, Form(max_length=40)] = "",
     reference: Annotated[str, Form(max_length=200)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     currency = runtime.settings.currency
     try:
         # What was paid outside the panel, by bank transfer or the like: counted in the
@@ -93,9 +97,7 @@ async def decide_top_up(
     page: PageDep,
     account: ResellerDep,
     session: SessionDep,
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     if decision not in ("approve", "reject") or not forms.is_row_id(request_id, forms.BIG_ID):
         return page.render("message.html", 404, message=page.t("not_found"))
     try:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form
+from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 
 from panel.deps import SessionDep
@@ -13,15 +13,14 @@ from panel.errors import Conflict, PanelError
 from panel.models import Account, Invitation
 from panel.web import brands, invitations, sessions
 from panel.web.pages import (
-    CsrfField,
     Page,
     PageDep,
     ResellerDep,
     belongs,
-    check_csrf,
+    page_router,
 )
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 @router.post("/console/invitations")
@@ -30,9 +29,7 @@ async def invite(
     account: ResellerDep,
     session: SessionDep,
     note: Annotated[str, Form(max_length=200)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     try:
         joins = await invitations.joins_at(
             session, account, brands.host_of(page.request.headers.get("host", ""))
@@ -85,9 +82,7 @@ async def join(
     name: Annotated[str, Form(max_length=200)] = "",
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     found = await _opened(page, session, token)
     if found is None:
         return page.render("message.html", 404, message=page.t("link_not_valid"))

@@ -3,16 +3,16 @@ refused on its own by the same rules as a mass order on /api/v2."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import Form
 from fastapi.responses import Response
 
 from panel.deps import SessionDep
 from panel.orders import mass
 from panel.orders.texts import Refused
 from panel.orders.validation import LINK_MAX
-from panel.web.pages import BuyerDep, CsrfField, PageDep, check_csrf
+from panel.web.pages import BuyerDep, PageDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 # Room for the most lines a mass order takes, each with the longest link; a longer text is
 # refused before it is read.
 TEXT_MAX = mass.MAX_LINES * (LINK_MAX + 40)
@@ -29,9 +29,7 @@ async def mass_order(
     account: BuyerDep,
     session: SessionDep,
     orders: Annotated[str, Form(max_length=TEXT_MAX)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     try:
         async with session.begin_nested():
             results = await mass.accept_lines(session, account, orders)

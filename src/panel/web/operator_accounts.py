@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query
+from fastapi import Form, Query
 from fastapi.responses import RedirectResponse, Response
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,9 +23,9 @@ from panel.pricing import standing, tiers
 from panel.web import account_texts, forms
 from panel.web.operator_actions import history_of
 from panel.web.operator_pages import when
-from panel.web.pages import CsrfField, OperatorDep, Page, PageDep, check_csrf
+from panel.web.pages import OperatorDep, Page, PageDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 ACCOUNTS = "/ops/accounts"
 OPERATORS = "/ops/operators"
 KINDS = [AccountKind.reseller.value, AccountKind.agency.value]
@@ -108,10 +108,8 @@ async def create_account(
     name: Annotated[str, Form(max_length=200)] = "",
     email: Annotated[str, Form(max_length=200)] = "",
     parent_id: Annotated[str, Form(max_length=20)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """A reseller, or an agency under a reseller; then its page."""
-    check_csrf(page, csrf)
     if kind not in KINDS or not name.strip():
         return page.render("message.html", 422, message=_words(page)["fill_in"], back=ACCOUNTS)
     try:
@@ -143,10 +141,8 @@ async def add_operator(
     session: SessionDep,
     name: Annotated[str, Form(max_length=200)] = "",
     email: Annotated[str, Form(max_length=200)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """A further operator and its one-time link, shown in this answer alone."""
-    check_csrf(page, csrf)
     try:
         address = _email(email)
     except ValueError:
@@ -230,17 +226,15 @@ async def _write(
 
 @router.post(ACCOUNTS + "/{account_id}/suspend")
 async def suspend(
-    account_id: int, page: PageDep, operator: OperatorDep, session: SessionDep, csrf: CsrfField = ""
+    account_id: int, page: PageDep, operator: OperatorDep, session: SessionDep
 ) -> Response:
-    check_csrf(page, csrf)
     return await _set_status(page, session, operator, account_id, AccountStatus.suspended)
 
 
 @router.post(ACCOUNTS + "/{account_id}/reactivate")
 async def reactivate(
-    account_id: int, page: PageDep, operator: OperatorDep, session: SessionDep, csrf: CsrfField = ""
+    account_id: int, page: PageDep, operator: OperatorDep, session: SessionDep
 ) -> Response:
-    check_csrf(page, csrf)
     return await _set_status(page, session, operator, account_id, AccountStatus.active)
 
 
@@ -257,10 +251,9 @@ async def _set_status(
 
 @router.post(ACCOUNTS + "/{account_id}/reset-link")
 async def reset_link(
-    account_id: int, page: PageDep, operator: OperatorDep, session: SessionDep, csrf: CsrfField = ""
+    account_id: int, page: PageDep, operator: OperatorDep, session: SessionDep
 ) -> Response:
     """A one-time password link, shown in this answer alone."""
-    check_csrf(page, csrf)
     account = await _account(session, account_id)
     if account is None:
         message = _words(page)["no_such_account"]
@@ -276,10 +269,8 @@ async def issue_key(
     operator: OperatorDep,
     session: SessionDep,
     label: Annotated[str, Form(max_length=100)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """A new API key, its plaintext shown in this answer alone."""
-    check_csrf(page, csrf)
     account = await _account(session, account_id)
     if account is None:
         message = _words(page)["no_such_account"]
@@ -295,9 +286,7 @@ async def revoke_key(
     page: PageDep,
     operator: OperatorDep,
     session: SessionDep,
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
 
     async def revoke(account: Account) -> None:
         # Only a key of this account, as its page shows them.
@@ -315,9 +304,7 @@ async def set_tier(
     operator: OperatorDep,
     session: SessionDep,
     tier_id: Annotated[str, Form(max_length=12)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     if not tier_id.isdigit() or not forms.is_row_id(int(tier_id)):
         back = f"{ACCOUNTS}/{account_id}"
         return page.render("message.html", 422, message=_words(page)["bad_number"], back=back)
@@ -337,9 +324,7 @@ async def top_up(
     session: SessionDep,
     amount: Annotated[str, Form(max_length=40)] = "",
     reason: Annotated[str, Form(max_length=1000)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     if not reason.strip():
         return _no_reason(page, account_id)
 
@@ -359,10 +344,8 @@ async def adjust(
     amount: Annotated[str, Form(max_length=40)] = "",
     direction: Annotated[str, Form(max_length=10)] = "credit",
     reason: Annotated[str, Form(max_length=1000)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """A correction either way: the amount typed is added, or taken off with "debit"."""
-    check_csrf(page, csrf)
     if not reason.strip():
         return _no_reason(page, account_id)
 

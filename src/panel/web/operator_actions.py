@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,9 +15,9 @@ from panel.deps import SessionDep
 from panel.models import Account, OperatorAction
 from panel.web import account_texts, forms
 from panel.web.operator_pages import when
-from panel.web.pages import OperatorDep, PageDep
+from panel.web.pages import OperatorDep, PageDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 ACTIONS = "/ops/actions"
 PAGE_ACTIONS = 50
 

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,9 +23,9 @@ from panel.errors import Conflict, Invalid, NotFound
 from panel.models import Account, Provider, ProviderService
 from panel.web import forms, import_texts
 from panel.web.operator_pages import PROVIDERS
-from panel.web.pages import CsrfField, OperatorDep, Page, PageDep, check_csrf
+from panel.web.pages import OperatorDep, Page, PageDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 TEMPLATE = "ops_import.html"
 PAIRS_TEXT = 200_000
 MAX_RATE = Decimal(10) ** 14
@@ -148,12 +148,10 @@ async def import_picked(
     cancel: Text = "",
     dripfeed: Text = "",
     new: Text = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """Import the services ticked, each with the name typed beside it (if any) and the
     categories mapped as typed. The result exists only in this answer: rendered, not
     redirected to."""
-    check_csrf(page, csrf)
     said = import_texts.WORDS[page.lang]
     shown = _shown(category, type, q, min_rate, max_rate, refill, cancel, dripfeed, new)
     form = await request.form()
@@ -180,10 +178,8 @@ async def failover(
     operator: OperatorDep,
     session: SessionDep,
     pairs: Annotated[str, Form(max_length=PAIRS_TEXT)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """Add this provider's services as fail-over routes of existing services, once each."""
-    check_csrf(page, csrf)
     said = import_texts.WORDS[page.lang]
     shown = Shown()
     if not forms.is_row_id(provider_id) or await session.get(Provider, provider_id) is None:

@@ -5,7 +5,7 @@ margin report as a page (`/ops/reports`), with the same period rule and figures 
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response
 from markupsafe import Markup
 
@@ -16,9 +16,9 @@ from panel.reports import dashboard as figures
 from panel.reports import service as reports
 from panel.web import charts, dashboard_texts
 from panel.web.operator_pages import when
-from panel.web.pages import OperatorDep, Page, PageDep
+from panel.web.pages import OperatorDep, Page, PageDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 DASHBOARD = "/ops"
 REPORTS = "/ops/reports"
 # Read as typed and checked here, so that anything wrong is said on the page itself.

@@ -5,7 +5,7 @@ and methods, set up as a reseller sets up its own."""
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query
+from fastapi import Form, Query
 from fastapi.responses import RedirectResponse, Response
 
 from panel import money_text
@@ -15,9 +15,9 @@ from panel.models import DepositStatus, ReviewOutcome
 from panel.payments import crediting, deposits, methods
 from panel.web import deposit_texts, forms, payment_console
 from panel.web.deposit_pages import when
-from panel.web.pages import CsrfField, OperatorDep, PageDep, check_csrf
+from panel.web.pages import OperatorDep, PageDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 DEPOSITS = "/ops/deposits"
 REVIEWS = "/ops/payment-reviews"
 SETUP = "/ops/payment-methods"
@@ -60,9 +60,7 @@ async def decide(
     operator: OperatorDep,
     session: SessionDep,
     reason: Annotated[str, Form(max_length=500)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     return await payment_console.decide_transfer(
         page, session, operator, deposit_id, decision, reason, DEPOSITS
     )
@@ -91,10 +89,8 @@ async def resolve(
     outcome: Annotated[str, Form(max_length=20)] = "",
     note: Annotated[str, Form(max_length=1000)] = "",
     amount: Annotated[str, Form(max_length=40)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """Credit the review's deposit once, or dismiss it; either way with a note."""
-    check_csrf(page, csrf)
     said = deposit_texts.WORDS[page.lang]
     if outcome not in (ReviewOutcome.credited.value, ReviewOutcome.dismissed.value):
         return page.render("message.html", 404, message=page.t("not_found"), back=REVIEWS)
@@ -146,9 +142,7 @@ async def add_tripay(
     private_key: Annotated[str, Form(max_length=500)] = "",
     production: Annotated[str, Form(max_length=10)] = "",
     fee_paid_by: Annotated[str, Form(max_length=20)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     keys = methods.GatewayKeys(merchant_code.strip(), api_key.strip(), private_key.strip())
     return await payment_console.add_tripay(
         page,
@@ -175,18 +169,15 @@ async def add_transfer(
     min_amount: Annotated[str, Form(max_length=40)] = "",
     max_amount: Annotated[str, Form(max_length=40)] = "",
     secret: Annotated[str, Form(max_length=500)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     form = payment_console.TransferForm(bank, number, holder, kind, min_amount, max_amount, secret)
     return await payment_console.add_transfer(page, session, None, SETUP_TEMPLATE, SETUP, form)
 
 
 @router.post(SETUP + "/{gateway_id}/import")
 async def import_channels(
-    gateway_id: int, page: PageDep, operator: OperatorDep, session: SessionDep, csrf: CsrfField = ""
+    gateway_id: int, page: PageDep, operator: OperatorDep, session: SessionDep
 ) -> Response:
-    check_csrf(page, csrf)
     return await payment_console.import_again(
         page, session, None, SETUP_TEMPLATE, SETUP, gateway_id
     )
@@ -203,9 +194,7 @@ async def change_method(
     enabled: Annotated[str, Form(max_length=10)] = "",
     min_amount: Annotated[str, Form(max_length=40)] = "",
     max_amount: Annotated[str, Form(max_length=40)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     change = payment_console.MethodChange(fee_paid_by, enabled == "on", min_amount, max_amount)
     return await payment_console.change_method(
         page, session, None, SETUP_TEMPLATE, SETUP, gateway_id, method_id, change

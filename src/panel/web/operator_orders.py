@@ -5,7 +5,7 @@ charges along the chain, refills, journals with their entries)."""
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
@@ -16,9 +16,9 @@ from panel.orders import search
 from panel.orders.life import life
 from panel.web import forms, operator_order_texts
 from panel.web.operator_pages import when
-from panel.web.pages import OperatorDep, PageDep
+from panel.web.pages import OperatorDep, PageDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 ORDERS = "/ops/orders"
 PAGE_ORDERS = 50
 Text = Annotated[str, Query(max_length=2048)]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Query
+from fastapi import Form, Query
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,9 +23,9 @@ from panel.orders import review
 from panel.providers.adapter import UpstreamError
 from panel.runtime import Runtime
 from panel.web import forms, operator_order_texts
-from panel.web.pages import CsrfField, OperatorDep, Page, PageDep, check_csrf
+from panel.web.pages import OperatorDep, Page, PageDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 REVIEW = "/ops/review"
 PROVIDERS = "/ops/providers"
 PAGE_ORDERS = 50
@@ -75,10 +75,8 @@ async def attach(
     operator: OperatorDep,
     session: SessionDep,
     upstream_id: Annotated[str, Form(max_length=64)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """The upstream has the order: track it under its upstream id from now on."""
-    check_csrf(page, csrf)
     return await _decide(
         page,
         session,
@@ -94,10 +92,8 @@ async def fail(
     operator: OperatorDep,
     session: SessionDep,
     reason: Annotated[str, Form(max_length=1000)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """The upstream does not have the order: fail it and refund its buyer in full."""
-    check_csrf(page, csrf)
     if not reason.strip():
         return page.render("message.html", 422, message=page.t("ops_reason_needed"), back=REVIEW)
     return await _decide(
@@ -115,11 +111,9 @@ async def resubmit(
     operator: OperatorDep,
     session: SessionDep,
     confirmed: Annotated[str, Form(max_length=10)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """Send the order again on the same route, only with the operator's ticked word that the
     upstream does not have it."""
-    check_csrf(page, csrf)
     return await _decide(
         page,
         session,
@@ -180,11 +174,9 @@ async def sync_provider(
     operator: OperatorDep,
     runtime: RuntimeDep,
     session: SessionDep,
-    csrf: CsrfField = "",
 ) -> Response:
     """Bring in the provider's services and balance now, and show what changed. The result is
     rendered here rather than after a redirect: it exists only in this answer."""
-    check_csrf(page, csrf)
     if not forms.is_row_id(provider_id):
         return page.render("message.html", 404, message=page.t("ops_no_such_provider"))
     try:
@@ -207,7 +199,6 @@ async def check_provider(
     session: SessionDep,
     api_url: Annotated[str, Form(max_length=2000)],
     api_key: Annotated[str, Form(max_length=500)],
-    csrf: CsrfField = "",
     name: Annotated[str, Form(max_length=200)] = "",
     adapter: Annotated[str, Form(pattern=r"^(smm_v2|dialect|digiflazz)$")] = "smm_v2",
     dialect: Annotated[str, Form(max_length=100_000)] = "",
@@ -220,7 +211,6 @@ async def check_provider(
     the providers page; with `intent=save`, add the provider if the check passed. The console
     saves only a provider that answers: one that does not is shown why, and nothing is kept
     (`/admin/v1` may add one that is down for now)."""
-    check_csrf(page, csrf)
     # Shown again in the form: never the key or the secret.
     draft = {"name": name, "api_url": api_url, "adapter": adapter, "dialect": dialect}
     draft |= {"api_id": api_id, "currency": currency}

@@ -11,7 +11,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query
+from fastapi import Form, Query
 from fastapi.responses import RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,9 +26,9 @@ from panel.pricing import glance
 from panel.pricing.schemas import Percent
 from panel.web import forms, price_texts
 from panel.web.operator_pages import when
-from panel.web.pages import CsrfField, OperatorDep, Page, PageDep, check_csrf
+from panel.web.pages import OperatorDep, Page, PageDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 PRICES = "/ops/prices"
 TEMPLATE = "ops_prices.html"
 _percent = TypeAdapter(Percent)
@@ -90,11 +90,9 @@ async def preview(
     markup_percent: Amount = "",
     markup_fixed: Amount = "",
     floor_margin: Amount = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """What the change would make of every affected service's rate in every tier; nothing is
     saved."""
-    check_csrf(page, csrf)
     typed = _typed(target, category, service, tier, markup_percent, markup_fixed, floor_margin)
     try:
         change = _change_of(page, typed)
@@ -120,10 +118,8 @@ async def save(
     markup_percent: Amount = "",
     markup_fixed: Amount = "",
     floor_margin: Amount = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """Save the change previewed, through the same rule book as `/admin/v1`."""
-    check_csrf(page, csrf)
     typed = _typed(target, category, service, tier, markup_percent, markup_fixed, floor_margin)
     try:
         change = _change_of(page, typed)
@@ -146,10 +142,8 @@ async def switch(
     session: SessionDep,
     service: Ids = [],  # noqa: B006 (FastAPI copies form defaults)
     enabled: Annotated[str, Form(max_length=10)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """Enable or disable the services ticked, as `POST /admin/v1/services/enabled` does."""
-    check_csrf(page, csrf)
     said = price_texts.WORDS[page.lang]
     typed = _typed("selected", "", service, "", "", "", "")
     try:
@@ -174,10 +168,8 @@ async def set_rate(
     session: SessionDep,
     currency: Annotated[str, Form(max_length=10)] = "",
     rate: Annotated[str, Form(max_length=40)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """Put an exchange rate in force, as `POST /admin/v1/exchange-rates` does."""
-    check_csrf(page, csrf)
     said = price_texts.WORDS[page.lang]
     code = currency.strip().upper()
     try:

@@ -5,15 +5,15 @@ recording the upstream provider's ticket id, closing, and the figures."""
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 
 from panel.deps import SessionDep
 from panel.support import tickets
 from panel.web import ticket_console
-from panel.web.pages import CsrfField, OperatorDep, PageDep, check_csrf
+from panel.web.pages import OperatorDep, PageDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 PAGE = "/ops/tickets"
 TEMPLATE = "ops_tickets.html"
 BODY_TEXT = tickets.MAX_BODY + 100
@@ -40,9 +40,7 @@ async def reply(
     session: SessionDep,
     body: Annotated[str, Form(max_length=BODY_TEXT)] = "",
     canned: Annotated[str, Form(max_length=12)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     return await ticket_console.staff_reply(
         page, session, operator, OWNER, PAGE, ticket_id, body, canned
     )
@@ -55,9 +53,7 @@ async def upstream(
     operator: OperatorDep,
     session: SessionDep,
     upstream_ticket: Annotated[str, Form(max_length=100)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     ticket = await ticket_console.ticket_or_none(session, operator, ticket_id)
     if ticket is None:
         return ticket_console.not_found(page, PAGE)
@@ -69,9 +65,8 @@ async def upstream(
 
 @router.post(PAGE + "/{ticket_id}/close")
 async def close(
-    ticket_id: int, page: PageDep, operator: OperatorDep, session: SessionDep, csrf: CsrfField = ""
+    ticket_id: int, page: PageDep, operator: OperatorDep, session: SessionDep
 ) -> Response:
-    check_csrf(page, csrf)
     return await ticket_console.close(page, session, operator, ticket_id, PAGE)
 
 
@@ -82,9 +77,7 @@ async def add_canned(
     session: SessionDep,
     title: Annotated[str, Form(max_length=200)] = "",
     body: Annotated[str, Form(max_length=BODY_TEXT)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     return await ticket_console.add_canned(
         page, session, operator, OWNER, TEMPLATE, PAGE, title, body
     )
@@ -92,7 +85,6 @@ async def add_canned(
 
 @router.post(PAGE + "/canned/{reply_id}/remove")
 async def remove_canned(
-    reply_id: int, page: PageDep, operator: OperatorDep, session: SessionDep, csrf: CsrfField = ""
+    reply_id: int, page: PageDep, operator: OperatorDep, session: SessionDep
 ) -> Response:
-    check_csrf(page, csrf)
     return await ticket_console.remove_canned(page, session, OWNER, PAGE, reply_id)

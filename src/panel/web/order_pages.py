@@ -4,7 +4,7 @@ Every rule is the order service's, exactly as on /api/v2 and /v1."""
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
@@ -21,9 +21,9 @@ from panel.orders.texts import Refused
 from panel.pricing import service as pricing
 from panel.support.complaints import Complaints
 from panel.web.forms import BIG_ID, is_row_id
-from panel.web.pages import CsrfField, MemberDep, Page, PageDep, check_csrf
+from panel.web.pages import MemberDep, Page, PageDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 PAGE_ORDERS = 50
 SEARCH_LENGTH = 200
 # The statuses a buyer may filter on, as it sees them, and the internal ones each stands for.
@@ -102,9 +102,7 @@ async def place_order(
     page: PageDep,
     account: MemberDep,
     service: Annotated[int, Form()],
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     form = await request.form()
     fields = {
         name: value
@@ -182,9 +180,7 @@ async def order_action(
     page: PageDep,
     account: MemberDep,
     session: SessionDep,
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     if action not in ("refill", "cancel") or not is_row_id(order_id, BIG_ID):
         return page.render("message.html", 404, message=page.refusal(order_texts.INCORRECT_ORDER))
     try:

@@ -27,7 +27,6 @@ from panel.runtime import Runtime
 from panel.support import tickets as support_tickets
 from panel.web import brands, level_texts, passwords, sessions, texts
 
-router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 RECENT = 10
 EXAMPLE_AMOUNT = Decimal(10_000)
@@ -217,14 +216,29 @@ async def get_member(page: PageDep, session: SessionDep) -> Account:
 MemberDep = Annotated[Account, Depends(get_member)]
 
 
-def check_csrf(page: Page, token: str, template: str = "message.html") -> None:
-    """A form that does not carry this visit's token is refused, and changes nothing."""
-    if not sessions.csrf_ok(page.visit, token):
-        stale = page.t("stale_form")
-        raise Interrupt(page.render(template, 403, error="stale_form", message=stale))
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_LENGTH = 100
 
 
-CsrfField = Annotated[str, Form(max_length=100)]
+async def guard_form(request: Request, runtime: RuntimeDep, session: SessionDep) -> None:
+    """Every form carries this visit's CSRF token: a POST without it, or with another visit's,
+    is refused before its handler runs, and changes nothing. One dependency of every page
+    router (`page_router`), so no form can forget it. Someone not signed in is shown the
+    sign-in form again, since that is the form they were on."""
+    if request.method in SAFE_METHODS:
+        return
+    token = (await request.form()).get("csrf")
+    page = await get_page(request, runtime, session)
+    if isinstance(token, str) and len(token) <= CSRF_LENGTH and sessions.csrf_ok(page.visit, token):
+        return
+    template = "login.html" if page.visit.account_id is None else "message.html"
+    stale = page.t("stale_form")
+    raise Interrupt(page.render(template, 403, error="stale_form", message=stale))
+
+
+def page_router() -> APIRouter:
+    """A router of web pages: out of the API's schema, every form guarded by `guard_form`."""
+    return APIRouter(include_in_schema=False, dependencies=[Depends(guard_form)])
 
 
 def _only(*kinds: AccountKind) -> Callable[[Page, Account], Awaitable[Account]]:
@@ -268,6 +282,9 @@ def belongs(account: Account, brand: brands.Shown) -> bool:
     return account.id == brand.reseller_id
 
 
+router = page_router()
+
+
 @router.get("/login")
 async def login_form(page: PageDep) -> Response:
     return page.render("login.html")
@@ -281,9 +298,7 @@ async def login(
     session: SessionDep,
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf, "login.html")
     settings = runtime.settings.web
     address = (request.client.host if request.client else "unknown") or "unknown"
     who = email.strip().lower()
@@ -345,8 +360,7 @@ def totp_enrolment(
 
 
 @router.post("/logout")
-async def logout(page: PageDep, csrf: CsrfField = "") -> Response:
-    check_csrf(page, csrf, "login.html")
+async def logout(page: PageDep) -> Response:
     return page.keep(RedirectResponse("/login", status_code=303), sessions.fresh(None))
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form
+from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -16,9 +16,15 @@ from panel.errors import Conflict, PanelError
 from panel.growth import referrals
 from panel.models import Account
 from panel.web import brands, invitations, referral_texts, sessions
-from panel.web.pages import AgencyDep, CsrfField, Page, PageDep, ResellerDep, check_csrf
+from panel.web.pages import (
+    AgencyDep,
+    Page,
+    PageDep,
+    ResellerDep,
+    page_router,
+)
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 # A share above 100% would pay a referrer more than the margin it is a share of.
 _share = TypeAdapter(Annotated[Decimal, Field(ge=0, le=100)])
 
@@ -85,9 +91,7 @@ async def join(
     name: Annotated[str, Form(max_length=200)] = "",
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     referrer = await _referrer(page, session, code)
     if referrer is None:
         return page.render("message.html", 404, message=page.t("link_not_valid"))
@@ -127,9 +131,7 @@ async def set_terms(
     session: SessionDep,
     share_percent: Annotated[str, Form(max_length=40)] = "",
     days: Annotated[str, Form(max_length=10)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     w = referral_texts.WORDS[page.lang]
     try:
         typed = money_text.read_number(share_percent, page.lang, places=2, zero=True, unit="%")

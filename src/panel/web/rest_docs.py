@@ -10,16 +10,16 @@ import re
 from importlib.resources import files
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import FileResponse, Response
 
 from panel import headers
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import NotFound
 from panel.web import brands
-from panel.web.pages import templates
+from panel.web.pages import page_router, templates
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 DOCUMENT = "/openapi.json"
 ASSETS = "/docs/assets"
 _SWAGGER_UI = files("fastapi_offline") / "static"

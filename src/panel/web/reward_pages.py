@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import Form
 from fastapi.responses import Response
 
 from panel.deps import SessionDep
@@ -11,9 +11,9 @@ from panel.errors import InsufficientFunds, PanelError
 from panel.growth import rewards
 from panel.models import RedemptionKind, Voucher
 from panel.web import level_texts
-from panel.web.pages import AgencyDep, CsrfField, PageDep, check_csrf
+from panel.web.pages import AgencyDep, PageDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 @router.post("/level/redeem")
@@ -23,9 +23,7 @@ async def redeem(
     session: SessionDep,
     points: Annotated[str, Form(max_length=12)] = "",
     kind: Annotated[str, Form(max_length=16)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     words = level_texts.WORDS[page.lang]
     chosen = RedemptionKind.voucher if kind == "voucher" else RedemptionKind.credit
     try:

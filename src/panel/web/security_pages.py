@@ -5,7 +5,7 @@ panel.accounts.two_factor's and panel.accounts.sign_ins'."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from panel import throttle
@@ -16,9 +16,15 @@ from panel.models import Account, AccountKind, AccountStatus, SignInResult
 from panel.runtime import Runtime
 from panel.web import forms, sessions
 from panel.web.operator_pages import when
-from panel.web.pages import CsrfField, MemberDep, PageDep, belongs, check_csrf, totp_enrolment
+from panel.web.pages import (
+    MemberDep,
+    PageDep,
+    belongs,
+    page_router,
+    totp_enrolment,
+)
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 SECURITY = "/security"
 PAGE_SIGN_INS = 50
 CodeField = Annotated[str, Form(max_length=64)]
@@ -48,11 +54,9 @@ async def login_code(
     session: SessionDep,
     pending: Annotated[str, Form(max_length=500)] = "",
     code: CodeField = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """The second step of signing in: a TOTP code or a recovery code; or, for an operator
     who must have TOTP and has none yet, the first code from the secret just shown."""
-    check_csrf(page, csrf, "login.html")
     settings = runtime.settings.web
     account_id = page.pending.read(pending, page.visit)
     account = await session.get(Account, account_id) if account_id is not None else None
@@ -137,10 +141,8 @@ async def begin_totp(
     account: MemberDep,
     runtime: RuntimeDep,
     session: SessionDep,
-    csrf: CsrfField = "",
 ) -> Response:
     """A new secret to copy into an authenticator app; on once a code from it is confirmed."""
-    check_csrf(page, csrf)
     try:
         enrolment = await two_factor.begin(session, account, _web_secret(runtime), page.brand.name)
     except Conflict:
@@ -155,9 +157,7 @@ async def confirm_totp(
     runtime: RuntimeDep,
     session: SessionDep,
     code: CodeField = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     secret = _web_secret(runtime)
     try:
         codes = await two_factor.confirm(session, account, secret, code)
@@ -183,10 +183,8 @@ async def disable_totp(
     runtime: RuntimeDep,
     session: SessionDep,
     code: CodeField = "",
-    csrf: CsrfField = "",
 ) -> Response:
     """Turn TOTP off, with a code: a session left open is not enough."""
-    check_csrf(page, csrf)
     if _must_have_totp(runtime, account):
         return page.render("message.html", 403, message=page.t("totp_required_here"), back=SECURITY)
     try:

@@ -7,7 +7,7 @@ automatic answer (appearing by itself), replying and closing. Every rule is
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query
+from fastapi import Form, Query
 from fastapi.responses import RedirectResponse, Response
 
 from panel.deps import SessionDep
@@ -15,9 +15,9 @@ from panel.errors import PanelError
 from panel.models import Account, AccountKind, TicketReason, TicketTopic
 from panel.support import figures, tickets
 from panel.web import ticket_console, ticket_texts
-from panel.web.pages import BuyerDep, CsrfField, Page, PageDep, check_csrf
+from panel.web.pages import BuyerDep, Page, PageDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 LIST = "/tickets"
 NEW = "/tickets/new"
 TOPICS = [topic.value for topic in TicketTopic]
@@ -97,9 +97,7 @@ async def open_ticket(
     order_ids: Annotated[str, Form(max_length=ORDER_TEXT)] = "",
     subject: Annotated[str, Form(max_length=200)] = "",
     message: Annotated[str, Form(max_length=BODY_TEXT)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     said = ticket_texts.WORDS[page.lang]
 
     def refused(error: str, status: int = 422) -> Response:
@@ -182,9 +180,7 @@ async def reply(
     account: BuyerDep,
     session: SessionDep,
     body: Annotated[str, Form(max_length=BODY_TEXT)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     ticket = await ticket_console.ticket_or_none(session, account, ticket_id)
     if ticket is None or ticket.account_id != account.id:
         return ticket_console.not_found(page, LIST)
@@ -206,10 +202,7 @@ async def reply(
 
 
 @router.post(LIST + "/{ticket_id}/close")
-async def close(
-    ticket_id: int, page: PageDep, account: BuyerDep, session: SessionDep, csrf: CsrfField = ""
-) -> Response:
-    check_csrf(page, csrf)
+async def close(ticket_id: int, page: PageDep, account: BuyerDep, session: SessionDep) -> Response:
     ticket = await ticket_console.ticket_or_none(session, account, ticket_id)
     if ticket is None or ticket.account_id != account.id:
         return ticket_console.not_found(page, LIST)

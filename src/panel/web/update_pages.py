@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response
 
 from panel.deps import SessionDep
@@ -11,9 +11,9 @@ from panel.models import ServiceChange
 from panel.orders import validation
 from panel.web import update_texts
 from panel.web.forms import BIG_ID
-from panel.web.pages import BuyerDep, PageDep
+from panel.web.pages import BuyerDep, PageDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 PAGE_UPDATES = 30
 
 

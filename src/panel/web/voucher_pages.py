@@ -5,7 +5,7 @@ voucher book, as /v1 and /admin/v1 would."""
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,9 +18,9 @@ from panel.growth import voucher_book
 from panel.growth.voucher_book import Terms
 from panel.models import Account, AccountKind, Service, VoucherKind
 from panel.web import level_texts, voucher_texts
-from panel.web.pages import CsrfField, Interrupt, Page, PageDep, SellerDep, check_csrf
+from panel.web.pages import Interrupt, Page, PageDep, SellerDep, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 Field = Annotated[str, Form(max_length=80)]
 HOME = {AccountKind.reseller: "/console/vouchers", AccountKind.operator: "/ops/vouchers"}
 HOLDERS = 500  # accounts offered in the "only for" list
@@ -141,9 +141,7 @@ async def issue_voucher(
     uses_per_account: Field = "",
     expires_on: Field = "",
     account_id: Field = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     home = _home(page, issuer)
     try:
         terms = _terms(
@@ -176,9 +174,7 @@ async def switch_voucher(
     issuer: SellerDep,
     session: SessionDep,
     active: Field = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    check_csrf(page, csrf)
     home = _home(page, issuer)
     try:
         await voucher_book.change(session, issuer, voucher_id, active=active == "1")
