@@ -318,7 +318,7 @@ def _init_email(text: str) -> str:
 def _init_password(password_file: Path | None) -> str | None:
     """The operator's password: from the file, else the environment, else typed at a
     terminal; None when there is no terminal to ask at, so a one-time link is printed."""
-    from panel.web.passwords import MIN_LENGTH
+    from panel.accounts.passwords import MIN_LENGTH
 
     if password_file is not None:
         try:
@@ -349,11 +349,11 @@ async def _init(
 
     from sqlalchemy import select, text
 
+    from panel.accounts import invitations, passwords
     from panel.accounts import service as accounts
     from panel.db import create_engine, create_sessionmaker, transaction
     from panel.keys import service as keys
     from panel.models import Account, AccountKind
-    from panel.web import invitations, passwords
 
     engine = create_engine(database_url, pool_size=1)
     try:

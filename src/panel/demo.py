@@ -17,7 +17,9 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel.accounts import passwords
 from panel.accounts import service as accounts
+from panel.brands import brand_book
 from panel.catalogue import routes
 from panel.catalogue import service as catalogue
 from panel.config import PaymentSettings
@@ -28,7 +30,6 @@ from panel.models import Account, AccountKind, FeePayer, GatewayKind, MethodKind
 from panel.payments import methods, tripay
 from panel.payments.adapters import adapter_for
 from panel.pricing import rule_book, tiers
-from panel.web import brand_book, passwords
 
 DEMO_BALANCE = Decimal("100")
 AGENCY_FLOAT = Decimal("20")

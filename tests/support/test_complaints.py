@@ -12,11 +12,12 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from panel.accounts import passwords
+from panel.brands import brand_book
 from panel.catalogue import quality
 from panel.config import Settings, WebSettings
 from panel.models import Account, Order, TicketReason, TicketTopic
 from panel.support import complaints, tickets
-from panel.web import brand_book, passwords
 from tests.conftest import AppFor
 from tests.fixtures_world import World
 

@@ -23,6 +23,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel.accounts import service as accounts
+from panel.brands import brand_book
 from panel.config import Settings, SupportSettings
 from panel.keys import service as keys
 from panel.ledger import service as ledger
@@ -39,7 +40,6 @@ from panel.models import (
 from panel.orders import service as orders
 from panel.runtime import Runtime
 from panel.support import notify, tickets
-from panel.web import brand_book
 from tests.app_server import AppServer
 from tests.conftest import AppFor
 from tests.factories import build_world

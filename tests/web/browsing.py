@@ -16,9 +16,9 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.app import create_app
+from panel.brands import brand_book
 from panel.config import Settings, WebSettings
 from panel.models import Account
-from panel.web import brand_book
 from tests.app_server import AppServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

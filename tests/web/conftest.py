@@ -13,11 +13,12 @@ from httpx import ASGITransport, AsyncClient, Response
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from panel.accounts import passwords
 from panel.accounts import service as accounts
+from panel.brands import brand_book
 from panel.config import Settings, WebSettings
 from panel.ledger import service as ledger
 from panel.models import Account, AccountKind
-from panel.web import brand_book, passwords
 from tests.conftest import AppFor
 from tests.factories import World, build_world
 

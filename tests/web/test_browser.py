@@ -9,12 +9,13 @@ import pytest
 from playwright.async_api import BrowserContext, expect
 from sqlalchemy import func, select
 
+from panel.accounts import passwords
 from panel.accounts import service as accounts
+from panel.brands import brand_book
 from panel.ledger import service as ledger
 from panel.models import Account, AccountKind, Order, OrderStatus, Refill
 from panel.orders import service as orders
 from panel.runtime import Runtime
-from panel.web import brand_book, passwords
 from tests.factories import AGENCY_RATE, World, build_world
 from tests.fixtures_pipeline import RunJobs
 from tests.fixtures_sandbox import SandboxHandle

@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import BrowserContext, ConsoleMessage, expect
 from sqlalchemy import func, select
 
+from panel.accounts import passwords
 from panel.app import create_app
 from panel.config import PaymentSettings, Settings
 from panel.ledger import service as ledger
@@ -18,7 +19,6 @@ from panel.models import Deposit, DepositStatus, FeePayer, GatewayKind, Journal,
 from panel.payments import methods
 from panel.payments.tripay import TripayAdapter
 from panel.runtime import Runtime
-from panel.web import passwords
 from tests.app_server import AppServer
 from tests.factories import World, build_world
 from tests.fixtures_gateway import GatewayHandle

@@ -9,9 +9,10 @@ import pytest
 from playwright.async_api import BrowserContext, expect
 
 from panel import money_text
+from panel.accounts import passwords
 from panel.growth import level_book
 from panel.runtime import Runtime
-from panel.web import level_texts, passwords
+from panel.web import level_texts
 from tests.factories import build_world
 from tests.growth.test_levels import expensive_service, order_and_settle
 from tests.web.browsing import Site, screenshot, sign_in, toko_sosmed

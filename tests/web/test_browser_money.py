@@ -9,12 +9,12 @@ import pytest
 from playwright.async_api import BrowserContext, Page, expect
 from sqlalchemy import func, select
 
+from panel.accounts import passwords
 from panel.config import Settings
 from panel.ledger import service as ledger
 from panel.models import Account, TopUpRequest
 from panel.pricing import rule_book
 from panel.runtime import Runtime
-from panel.web import passwords
 from tests.factories import World, build_world
 from tests.web.browsing import Site, screenshot, sign_in, toko_sosmed
 

@@ -17,12 +17,12 @@ from playwright.async_api import (
 )
 from sqlalchemy import select
 
+from panel.accounts import passwords
 from panel.accounts import service as accounts
 from panel.catalogue import bulk_import, routes
 from panel.catalogue import service as catalogue
 from panel.models import AccountKind, ProviderService, Service
 from panel.runtime import Runtime
-from panel.web import passwords
 from tests.factories import build_world
 from tests.fixtures_sandbox import SandboxHandle
 from tests.web.browsing import PHONE, Site, screenshot, sign_in

@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 from playwright.async_api import Browser, BrowserContext, ViewportSize, expect
 
+from panel.accounts import passwords
 from panel.accounts import service as accounts
 from panel.models import AccountKind, UpstreamCall
 from panel.orders import service as orders
 from panel.runtime import Runtime
-from panel.web import passwords
 from tests.factories import build_world
 from tests.web.browsing import Site, screenshot, sign_in
 

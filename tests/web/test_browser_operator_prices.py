@@ -8,10 +8,10 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
+from panel.accounts import passwords
 from panel.accounts import service as accounts
 from panel.models import AccountKind, PriceRule
 from panel.runtime import Runtime
-from panel.web import passwords
 from tests.factories import build_world
 from tests.web.browsing import PHONE, Site, screenshot, sign_in
 

@@ -12,14 +12,16 @@ from decimal import Decimal
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
+from panel.accounts import invitations, passwords
 from panel.accounts import service as accounts
+from panel.brands import brand_book
 from panel.growth import voucher_book
 from panel.keys import service as keys
 from panel.ledger import service as ledger
+from panel.ledger import top_up_requests
 from panel.models import Account, AccountKind, Order, OrderStatus, Service, VoucherKind
 from panel.orders import service as orders
 from panel.runtime import Runtime
-from panel.web import brand_book, invitations, passwords, top_ups
 from tests.factories import build_world
 from tests.web.browsing import PHONE, Site, screenshot, sign_in
 
@@ -87,7 +89,7 @@ async def crowded(runtime: Runtime) -> Crowded:
             order.review_reason = LONG_LINK
             made.append(order)
         open_order = made[list(OrderStatus).index(OrderStatus.in_progress)]
-        await top_ups.ask(session, agency, BIG, LONG_LINK[:200])
+        await top_up_requests.ask(session, agency, BIG, LONG_LINK[:200])
         await keys.issue(session, agency, label=LONG_WORD[:100])
         await invitations.invite_agency(session, reseller, LONG_LINK[:200], datetime.now(UTC))
 

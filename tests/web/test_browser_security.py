@@ -9,9 +9,8 @@ from decimal import Decimal
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from panel.accounts import totp
+from panel.accounts import passwords, totp
 from panel.runtime import Runtime
-from panel.web import passwords
 from tests.factories import build_world
 from tests.web.browsing import PHONE, Site, screenshot, sign_in, toko_sosmed
 

@@ -7,9 +7,9 @@ import pytest
 from playwright.async_api import BrowserContext, expect
 
 from panel import money_text
+from panel.accounts import passwords
 from panel.catalogue import service as catalogue
 from panel.runtime import Runtime
-from panel.web import passwords
 from tests.factories import build_world
 from tests.web.browsing import Site, screenshot, sign_in, toko_sosmed
 

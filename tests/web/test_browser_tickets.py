@@ -9,11 +9,11 @@ import pytest
 from playwright.async_api import BrowserContext, ConsoleMessage, Page, expect
 from sqlalchemy import select
 
+from panel.accounts import passwords
 from panel.models import Party, Ticket, TicketStatus
 from panel.orders import service as orders
 from panel.runtime import Runtime
 from panel.support import answers, canned, tickets
-from panel.web import passwords
 from tests.factories import build_world
 from tests.web.browsing import PHONE, Site, screenshot, sign_in, toko_sosmed
 

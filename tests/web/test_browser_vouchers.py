@@ -10,11 +10,11 @@ from playwright.async_api import BrowserContext, expect
 from sqlalchemy import select
 
 from panel import money_text
+from panel.accounts import passwords
 from panel.growth import voucher_book
 from panel.growth.voucher_book import Terms
 from panel.models import Order, VoucherKind
 from panel.runtime import Runtime
-from panel.web import passwords
 from tests.factories import build_world
 from tests.web.browsing import Site, screenshot, sign_in, toko_sosmed
 

@@ -21,7 +21,7 @@ from panel.models import (
 from panel.money import refund_for
 from panel.orders import service as orders
 from panel.orders.settlement import settle
-from panel.web import agency_margin
+from panel.reports import agency_margin
 from tests.factories import AGENCY_RATE, COST, RESELLER_RATE, World
 from tests.web.conftest import row, shown, wallets
 

@@ -10,8 +10,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.ledger import service as ledger
+from panel.ledger import top_up_requests
 from panel.models import Account, AccountKind, Invitation, Journal, TopUpRequest, TopUpStatus
-from panel.web import top_ups
 from tests.conftest import Operator
 from tests.factories import World
 from tests.web.conftest import PASSWORD, RESELLER_EMAIL, csrf_of, give_password, sign_in
@@ -196,8 +196,8 @@ async def test_an_approved_top_up_pays_the_agency_once(
 async def test_a_rejected_or_unaffordable_top_up_moves_no_money(
     world: World, web: AsyncClient, session: AsyncSession
 ) -> None:
-    small = await top_ups.ask(session, world.agency, Decimal(1), "")
-    huge = await top_ups.ask(session, world.agency, Decimal(10_000), "")
+    small = await top_up_requests.ask(session, world.agency, Decimal(1), "")
+    huge = await top_up_requests.ask(session, world.agency, Decimal(10_000), "")
     await give_password(session, world.reseller, RESELLER_EMAIL)
     await sign_in(web, RESELLER_EMAIL)
     token = csrf_of(await web.get("/console/top-ups"))
@@ -219,7 +219,7 @@ async def test_a_rejected_or_unaffordable_top_up_moves_no_money(
 async def test_top_up_requests_belong_to_their_reseller_and_agency(
     world: World, web: AsyncClient, session: AsyncSession
 ) -> None:
-    request = await top_ups.ask(session, world.agency, Decimal(1), "")
+    request = await top_up_requests.ask(session, world.agency, Decimal(1), "")
     await give_password(session, world.other_reseller, "other@example.com")
     await sign_in(web, "other@example.com", host="b.example")
     token = csrf_of(await web.get("http://b.example/console/top-ups"))
@@ -247,7 +247,7 @@ async def test_bad_amounts_and_too_many_waiting_requests_are_refused(
     for amount in ("", "abc", "0", "-5", "1,1234567", "1,125", "12.5", "NaN", "Infinity"):
         assert await _ask(web, amount) == 422, amount
     assert await _count(session, TopUpRequest) == 0
-    for _ in range(top_ups.MAX_PENDING):
+    for _ in range(top_up_requests.MAX_PENDING):
         assert await _ask(web, "1") == 303
     assert await _ask(web, "1") == 422
-    assert await _count(session, TopUpRequest) == top_ups.MAX_PENDING
+    assert await _count(session, TopUpRequest) == top_up_requests.MAX_PENDING

@@ -2,7 +2,7 @@
 
 import pytest
 
-from panel.web.host_names import BadHost, host_name, in_development
+from panel.brands.host_names import BadHost, host_name, in_development
 
 
 @pytest.mark.parametrize(

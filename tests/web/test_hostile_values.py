@@ -15,14 +15,16 @@ import pytest
 from playwright.async_api import BrowserContext, ConsoleMessage, Page, expect
 from pydantic import SecretStr
 
+from panel.accounts import invitations, passwords
 from panel.accounts import service as accounts
+from panel.brands import brand_book
 from panel.config import Settings, WebSettings
 from panel.keys import service as keys
 from panel.ledger import service as ledger
+from panel.ledger import top_up_requests
 from panel.models import Account, AccountKind, OrderStatus, Service
 from panel.orders import service as orders
 from panel.runtime import Runtime
-from panel.web import brand_book, invitations, passwords, top_ups
 from tests.factories import build_world
 from tests.web.browsing import LOGIN_ATTEMPTS, Site, screenshot, sign_in
 
@@ -148,7 +150,7 @@ async def hostile_world(runtime: Runtime) -> Hostile:
         )
         stuck.link = hostile("review-link")
         stuck.status, stuck.review_reason = OrderStatus.needs_review, hostile("reason")
-        await top_ups.ask(session, agency, Decimal(3), hostile("reference"))
+        await top_up_requests.ask(session, agency, Decimal(3), hostile("reference"))
         await keys.issue(session, agency, label=hostile("key"))
         token = await invitations.invite_agency(
             session, reseller, hostile("note"), datetime.now(UTC)

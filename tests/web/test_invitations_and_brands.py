@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel import demo
 from panel.accounts import service as accounts
+from panel.brands import brand_book
 from panel.config import Settings, WebSettings
 from panel.models import AccountKind, BrandHost, Invitation
-from panel.web import brand_book, texts
+from panel.web import texts
 from tests.conftest import AppFor
 from tests.factories import World
 from tests.web.conftest import (

@@ -8,9 +8,9 @@ from httpx import AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.accounts import service as accounts
+from panel.brands import brand_book
 from panel.models import AccountKind
 from panel.orders import service as orders
-from panel.web import brand_book
 from tests.factories import World
 from tests.web.conftest import (
     AGENCY_EMAIL,

@@ -8,9 +8,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import action_log
-from panel.accounts import service
+from panel.accounts import invitations, service
 from panel.models import Account, AccountKind
-from panel.web import invitations
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from panel.accounts.admin import operators_router as operators
 from panel.accounts.admin import router as accounts
 from panel.accounts.security_admin import router as account_security
 from panel.action_log_admin import router as action_log
+from panel.brands.admin import router as brands
 from panel.catalogue.admin import router as catalogue
 from panel.currencies.admin import router as currencies
 from panel.deps import get_operator
@@ -19,7 +20,6 @@ from panel.pricing.admin import router as pricing
 from panel.problems import documented
 from panel.reports.admin import router as reports
 from panel.support.admin import router as support
-from panel.web.admin import router as brands
 
 router = APIRouter(
     prefix="/admin/v1",

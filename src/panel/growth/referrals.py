@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from panel.accounts import passwords
 from panel.accounts import service as accounts
 from panel.db import arrays_as_rows, one_of
 from panel.errors import Invalid
@@ -34,7 +35,6 @@ from panel.models import (
     ReferralTerms,
 )
 from panel.money import PLACES
-from panel.web import passwords
 
 PATH = "/ref/"
 DEFAULT_DAYS = 90

@@ -13,8 +13,8 @@ from panel.deps import SessionDep
 from panel.models import OrderCharge
 from panel.orders import service as orders
 from panel.orders.schemas import PUBLIC_STATUS
+from panel.reports import agency_margin
 from panel.schemas import MAX_ID
-from panel.web import agency_margin
 from panel.web.console import agencies_of
 from panel.web.pages import PageDep, ResellerDep, page_router
 

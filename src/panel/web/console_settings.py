@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import money_text
+from panel.brands import brand_book, host_names
+from panel.brands.schemas import BrandIn
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Conflict, PanelError
 from panel.models import Account, PriceRule
@@ -20,9 +22,7 @@ from panel.pricing import rule_book
 from panel.pricing import service as pricing
 from panel.pricing.rules import sell_rate
 from panel.pricing.schemas import Percent
-from panel.web import brand_book, host_names
 from panel.web.pages import Page, PageDep, ResellerDep, page_router
-from panel.web.schemas import BrandIn
 
 router = page_router()
 # A markup below zero would not lower the agencies' price (it never goes below the

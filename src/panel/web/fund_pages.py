@@ -11,8 +11,9 @@ from panel import money_text
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import PanelError
 from panel.ledger import service as ledger
+from panel.ledger import top_up_requests
 from panel.models import Account
-from panel.web import forms, top_ups
+from panel.web import forms
 from panel.web.pages import (
     AgencyDep,
     Page,
@@ -37,7 +38,7 @@ async def _funds_page(
         status,
         balance=await ledger.balance(session, account.id),
         currency=currency,
-        requests=await top_ups.of_agency(session, account),
+        requests=await top_up_requests.of_agency(session, account),
         **extra,
     )
 
@@ -68,7 +69,7 @@ async def ask_top_up(
     else:
         try:
             async with session.begin_nested():
-                request = await top_ups.ask(session, account, wanted, reference)
+                request = await top_up_requests.ask(session, account, wanted, reference)
         except PanelError as refused:
             error = refused.detail
         else:
@@ -79,12 +80,12 @@ async def ask_top_up(
 
 
 @router.get("/console/top-ups")
-async def top_up_requests(
+async def top_up_requests_page(
     page: PageDep, account: ResellerDep, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
     return page.render(
         "console_top_ups.html",
-        requests=await top_ups.to_reseller(session, account),
+        requests=await top_up_requests.to_reseller(session, account),
         balance=await ledger.balance(session, account.id),
         currency=runtime.settings.currency,
     )
@@ -102,7 +103,7 @@ async def decide_top_up(
         return page.render("message.html", 404, message=page.t("not_found"))
     try:
         async with session.begin_nested():
-            await top_ups.decide(
+            await top_up_requests.decide(
                 session, account, request_id, decision == "approve", datetime.now(UTC)
             )
     except PanelError as refused:

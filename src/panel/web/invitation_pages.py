@@ -8,10 +8,12 @@ from urllib.parse import quote
 from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 
+from panel.accounts import invitations
+from panel.brands import by_host
 from panel.deps import SessionDep
 from panel.errors import Conflict, PanelError
 from panel.models import Account, Invitation
-from panel.web import brands, invitations, sessions
+from panel.web import sessions
 from panel.web.pages import (
     Page,
     PageDep,
@@ -32,7 +34,7 @@ async def invite(
 ) -> Response:
     try:
         joins = await invitations.joins_at(
-            session, account, brands.host_of(page.request.headers.get("host", ""))
+            session, account, by_host.host_of(page.request.headers.get("host", ""))
         )
     except Conflict:
         message = page.t("invitation_needs_brand")

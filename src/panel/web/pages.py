@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import headers, money_text, throttle
-from panel.accounts import sign_ins, two_factor
+from panel.accounts import passwords, sign_ins, two_factor
+from panel.brands import by_host
 from panel.deps import RuntimeDep, SessionDep
 from panel.growth import announcements, levels, rewards
 from panel.ledger import service as ledger
@@ -25,7 +26,7 @@ from panel.orders.schemas import PUBLIC_STATUS
 from panel.pricing import standing
 from panel.runtime import Runtime
 from panel.support import tickets as support_tickets
-from panel.web import brands, level_texts, passwords, sessions, texts
+from panel.web import level_texts, sessions, texts
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 RECENT = 10
@@ -95,7 +96,7 @@ CONSOLE_NAV = [
 class Page:
     """What every page needs: the brand, the visitor, the language, the CSRF token."""
 
-    def __init__(self, request: Request, runtime: Runtime, brand: brands.Shown) -> None:
+    def __init__(self, request: Request, runtime: Runtime, brand: by_host.Shown) -> None:
         secret = runtime.settings.web.secret
         assert secret is not None
         self.request = request
@@ -195,7 +196,7 @@ async def get_page(request: Request, runtime: RuntimeDep, session: SessionDep) -
         # Named, so whoever runs the panel knows what to set (`pasok api` and `up` make one).
         lang = texts.language(request.cookies.get("lang"), request.headers.get("accept-language"))
         raise Interrupt(HTMLResponse(texts.WORDS[lang]["not_configured"], status_code=503))
-    brand = await brands.for_request(session, request, runtime.settings.web.brand_name)
+    brand = await by_host.for_request(session, request, runtime.settings.web.brand_name)
     return Page(request, runtime, brand)
 
 
@@ -272,7 +273,7 @@ async def _signed_in(session: AsyncSession, page: Page) -> Account | None:
     return account if belongs(account, page.brand) else None
 
 
-def belongs(account: Account, brand: brands.Shown) -> bool:
+def belongs(account: Account, brand: by_host.Shown) -> bool:
     """On a reseller's hosts: that reseller and its agencies. On the operator's: resellers and
     operators."""
     if brand.reseller_id is None:

@@ -11,11 +11,13 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import Field, TypeAdapter, ValidationError
 
 from panel import money_text
+from panel.accounts import invitations
+from panel.brands import by_host
 from panel.deps import SessionDep
 from panel.errors import Conflict, PanelError
 from panel.growth import referrals
 from panel.models import Account
-from panel.web import brands, invitations, referral_texts, sessions
+from panel.web import referral_texts, sessions
 from panel.web.pages import (
     AgencyDep,
     Page,
@@ -40,7 +42,7 @@ async def referrals_page(page: PageDep, agency: AgencyDep, session: SessionDep) 
     brand_name = page.brand.name
     try:
         joins = await invitations.joins_at(
-            session, reseller, brands.host_of(page.request.headers.get("host", ""))
+            session, reseller, by_host.host_of(page.request.headers.get("host", ""))
         )
     except Conflict:
         pass  # a reseller without a brand has nowhere a new agency could sign in

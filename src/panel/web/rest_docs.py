@@ -14,9 +14,9 @@ from fastapi import Request
 from fastapi.responses import FileResponse, Response
 
 from panel import headers
+from panel.brands import by_host
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import NotFound
-from panel.web import brands
 from panel.web.pages import page_router, templates
 
 router = page_router()
@@ -44,7 +44,7 @@ def branded(document: dict[str, Any], brand_name: str) -> str:
 
 @router.get(DOCUMENT)
 async def openapi_document(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
-    brand = await brands.for_request(session, request, runtime.settings.web.brand_name)
+    brand = await by_host.for_request(session, request, runtime.settings.web.brand_name)
     document = request.app.openapi()
     if brand.reseller_id is None:
         return Response(json.dumps(document), media_type="application/json")
@@ -53,7 +53,7 @@ async def openapi_document(request: Request, session: SessionDep, runtime: Runti
 
 @router.get("/docs")
 async def swagger_ui(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
-    brand = await brands.for_request(session, request, runtime.settings.web.brand_name)
+    brand = await by_host.for_request(session, request, runtime.settings.web.brand_name)
     # The brand's name is the reseller's to choose: the template escapes it, as every page does.
     return templates.TemplateResponse(
         request,

@@ -7,12 +7,12 @@ from fastapi import APIRouter
 
 from panel.accounts import operators
 from panel.accounts import service as accounts
+from panel.brands import brand_book, host_names
+from panel.brands.schemas import BrandIn, BrandOut, SignInLinkOut
 from panel.deps import OperatorDep, RuntimeDep, SessionDep
 from panel.errors import NotFound
 from panel.models import Brand
 from panel.schemas import PathId
-from panel.web import brand_book, host_names
-from panel.web.schemas import BrandIn, BrandOut, SignInLinkOut
 
 router = APIRouter(tags=["admin: brands"])
 

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel.accounts import passwords
 from panel.accounts import service as accounts
+from panel.brands import brand_book
 from panel.errors import Conflict, Invalid
 from panel.models import Account, AccountKind, AccountStatus, Invitation
-from panel.web import brand_book, passwords
 
 VALID_FOR = timedelta(days=7)
 PATH = "/join/"

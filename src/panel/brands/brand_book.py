@@ -1,5 +1,5 @@
 """A reseller's brand: set whole, with the host names it answers on (read by
-`panel.web.host_names`, as every stored host is)."""
+`panel.brands.host_names`, as every stored host is)."""
 
 from collections.abc import Sequence
 
@@ -7,10 +7,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import action_log
+from panel.brands.host_names import host_name
+from panel.brands.schemas import BrandIn
 from panel.errors import Conflict, Invalid
 from panel.models import Account, AccountKind, Brand, BrandHost
-from panel.web.host_names import host_name
-from panel.web.schemas import BrandIn
 
 
 async def brand_of(session: AsyncSession, reseller: Account) -> tuple[Brand, list[str]] | None:

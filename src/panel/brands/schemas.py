@@ -6,7 +6,7 @@ from pydantic import AnyHttpUrl, Field
 from panel.schemas import Out, Schema
 
 # A host name as typed: `panel.example.co.id`, an IDN, `localhost`, or an address pasted from
-# the browser. The brand book reads it (`panel.web.host_names`) and keeps the host alone.
+# the browser. The brand book reads it (`panel.brands.host_names`) and keeps the host alone.
 Host = Annotated[str, Field(min_length=1, max_length=2048, examples=["panel.example.co.id"])]
 Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
 

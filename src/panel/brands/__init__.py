@@ -1,0 +1,1 @@
+"""Resellers' brands: the name, colours and host names a white-label panel shows."""
