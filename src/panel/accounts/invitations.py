@@ -45,7 +45,7 @@ class JoinsAt:
 
 async def joins_at(session: AsyncSession, reseller: Account, asked_on: str) -> JoinsAt:
     """Where an invitation of `reseller` must point. An agency joins, and then signs in, only
-    on its reseller's own hosts (`pages.belongs`), so a link is for one of them whichever host
+    on its reseller's own hosts (`signing_in.belongs`), so a link is for one of them whichever host
     the reseller made it on: the one asked on if it is the brand's, else its first. A reseller
     with no brand has nowhere its agencies could sign in, and invites none until it sets one."""
     found = await brand_book.brand_of(session, reseller)

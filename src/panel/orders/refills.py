@@ -5,7 +5,7 @@ refill stays `pending` and is sent again later. The worst case is a second free 
 """
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -55,6 +55,30 @@ async def running(session: AsyncSession, order_ids: Collection[int]) -> set[int]
         select(Refill.order_id).where(Refill.order_id.in_(order_ids), Refill.status.in_(RUNNING))
     )
     return set(found)
+
+
+async def shown(
+    session: AsyncSession, orders: Sequence[Order], services: Mapping[int, Service]
+) -> tuple[dict[int, Refill], set[int]]:
+    """For a page of `orders`: each one's latest refill, and those that may be refilled now
+    (by `refusal`, so the page offers only what a request would take)."""
+    ids = [order.id for order in orders]
+    if not ids:
+        return {}, set()
+    # Read in id order, so the last one wins.
+    latest = {
+        refill.order_id: refill
+        for refill in await session.scalars(
+            select(Refill).where(Refill.order_id.in_(ids)).order_by(Refill.id)
+        )
+    }
+    under_way = await running(session, ids)
+    may = {
+        order.id
+        for order in orders
+        if refusal(order, services[order.service_id], order.id in under_way) is None
+    }
+    return latest, may
 
 
 async def claim(session: AsyncSession, refill_id: int) -> Attempt | None:

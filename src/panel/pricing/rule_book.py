@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import action_log
@@ -156,3 +156,34 @@ async def delete_by(session: AsyncSession, actor_id: int, rule_id: int) -> None:
     await action_log.record(
         session, actor_id, "price_rule.delete", "price_rule", rule_id, before=before
     )
+
+
+# --- a reseller's markup for all its agencies ----------------------------------------------------
+
+
+async def agency_markup(session: AsyncSession, reseller: Account) -> tuple[PriceRule | None, int]:
+    """The reseller's general rule over its agencies (none for one agency, service or
+    category), and how many narrower rules it has."""
+    rules = await list_rules(session, owner_id=reseller.id)
+    general = [
+        rule
+        for rule in rules
+        if rule.account_id is None and rule.service_id is None and rule.category is None
+    ]
+    return (general[0] if general else None), len(rules) - len(general)
+
+
+async def set_agency_markup(
+    session: AsyncSession, reseller: Account, percent: Decimal
+) -> PriceRule:
+    """Replace the reseller's general rule for its agencies with one at `percent`; its fixed
+    markup and floor, if an operator set any, are kept."""
+    # Two saves at once would both delete the old rule and both insert a new one.
+    lock = func.pg_advisory_xact_lock(func.hashtextextended(f"markup:{reseller.id}", 0))
+    await session.execute(select(lock))
+    general, _ = await agency_markup(session, reseller)
+    kept: dict[str, Any] = {}
+    if general is not None:
+        kept = {"markup_fixed": general.markup_fixed, "floor_margin": general.floor_margin}
+        await delete(session, general.id)
+    return await create(session, owner_id=reseller.id, markup_percent=percent, **kept)

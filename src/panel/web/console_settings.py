@@ -3,13 +3,12 @@ brand. Both go through the same rules as the operator's /admin/v1 (the rule book
 and the brand book), so the web panel accepts nothing the API would refuse."""
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import money_text
@@ -17,7 +16,7 @@ from panel.brands import brand_book, host_names
 from panel.brands.schemas import BrandIn
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Conflict, PanelError
-from panel.models import Account, PriceRule
+from panel.models import Account
 from panel.pricing import rule_book
 from panel.pricing import service as pricing
 from panel.pricing.rules import sell_rate
@@ -47,8 +46,6 @@ async def set_markup(
     session: SessionDep,
     markup_percent: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    """Replace the reseller's general rule for its agencies with one at the new percent; its
-    fixed markup and floor, if an operator set any, are kept."""
     currency = runtime.settings.currency
     try:
         typed = money_text.read_number(markup_percent, page.lang, zero=True, unit="%")
@@ -64,29 +61,10 @@ async def set_markup(
         return await _markup_page(page, reseller, currency, session, error=wrong)
     try:
         async with session.begin_nested():
-            # Two saves at once would both delete the old rule and both insert a new one.
-            lock = func.pg_advisory_xact_lock(func.hashtextextended(f"markup:{reseller.id}", 0))
-            await session.execute(select(lock))
-            general, _ = await _rules(session, reseller)
-            kept: dict[str, Any] = {}
-            if general is not None:
-                kept = {"markup_fixed": general.markup_fixed, "floor_margin": general.floor_margin}
-                await rule_book.delete(session, general.id)
-            await rule_book.create(session, owner_id=reseller.id, markup_percent=percent, **kept)
+            await rule_book.set_agency_markup(session, reseller, percent)
     except PanelError as refused:
         return await _markup_page(page, reseller, currency, session, error=refused.detail)
     return page.keep(RedirectResponse("/console/markup?saved=1", status_code=303))
-
-
-async def _rules(session: AsyncSession, reseller: Account) -> tuple[PriceRule | None, int]:
-    """The reseller's general rule over its agencies, and how many narrower rules it has."""
-    rules = await rule_book.list_rules(session, owner_id=reseller.id)
-    general = [
-        rule
-        for rule in rules
-        if rule.account_id is None and rule.service_id is None and rule.category is None
-    ]
-    return (general[0] if general else None), len(rules) - len(general)
 
 
 async def _markup_page(
@@ -98,7 +76,7 @@ async def _markup_page(
     saved: int = 0,
     error: str | None = None,
 ) -> Response:
-    general, narrower = await _rules(session, reseller)
+    general, narrower = await rule_book.agency_markup(session, reseller)
     prices = await pricing.price_list(session, reseller)
     shown_example = None
     if prices:

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 
-from panel.accounts import invitations
+from panel.accounts import invitations, signing_in
 from panel.brands import by_host
 from panel.deps import SessionDep
 from panel.errors import Conflict, PanelError
@@ -18,7 +18,6 @@ from panel.web.pages import (
     Page,
     PageDep,
     ResellerDep,
-    belongs,
     page_router,
 )
 
@@ -65,7 +64,9 @@ async def _opened(page: Page, session: SessionDep, token: str) -> Invitation | N
     if found.reseller_id is not None:
         return found if found.reseller_id == page.brand.reseller_id else None
     account = await session.get(Account, found.account_id)
-    return found if account is not None and belongs(account, page.brand) else None
+    if account is None or not signing_in.belongs(account, page.brand.reseller_id):
+        return None
+    return found
 
 
 @router.get("/join/{token}")

@@ -6,13 +6,12 @@ from typing import Annotated
 
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
 from panel import money, money_text
 from panel.catalogue.offer import offer
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import InsufficientFunds
-from panel.models import TERMINAL, OrderStatus, Refill, Service
+from panel.models import TERMINAL, OrderStatus, Service
 from panel.orders import refills, validation
 from panel.orders import service as orders
 from panel.orders import texts as order_texts
@@ -145,26 +144,14 @@ async def order_list(
     )
     paid = await orders.paid_by(session, account, listed)
     services = await orders.services_of(session, listed)
-    ids = [o.id for o in listed]
-    # The latest refill of each order, read in id order so the last one wins.
-    latest = {
-        r.order_id: r
-        for r in await session.scalars(
-            select(Refill).where(Refill.order_id.in_(ids)).order_by(Refill.id)
-        )
-    }
-    running = await refills.running(session, ids)
+    latest, may_refill = await refills.shown(session, listed, services)
     return page.render(
         "orders.html",
         orders=[
             (o, services[o.service_id], PUBLIC_STATUS[o.status].value, paid[o.id]) for o in listed
         ],
         refills=latest,
-        may_refill={
-            o.id
-            for o in listed
-            if refills.refusal(o, services[o.service_id], o.id in running) is None
-        },
+        may_refill=may_refill,
         still_open=any(o.status not in TERMINAL for o in listed),
         placed=placed,
         q=wanted,

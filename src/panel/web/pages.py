@@ -11,16 +11,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import headers, money_text, throttle
-from panel.accounts import passwords, sign_ins, two_factor
+from panel import headers, money_text
+from panel.accounts import signing_in, two_factor
 from panel.brands import by_host
 from panel.deps import RuntimeDep, SessionDep
 from panel.growth import announcements, levels, rewards
 from panel.ledger import service as ledger
-from panel.models import Account, AccountKind, AccountStatus, SignInResult
+from panel.models import Account, AccountKind, SignInResult
 from panel.orders import service as orders
 from panel.orders.schemas import PUBLIC_STATUS
 from panel.pricing import standing
@@ -268,19 +267,7 @@ async def _signed_in(session: AsyncSession, page: Page) -> Account | None:
     if page.visit.account_id is None:
         return None
     account = await session.get(Account, page.visit.account_id)
-    if account is None or account.status is not AccountStatus.active:
-        return None
-    return account if belongs(account, page.brand) else None
-
-
-def belongs(account: Account, brand: by_host.Shown) -> bool:
-    """On a reseller's hosts: that reseller and its agencies. On the operator's: resellers and
-    operators."""
-    if brand.reseller_id is None:
-        return account.kind in (AccountKind.reseller, AccountKind.operator)
-    if account.kind is AccountKind.agency:
-        return account.parent_id == brand.reseller_id
-    return account.id == brand.reseller_id
+    return account if signing_in.may_sign_in(account, page.brand.reseller_id) else None
 
 
 router = page_router()
@@ -301,28 +288,25 @@ async def login(
     password: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     settings = runtime.settings.web
-    address = (request.client.host if request.client else "unknown") or "unknown"
+    visitor = signing_in.Visitor(
+        email=email,
+        address=(request.client.host if request.client else "unknown") or "unknown",
+        user_agent=request.headers.get("user-agent"),
+    )
+    checked = await signing_in.check_password(
+        session,
+        runtime.redis,
+        visitor,
+        password,
+        page.brand.reseller_id,
+        attempts=settings.login_attempts,
+        window_s=settings.login_window_s,
+    )
     who = email.strip().lower()
-    counts = [
-        await throttle.failures(runtime.redis, "login-email", who),
-        await throttle.failures(runtime.redis, "login-ip", address),
-    ]
-    account = await session.scalar(select(Account).where(func.lower(Account.email) == who))
-    agent = request.headers.get("user-agent")
-    if max(counts) >= settings.login_attempts:
-        if account is not None:
-            await sign_ins.record(session, account.id, address, agent, SignInResult.locked)
+    if checked.refusal == "locked":
         return page.render("login.html", 429, error="too_many", email=who)
-    refused: SignInResult | None = None
-    if account is None or not passwords.matches(account, password):
-        refused = SignInResult.bad_password
-    elif account.status is not AccountStatus.active or not belongs(account, page.brand):
-        refused = SignInResult.refused  # told apart in the owner's history, not to the visitor
-    if account is None or refused is not None:
-        await throttle.record_failure(runtime.redis, "login-email", who, settings.login_window_s)
-        await throttle.record_failure(runtime.redis, "login-ip", address, settings.login_window_s)
-        if account is not None and refused is not None:
-            await sign_ins.record(session, account.id, address, agent, refused)
+    account = checked.account
+    if account is None:
         return page.render("login.html", 401, error="wrong_login", email=who)
     # The password is right; with two-factor sign-in, a code comes next
     # (panel.web.security_pages).
@@ -338,7 +322,7 @@ async def login(
             pending=page.pending.write(account.id, page.visit),
             required=True,
         )
-    await sign_ins.record(session, account.id, address, agent, SignInResult.ok)
+    await signing_in.log(session, account, visitor, SignInResult.ok)
     return page.keep(RedirectResponse("/", status_code=303), sessions.fresh(account.id))
 
 

@@ -8,18 +8,16 @@ from typing import Annotated
 from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from panel import throttle
-from panel.accounts import sign_ins, two_factor
+from panel.accounts import sign_ins, signing_in, two_factor
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Conflict, Invalid
-from panel.models import Account, AccountKind, AccountStatus, SignInResult
+from panel.models import Account, AccountKind, SignInResult
 from panel.runtime import Runtime
 from panel.web import forms, sessions
 from panel.web.operator_pages import when
 from panel.web.pages import (
     MemberDep,
     PageDep,
-    belongs,
     page_router,
     totp_enrolment,
 )
@@ -60,21 +58,16 @@ async def login_code(
     settings = runtime.settings.web
     account_id = page.pending.read(pending, page.visit)
     account = await session.get(Account, account_id) if account_id is not None else None
-    if (
-        account is None
-        or account.status is not AccountStatus.active
-        or not belongs(account, page.brand)
-    ):
+    if account is None or not signing_in.may_sign_in(account, page.brand.reseller_id):
         return page.render("login.html", 401, error="sign_in_expired")
-    address = (request.client.host if request.client else "unknown") or "unknown"
-    agent = request.headers.get("user-agent")
-    who = (account.email or "").strip().lower()
-    counts = [
-        await throttle.failures(runtime.redis, "login-email", who),
-        await throttle.failures(runtime.redis, "login-ip", address),
-    ]
-    if max(counts) >= settings.login_attempts:
-        await sign_ins.record(session, account.id, address, agent, SignInResult.locked)
+    visitor = signing_in.Visitor(
+        email=account.email or "",
+        address=(request.client.host if request.client else "unknown") or "unknown",
+        user_agent=request.headers.get("user-agent"),
+    )
+    who = visitor.email.strip().lower()
+    if await signing_in.locked(runtime.redis, visitor, settings.login_attempts):
+        await signing_in.log(session, account, visitor, SignInResult.locked)
         return page.render("login.html", 429, error="too_many", email=who)
     secret = _web_secret(runtime)
     recovery_codes: list[str] = []
@@ -91,9 +84,8 @@ async def login_code(
         # TOTP was turned off since the password was given: nothing to check the code against.
         return page.render("login.html", 401, error="sign_in_expired", email=who)
     if result is None:
-        await throttle.record_failure(runtime.redis, "login-email", who, settings.login_window_s)
-        await throttle.record_failure(runtime.redis, "login-ip", address, settings.login_window_s)
-        await sign_ins.record(session, account.id, address, agent, SignInResult.bad_code)
+        await signing_in.count_failure(runtime.redis, visitor, settings.login_window_s)
+        await signing_in.log(session, account, visitor, SignInResult.bad_code)
         if await two_factor.is_on(session, account.id):
             return page.render("login_code.html", 401, pending=pending, error="wrong_code")
         enrolment = await two_factor.pending(session, account, secret, page.brand.name)
@@ -106,7 +98,7 @@ async def login_code(
             required=True,
             error="wrong_code",
         )
-    await sign_ins.record(session, account.id, address, agent, result)
+    await signing_in.log(session, account, visitor, result)
     signed_in = sessions.fresh(account.id)
     if not recovery_codes:
         return page.keep(RedirectResponse("/", status_code=303), signed_in)
