@@ -6,7 +6,7 @@ process commits a change to any table it comes from. Changes committed by other 
 operator's price edit through another api copy, a revoked key, the worker's catalogue sync)
 are heard from PostgreSQL: a trigger on each of those tables notifies `CHANNEL` at commit, and
 every api process listens. An entry is kept at most `TTL_HEARD` while the process hears, and
-`TTL_DEAF` while it does not (not listening, or its listening connection lost), so a missed
+`TTL_UNHEARD` while it does not (not listening, or its listening connection lost), so a missed
 notification is never stale for long.
 """
 
@@ -33,11 +33,11 @@ log = logging.getLogger("panel.read_cache")
 
 CHANNEL = "pasok_reads_changed"
 TTL_HEARD = 60.0  # seconds
-TTL_DEAF = 5.0
+TTL_UNHEARD = 5.0
 RETRY_S = 1.0  # between attempts to listen again
 # Beyond this many entries everything is forgotten: random keys sent by someone guessing
 # must not grow the process without bound.
-MOST = 10_000
+MOST_ENTRIES = 10_000
 # The tables keys, accounts and prices are read from.
 SOURCES = frozenset(
     {
@@ -73,13 +73,13 @@ class _Changes:
 
 
 class ReadCache:
-    def __init__(self, *, heard: float = TTL_HEARD, deaf: float = TTL_DEAF) -> None:
+    def __init__(self, *, heard: float = TTL_HEARD, deaf: float = TTL_UNHEARD) -> None:
         self._heard, self._deaf = heard, deaf
         self._hearing = False
         self._listener: asyncio.Task[None] | None = None
-        self._callers: _Kept[str, Holder | None] = _Kept(self._ttl)
-        self._quotes: _Kept[tuple[int, int], Quote] = _Kept(self._ttl)
-        self._services: _Kept[tuple[str, int], bytes] = _Kept(self._ttl)
+        self._callers: _Entries[str, Holder | None] = _Entries(self._ttl)
+        self._quotes: _Entries[tuple[int, int], Quote] = _Entries(self._ttl)
+        self._services: _Entries[tuple[str, int], bytes] = _Entries(self._ttl)
 
     @property
     def hearing(self) -> bool:
@@ -162,7 +162,7 @@ class ReadCache:
         return await self._services.get((surface, account.id), read)
 
 
-class _Kept(Generic[_Key, _Value]):
+class _Entries(Generic[_Key, _Value]):
     """Values by key, each good for `ttl()` seconds and until the next change to the sources.
     Requests that find the same value missing wait for one read of it, not one each: when a
     busy reseller's entry runs out, its many requests in flight would all read it at once."""
@@ -193,7 +193,7 @@ class _Kept(Generic[_Key, _Value]):
         finally:
             del self._reading[key]
         future.set_result(value)
-        if len(self._entries) >= MOST:
+        if len(self._entries) >= MOST_ENTRIES:
             self._entries.clear()
         # Kept with the generation it was read under: a change committed meanwhile makes it
         # stale at once. Each for a slightly different time, so that entries filled together

@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from panel.models import Order, Provider
 from panel.orders import calls, dripfeed, polling, refills, submission, sweeper
-from panel.providers.adapter import OrderStatus as UpstreamStatus
-from panel.providers.adapter import UpstreamError
+from panel.providers.adapter import UpstreamError, UpstreamStatus
 from panel.runtime import Runtime
 from workers.tasks import JobContext, record_outcome, registry
 

@@ -127,7 +127,7 @@ async def test_points_redeemed_for_a_voucher_give_one_discount_to_that_agency(
         await ledger.fund_agency(session, sibling.id, D(10), "float", None)
     reseller_before = await balance(runtime, world.reseller.id)
 
-    async def order(buyer: Account, n: int) -> intake.Outcome:
+    async def order(buyer: Account, n: int) -> intake.Written:
         fields = {"link": f"{LINK}/{n}", "quantity": "10000", "voucher": code}
         async with runtime.transaction() as session:
             quote = await orders.quote(session, buyer, followers)

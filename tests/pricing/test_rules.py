@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from panel.models import PriceRule
-from panel.pricing.rules import most_specific, sell_rate
+from panel.pricing.rule_choice import most_specific, sell_rate
 
 ACCOUNT, OTHER_ACCOUNT = 10, 11
 TIER, OTHER_TIER = 20, 21

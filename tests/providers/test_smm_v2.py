@@ -26,7 +26,6 @@ from panel.providers import (
     AddResult,
     Balance,
     OrderState,
-    OrderStatus,
     Outcome,
     RateLimiter,
     RefillState,
@@ -34,6 +33,7 @@ from panel.providers import (
     SmmV2Adapter,
     UpstreamRefused,
     UpstreamService,
+    UpstreamStatus,
     UpstreamUnavailable,
     build_client,
 )
@@ -583,7 +583,7 @@ async def test_money_is_decimal_even_when_sent_as_json_floats(
     status = (await adapter.status(["1"]))["1"]
     (service,) = await adapter.services()
     balance = await adapter.balance()
-    assert isinstance(status, OrderStatus)
+    assert isinstance(status, UpstreamStatus)
     assert isinstance(service, UpstreamService)
     assert isinstance(balance, Balance)
     assert (status.charge, service.rate, balance.balance) == (
@@ -611,7 +611,7 @@ async def test_over_delivery_and_unknown_spellings(
         )
     )
     statuses = await adapter.status(["1", "2", "3", "4"])
-    assert statuses["1"] == OrderStatus(OrderState.completed, remains=0, over_delivered=25)
+    assert statuses["1"] == UpstreamStatus(OrderState.completed, remains=0, over_delivered=25)
     # An unknown spelling is not terminal: no money moves on a guess.
     assert statuses["2"].state is OrderState.in_progress
     assert (statuses["3"].state, statuses["3"].remains) == (OrderState.partial, 7)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.api_v2 import shapes
+from panel.api_v2 import answers
 from panel.catalogue.offer import offer
 from panel.db import commit_begun
 from panel.keys import service as keys
@@ -82,22 +82,22 @@ async def run(
     return await action(Call(session, runtime, account, params))
 
 
-async def services(call: Call) -> shapes.Encoded:
+async def services(call: Call) -> answers.Encoded:
     """Every service the caller can order, at the caller's own rate: kept encoded until a
     price, the catalogue or the caller changes (read_cache), as a quote is."""
 
     async def listed() -> bytes:
-        return shapes.encode(
+        return answers.encode(
             [
-                shapes.service_row(item.service, item.price, item.figures, item.complaints)
+                answers.service_row(item.service, item.price, item.figures, item.complaints)
                 for item in await offer(call.session, call.account)
             ]
         )
 
-    return shapes.Encoded(await call.runtime.reads.services("api_v2", call.account, listed))
+    return answers.Encoded(await call.runtime.reads.services("api_v2", call.account, listed))
 
 
-async def add(call: Call) -> shapes.Json:
+async def add(call: Call) -> answers.Json:
     service = (call.params.get("service") or "").strip()
     if not _SERVICE_ID.fullmatch(service):
         raise Refused(texts.INCORRECT_SERVICE)
@@ -117,15 +117,15 @@ async def add(call: Call) -> shapes.Json:
     return {"order": outcome.order()}
 
 
-async def status(call: Call) -> shapes.Json:
+async def status(call: Call) -> answers.Json:
     if "orders" in call.params:
         ids = _id_list(call.params["orders"])
         found = await _seen(call, _existing(ids))
         return {
             str(order_id): (
-                shapes.order_status(found[order_id], call.currency)
+                answers.order_status(found[order_id], call.currency)
                 if order_id in found
-                else shapes.error(texts.INCORRECT_ORDER)
+                else answers.error(texts.INCORRECT_ORDER)
             )
             for order_id in ids
         }
@@ -133,7 +133,7 @@ async def status(call: Call) -> shapes.Json:
     seen = (await _seen(call, [order_id])).get(order_id)
     if seen is None:
         raise Refused(texts.INCORRECT_ORDER)
-    return shapes.order_status(seen, call.currency)
+    return answers.order_status(seen, call.currency)
 
 
 async def _seen(call: Call, order_ids: list[int]) -> dict[int, status_reads.Seen]:
@@ -161,9 +161,9 @@ async def refill_status(call: Call) -> Any:
             {
                 "refill": refill_id,
                 "status": (
-                    shapes.refill_status(found[refill_id])
+                    answers.refill_status(found[refill_id])
                     if refill_id in found
-                    else shapes.error(texts.REFILL_NOT_FOUND)
+                    else answers.error(texts.REFILL_NOT_FOUND)
                 ),
             }
             for refill_id in ids
@@ -172,10 +172,10 @@ async def refill_status(call: Call) -> Any:
     found = await orders.visible_refills(call.session, call.account, [refill_id])
     if refill_id not in found:
         raise Refused(texts.REFILL_NOT_FOUND)
-    return {"status": shapes.refill_status(found[refill_id])}
+    return {"status": answers.refill_status(found[refill_id])}
 
 
-async def cancel(call: Call) -> list[shapes.Json]:
+async def cancel(call: Call) -> list[answers.Json]:
     """Always the list shape, also for a single `order`: per-order answers, inline errors."""
     given = call.params.get("orders") or call.params.get("order")
     if given is None:
@@ -186,9 +186,9 @@ async def cancel(call: Call) -> list[shapes.Json]:
     ]
 
 
-async def balance(call: Call) -> shapes.Json:
+async def balance(call: Call) -> answers.Json:
     found = await call.runtime.balances.get([call.account.id])
-    return shapes.balance(found[call.account.id], call.currency)
+    return answers.balance(found[call.account.id], call.currency)
 
 
 ACTIONS: dict[str, Action] = {
@@ -217,13 +217,13 @@ async def _cancel_one(call: Call, order_id: int) -> int:
 
 async def _inline(
     call: Call, attempt: Callable[[Call, int], Awaitable[int]], order_id: int
-) -> int | shapes.Json:
+) -> int | answers.Json:
     """One item of a list: its own savepoint, so a refusal undoes only what it began."""
     try:
         async with call.session.begin_nested():
             return await attempt(call, order_id)
     except Refused as refused:
-        return shapes.error(refused.detail)
+        return answers.error(refused.detail)
 
 
 def _id_list(value: str) -> list[int]:

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from panel import throttle
-from panel.api_v2 import actions, shapes
+from panel.api_v2 import actions, answers
 from panel.db import ConnectionLost
 from panel.errors import InsufficientFunds, PanelError
 from panel.orders import texts
@@ -40,13 +40,13 @@ async def api_v2(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["method"] not in METHODS:
         # 200 like every other refusal, not 405: a client that calls raise_for_status()
         # first would otherwise never read why. Nothing is read, so nothing is done.
-        refusal = shapes.error(texts.INCORRECT_REQUEST)
+        refusal = answers.error(texts.INCORRECT_REQUEST)
         await JSONResponse(refusal, 200, {"allow": "GET, POST"})(scope, receive, send)
         return
     request = Request(scope, receive)
     runtime: Runtime = scope["app"].state.runtime
     answer, quota, status = await _answer_for(request, runtime)
-    if isinstance(answer, shapes.Encoded):
+    if isinstance(answer, answers.Encoded):
         response: Response = Response(answer, status, media_type="application/json")
     else:
         response = JSONResponse(answer, status_code=status)
@@ -65,24 +65,24 @@ async def _answer_for(request: Request, runtime: Runtime) -> tuple[Any, throttle
         key = params.pop("key", "") or request.headers.get("x-api-key", "")
         quota = await _count(runtime, key)
         if quota is not None and quota.exceeded:
-            return shapes.error(throttle.API_V2_TOO_MANY), quota, 429
+            return answers.error(throttle.API_V2_TOO_MANY), quota, 429
         async with runtime.transaction() as session:
             address = request.client.host if request.client else None
             answer = await actions.run(session, runtime, key, params, address)
     except Refused as refused:
-        answer = shapes.error(refused.detail)
+        answer = answers.error(refused.detail)
     except InsufficientFunds:
-        answer = shapes.error(texts.NOT_ENOUGH_FUNDS)
+        answer = answers.error(texts.NOT_ENOUGH_FUNDS)
     except PanelError as error:
         # A rule of another surface with no API v2 text: the client can only fix its request.
         log.warning("api v2 request refused", extra={"fields": {"detail": error.detail}})
-        answer = shapes.error(texts.INCORRECT_REQUEST)
+        answer = answers.error(texts.INCORRECT_REQUEST)
     except ConnectionLost:
         raise  # run again or answered by panel.reconnect
     except Exception:
         # Rolled back like any failure; the trace stays in the log under the request id.
         log.exception("api v2 request failed")
-        answer = shapes.error(texts.INCORRECT_REQUEST)
+        answer = answers.error(texts.INCORRECT_REQUEST)
     return answer, quota, 200
 
 

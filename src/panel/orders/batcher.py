@@ -13,25 +13,25 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel.db import commit
 from panel.orders import intake
-from panel.orders.intake import Intent, Outcome
+from panel.orders.intake import Intent, Written
 from panel.orders.jobs import submission
 from workers.queue import Queue
 
 # Enough for every client a process can serve at once; a bigger backlog waits for the next.
-MOST = 500
+MOST_PER_BATCH = 500
 
 
 class Batcher:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], queue: Queue) -> None:
         self._sessionmaker = sessionmaker
         self._queue = queue
-        self._waiting: list[tuple[Intent, asyncio.Future[Outcome]]] = []
+        self._waiting: list[tuple[Intent, asyncio.Future[Written]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def write(self, intent: Intent) -> Outcome:
+    async def write(self, intent: Intent) -> Written:
         """Write `intent` with whatever else is waiting; its outcome once committed and its
         submission queued."""
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Written] = asyncio.get_running_loop().create_future()
         self._waiting.append((intent, future))
         if self._writer is None:
             self._writer = asyncio.create_task(self._drain())
@@ -40,13 +40,13 @@ class Batcher:
     async def _drain(self) -> None:
         try:
             while self._waiting:
-                batch = self._waiting[:MOST]
-                del self._waiting[:MOST]
+                batch = self._waiting[:MOST_PER_BATCH]
+                del self._waiting[:MOST_PER_BATCH]
                 await self._write(batch)
         finally:
             self._writer = None
 
-    async def _write(self, batch: list[tuple[Intent, asyncio.Future[Outcome]]]) -> None:
+    async def _write(self, batch: list[tuple[Intent, asyncio.Future[Written]]]) -> None:
         try:
             outcomes = await self._commit([intent for intent, _ in batch])
         except _RolledBack as rolled_back:
@@ -71,7 +71,7 @@ class Batcher:
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             _answer(future, outcome)
 
-    async def _commit(self, intents: list[Intent]) -> list[Outcome]:
+    async def _commit(self, intents: list[Intent]) -> list[Written]:
         async with self._sessionmaker() as session:
             try:
                 outcomes = await intake.write(session, intents)
@@ -87,8 +87,8 @@ class _RolledBack(Exception):
 
 
 def _answer(
-    future: "asyncio.Future[Outcome]",
-    outcome: Outcome | None = None,
+    future: "asyncio.Future[Written]",
+    outcome: Written | None = None,
     error: BaseException | None = None,
 ) -> None:
     if future.done():  # its client has gone

@@ -74,7 +74,7 @@ def draft(
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Written:
     """What became of one intent: a new order, the earlier order of its request id (a safe
     retry), or a refusal that wrote nothing."""
 
@@ -90,7 +90,7 @@ class Outcome:
         return self.order_id
 
 
-async def write(session: AsyncSession, intents: Sequence[Intent]) -> list[Outcome]:
+async def write(session: AsyncSession, intents: Sequence[Intent]) -> list[Written]:
     """Write what can be written of `intents`, in the session's transaction, as if they had
     come one after another in the order given: each is accepted, refused (not enough funds, a
     link with an order still open, a voucher it cannot use) or answered with the order its
@@ -115,7 +115,7 @@ async def write(session: AsyncSession, intents: Sequence[Intent]) -> list[Outcom
     wallets, clearing, earlier, busy = await _seen(session, intents, _issuers(asked))
 
     left = {owner: balance for owner, (_, balance) in wallets.items()}
-    outcomes: list[Outcome | None] = []
+    outcomes: list[Written | None] = []
     accepted: dict[int, Intent] = {}  # by position in `intents`, at the price it pays
     discounts: dict[int, Discount] = {}
     # Within the batch too: a request id seen earlier in it, a one-per-link link taken.
@@ -124,24 +124,24 @@ async def write(session: AsyncSession, intents: Sequence[Intent]) -> list[Outcom
     for number, intent in enumerate(intents):
         request = (intent.buyer_id, intent.request_id) if intent.request_id else None
         if number in earlier:
-            outcomes.append(Outcome(earlier[number], repeat=True))
+            outcomes.append(Written(earlier[number], repeat=True))
             continue
         if request is not None and request in requested:
             outcomes.append(None)  # the order of the first intent with this request id
             continue
         if number in busy or (intent.one_per_link and _link_key(intent) in linked):
-            outcomes.append(Outcome(refusal=Refused(texts.LINK_BUSY)))
+            outcomes.append(Written(refusal=Refused(texts.LINK_BUSY)))
             continue
         discount = claims.offer(asked[number]) if number in asked else None
         if isinstance(discount, Refused):
-            outcomes.append(Outcome(refusal=discount))
+            outcomes.append(Written(refusal=discount))
             continue
         paying = intent.discounted(discount.amount) if discount else intent
         if paying.charge > 0 and paying.charge > left[intent.buyer_id]:
-            outcomes.append(Outcome(refusal=InsufficientFunds(texts.NOT_ENOUGH_FUNDS)))
+            outcomes.append(Written(refusal=InsufficientFunds(texts.NOT_ENOUGH_FUNDS)))
             continue
         if discount and discount.funded_by and discount.funded > left[discount.funded_by]:
-            outcomes.append(Outcome(refusal=Refused(texts.VOUCHER_UNAVAILABLE)))
+            outcomes.append(Written(refusal=Refused(texts.VOUCHER_UNAVAILABLE)))
             continue
         if paying.charge > 0:
             left[intent.buyer_id] -= paying.charge
@@ -178,12 +178,12 @@ async def write(session: AsyncSession, intents: Sequence[Intent]) -> list[Outcom
     done = []
     for number, outcome in enumerate(outcomes):
         if outcome is None and number in order_ids:
-            outcome = Outcome(order_ids[number])
+            outcome = Written(order_ids[number])
         elif outcome is None:
             intent = intents[number]
             assert intent.request_id is not None
             first = requested[(intent.buyer_id, intent.request_id)]
-            outcome = Outcome(order_ids[first], repeat=True)
+            outcome = Written(order_ids[first], repeat=True)
         done.append(outcome)
     return done
 

@@ -17,8 +17,7 @@ from panel.config import OrderSettings
 from panel.db import one_of
 from panel.models import Order, OrderStatus
 from panel.orders.settlement import Ending, settle_many
-from panel.providers.adapter import OrderState
-from panel.providers.adapter import OrderStatus as UpstreamStatus
+from panel.providers.adapter import OrderState, UpstreamStatus
 
 LEASE = timedelta(minutes=2)
 

@@ -17,7 +17,7 @@ from panel.errors import Invalid, NotFound
 from panel.growth import levels
 from panel.models import Account, AccountKind, PriceRule, Service
 from panel.money import charge_for, round_half_up
-from panel.pricing.rules import most_specific, sell_rate
+from panel.pricing.rule_choice import most_specific, sell_rate
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from panel.providers.adapter import (
     CancelResult,
     OrderParams,
     OrderState,
-    OrderStatus,
     Outcome,
     RefillResult,
     RefillState,
@@ -16,6 +15,7 @@ from panel.providers.adapter import (
     UpstreamError,
     UpstreamRefused,
     UpstreamService,
+    UpstreamStatus,
     UpstreamUnavailable,
 )
 from panel.providers.ratelimit import RateLimiter
@@ -27,7 +27,7 @@ __all__ = [
     "CancelResult",
     "OrderParams",
     "OrderState",
-    "OrderStatus",
+    "UpstreamStatus",
     "Outcome",
     "RateLimiter",
     "RefillResult",

@@ -73,7 +73,7 @@ class RefillResult(Submission):
 
 
 @dataclass(frozen=True)
-class OrderStatus:
+class UpstreamStatus:
     state: OrderState
     remains: int | None = None  # None when the provider says "Unknown"
     start_count: int | None = None
@@ -143,7 +143,7 @@ class UpstreamAdapter(Protocol):
 
     async def add(self, params: OrderParams) -> AddResult: ...
 
-    async def status(self, upstream_ids: list[str]) -> dict[str, OrderStatus]:
+    async def status(self, upstream_ids: list[str]) -> dict[str, UpstreamStatus]:
         """Any number of orders; ids the provider leaves out of its answer are left out."""
         ...
 

@@ -16,7 +16,6 @@ from panel.providers.adapter import (
     CancelResult,
     OrderParams,
     OrderState,
-    OrderStatus,
     Outcome,
     RefillResult,
     RefillState,
@@ -25,6 +24,7 @@ from panel.providers.adapter import (
     UpstreamAdapter,
     UpstreamRefused,
     UpstreamService,
+    UpstreamStatus,
     UpstreamUnavailable,
 )
 from panel.providers.dialect import (
@@ -104,8 +104,8 @@ class DeclaredAdapter:
             self._wire.log("services", f"skipped {skipped} rows without an id or a rate")
         return found
 
-    async def status(self, upstream_ids: list[str]) -> dict[str, OrderStatus]:
-        statuses: dict[str, OrderStatus] = {}
+    async def status(self, upstream_ids: list[str]) -> dict[str, UpstreamStatus]:
+        statuses: dict[str, UpstreamStatus] = {}
         if self.doc.has("status_many"):
             for chunk in chunks(upstream_ids):
                 if len(chunk) == 1:
@@ -123,12 +123,12 @@ class DeclaredAdapter:
                 statuses.update(answered)
         return statuses
 
-    async def _status_one(self, upstream_id: str) -> dict[str, OrderStatus]:
+    async def _status_one(self, upstream_id: str) -> dict[str, UpstreamStatus]:
         try:
             data = await self._query("status", {"order": upstream_id})
         except UpstreamRefused as refused:
             if self._unknown(refused.detail):
-                return {upstream_id: OrderStatus(OrderState.unknown_upstream_id)}
+                return {upstream_id: UpstreamStatus(OrderState.unknown_upstream_id)}
             raise
         if isinstance(data, list) and data:
             data = data[0]
@@ -184,7 +184,7 @@ class DeclaredAdapter:
 
     # Reading answers the way the document says.
 
-    def _order_status(self, row: object) -> OrderStatus | None:
+    def _order_status(self, row: object) -> UpstreamStatus | None:
         fields = self.doc.status
         word = _at(row, fields.state)
         if not isinstance(word, str):
@@ -193,7 +193,7 @@ class DeclaredAdapter:
         over = 0
         if remains is not None and remains < 0:
             remains, over = 0, -remains
-        return OrderStatus(
+        return UpstreamStatus(
             # An unknown word keeps the order in progress: settling on a guess would move money.
             state=fields.words.get(word.strip().lower(), OrderState.in_progress),
             remains=remains,

@@ -10,10 +10,10 @@ from typing import NoReturn
 
 from panel.providers.adapter import (
     OrderState,
-    OrderStatus,
     RefillState,
     RejectReason,
     UpstreamService,
+    UpstreamStatus,
 )
 
 # --- reading values the way upstream panels write them ---------------------------------------
@@ -147,16 +147,16 @@ _REFILL_STATES = {
 }
 
 
-def parse_order_status(row: object) -> OrderStatus | None:
+def parse_order_status(row: object) -> UpstreamStatus | None:
     """One order's status, or None when the row says nothing usable about it."""
     if isinstance(row, str):  # {"10": "Incorrect order ID"}
-        return OrderStatus(OrderState.unknown_upstream_id) if _unknown_id(row) else None
+        return UpstreamStatus(OrderState.unknown_upstream_id) if _unknown_id(row) else None
     if not isinstance(row, dict):
         return None
     if not isinstance(row.get("status"), str):
         error = read_error_text(row)
         if error is not None and _unknown_id(error):
-            return OrderStatus(OrderState.unknown_upstream_id)
+            return UpstreamStatus(OrderState.unknown_upstream_id)
         return None
     # An unknown spelling keeps the order in progress: settling on a guess would move money.
     state = _ORDER_STATES.get(_key(row["status"]), OrderState.in_progress)
@@ -165,7 +165,7 @@ def parse_order_status(row: object) -> OrderStatus | None:
     if remains is not None and remains < 0:
         remains, over_delivered = 0, -remains
     currency = row.get("currency")
-    return OrderStatus(
+    return UpstreamStatus(
         state=state,
         remains=remains,
         start_count=_integer(row.get("start_count")),

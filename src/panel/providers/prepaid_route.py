@@ -20,12 +20,12 @@ from panel.providers.adapter import (
     CancelResult,
     OrderParams,
     OrderState,
-    OrderStatus,
     Outcome,
     RefillResult,
     RefillState,
     RejectReason,
     UpstreamService,
+    UpstreamStatus,
 )
 from panel.providers.prepaid import (
     PrepaidAdapter,
@@ -78,14 +78,14 @@ class Handle:
         return cls(*parts)
 
 
-def upstream_status(result: PrepaidResult) -> OrderStatus | None:
+def upstream_status(result: PrepaidResult) -> UpstreamStatus | None:
     """Where a purchase stands in the pipeline's terms; None when the answer does not say."""
     if result.outcome is Outcome.accepted and result.state is PrepaidState.success:
-        return OrderStatus(
+        return UpstreamStatus(
             OrderState.completed, remains=0, charge=result.price, serial=result.serial
         )
     if result.outcome is Outcome.accepted and result.state is PrepaidState.pending:
-        return OrderStatus(OrderState.in_progress, remains=1)
+        return UpstreamStatus(OrderState.in_progress, remains=1)
     if (
         result.outcome is Outcome.rejected
         and result.state is PrepaidState.failed
@@ -93,7 +93,7 @@ def upstream_status(result: PrepaidResult) -> OrderStatus | None:
         and result.reason not in _NOT_ABOUT_THE_PURCHASE
     ):
         # The provider read our purchase and says it failed: nothing was charged.
-        return OrderStatus(OrderState.canceled, remains=1)
+        return UpstreamStatus(OrderState.canceled, remains=1)
     return None
 
 
@@ -139,7 +139,7 @@ class PrepaidUpstream:
             return AddResult(Outcome.rejected, reason=reason, detail=_said(result))
         return AddResult(result.outcome, retry_after_s=result.retry_after_s, detail=_said(result))
 
-    async def status(self, upstream_ids: list[str]) -> dict[str, OrderStatus]:
+    async def status(self, upstream_ids: list[str]) -> dict[str, UpstreamStatus]:
         handles = {text: handle for text in upstream_ids if (handle := Handle.parse(text))}
         # One call per purchase (the API has no batch status); the adapter's limiter paces them.
         results = await asyncio.gather(

@@ -28,7 +28,6 @@ from panel.providers.adapter import (
     Balance,
     CancelResult,
     OrderParams,
-    OrderStatus,
     Outcome,
     RefillResult,
     RefillState,
@@ -36,6 +35,7 @@ from panel.providers.adapter import (
     UpstreamAdapter,
     UpstreamRefused,
     UpstreamService,
+    UpstreamStatus,
     UpstreamUnavailable,
 )
 from panel.providers.dialect import (
@@ -129,11 +129,11 @@ class SmmV2Adapter:
             self._log("services", f"skipped {skipped} rows without an id or a rate")
         return found
 
-    async def status(self, upstream_ids: list[str]) -> dict[str, OrderStatus]:
+    async def status(self, upstream_ids: list[str]) -> dict[str, UpstreamStatus]:
         # Calls of 100 ids go out a few at a time: a poll of thousands is not 20 round trips
         # in a row, and the provider is not flooded either (the limiter still applies).
         batches = list(chunks(upstream_ids))
-        statuses: dict[str, OrderStatus] = {}
+        statuses: dict[str, UpstreamStatus] = {}
         for start in range(0, len(batches), PARALLEL_CALLS):
             for found in await asyncio.gather(
                 *(self._status_chunk(chunk) for chunk in batches[start : start + PARALLEL_CALLS])
@@ -141,8 +141,8 @@ class SmmV2Adapter:
                 statuses.update(found)
         return statuses
 
-    async def _status_chunk(self, chunk: list[str]) -> dict[str, OrderStatus]:
-        statuses: dict[str, OrderStatus] = {}
+    async def _status_chunk(self, chunk: list[str]) -> dict[str, UpstreamStatus]:
+        statuses: dict[str, UpstreamStatus] = {}
         if len(chunk) == 1:
             payload = await self._query("status", {"order": chunk[0]})
             rows = self._rows_for_one("status", chunk[0], payload, "order")

@@ -19,7 +19,7 @@ from panel.errors import Conflict, PanelError
 from panel.models import Account
 from panel.pricing import rule_book
 from panel.pricing import service as pricing
-from panel.pricing.rules import sell_rate
+from panel.pricing.rule_choice import sell_rate
 from panel.pricing.schemas import Percent
 from panel.web.pages import Page, PageDep, ResellerDep, page_router
 
