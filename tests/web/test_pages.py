@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel.accounts import service as accounts
+from panel.errors import Invalid
 from panel.models import (
     Account,
     AccountStatus,
@@ -192,13 +193,32 @@ async def test_pages_travel_compressed(world: World, web: AsyncClient) -> None:
 
 
 def test_order_refusals_are_said_in_the_visitor_s_language() -> None:
-    for detail in texts.REFUSALS_ID:
-        assert texts.refusal("en", detail) == detail
-        assert texts.refusal("id", detail) != detail
+    """By each refusal's code and values, never by reading its English: every order refusal
+    has Indonesian words, and an error of another kind is said as its service said it."""
+    for text, code in order_texts.CODES.items():
+        if code == "invalid_key":  # API v2's alone: no page refuses a key
+            continue
+        refused = order_texts.Refused(text)
+        assert texts.refusal("en", refused) == text
+        assert texts.refusal("id", refused) == texts.REFUSALS_ID[code]
     assert texts.refusal("id", order_texts.quantity_above(5000)) == "Jumlah maksimal 5000."
-    assert texts.refusal("id", "something new") == "something new"
+    assert texts.refusal("id", order_texts.quantity_below(10)) == "Jumlah minimal 10."
+    # The same words with another number are read by their code, not matched by their text.
+    assert order_texts.Refused("Quantity less than minimal 7").code == "refused"
+    assert texts.refusal("id", Invalid("something new")) == "something new"
 
 
 def test_every_word_is_in_both_languages() -> None:
     assert texts.WORDS["id"].keys() == texts.WORDS["en"].keys()
     assert all(word.strip() for words in texts.WORDS.values() for word in words.values())
+
+
+def test_the_browser_s_languages_are_taken_by_their_weight() -> None:
+    assert texts.language(None, "en-US,en;q=0.9,id;q=0.8") == "en"
+    # English listed first but wanted less: Indonesian.
+    assert texts.language(None, "en;q=0.3, id;q=0.7") == "id"
+    assert texts.language(None, "fr, en;q=0.5, id;q=0.5") == "en"  # equal: the first given
+    assert texts.language(None, "en;q=0, de") == "id"  # not wanted at all, none spoken
+    assert texts.language(None, "en;q=abc") == "id"
+    assert texts.language("en", "id") == "en"  # the visitor's own choice wins
+    assert texts.language(None, None) == "id"

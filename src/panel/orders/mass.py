@@ -20,7 +20,8 @@ _SERVICE_ID = re.compile(r"[0-9]{1,19}")
 class LineResult:
     line: int  # 1-based, as the reseller sees it in its text box
     order_id: int | None = None
-    error: str | None = None
+    error: str | None = None  # the API v2 text
+    refused: PanelError | None = None  # the same, for a page to word
 
 
 async def accept_lines(session: AsyncSession, buyer: Account, text: str) -> list[LineResult]:
@@ -32,7 +33,8 @@ async def accept_lines(session: AsyncSession, buyer: Account, text: str) -> list
     for number, line in numbered:
         parts = [part.strip() for part in line.split("|")]
         if len(parts) != 3 or not _SERVICE_ID.fullmatch(parts[0]):
-            results.append(LineResult(number, error=texts.INCORRECT_REQUEST))
+            bad = texts.Refused(texts.INCORRECT_REQUEST)
+            results.append(LineResult(number, error=bad.detail, refused=bad))
             continue
         service, link, quantity = parts
         try:
@@ -41,7 +43,7 @@ async def accept_lines(session: AsyncSession, buyer: Account, text: str) -> list
                     session, buyer, int(service), {"link": link, "quantity": quantity}
                 )
         except PanelError as refused:
-            results.append(LineResult(number, error=refused.detail))
+            results.append(LineResult(number, error=refused.detail, refused=refused))
         else:
             results.append(LineResult(number, order_id=order.id))
     return results

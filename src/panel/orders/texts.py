@@ -1,12 +1,20 @@
 """The error texts of API v2 (api-v2.md), exactly as resellers' scripts expect them. Every
 refusal of an order action uses one of these, whatever surface it came through."""
 
+from typing import Any
+
 from panel.errors import Invalid
 
 
 class Refused(Invalid):
     """An order action refused; `detail` is the API v2 error text, shown as is on /api/v2 and
-    as problem JSON elsewhere."""
+    as problem JSON elsewhere. `code` and `values` say the same for a page to word in its own
+    language."""
+
+    def __init__(self, detail: str, *, code: str | None = None, **args: Any) -> None:
+        super().__init__(detail)
+        self.code = code or CODES.get(detail, "refused")
+        self.values = args
 
 
 INCORRECT_REQUEST = "Incorrect request"
@@ -31,9 +39,17 @@ VOUCHER_BELOW_MINIMUM = "Order is below the voucher minimum"
 VOUCHER_UNAVAILABLE = "Voucher is not available right now"
 
 
-def quantity_below(minimum: int) -> str:
-    return f"Quantity less than minimal {minimum}"
+# Each text's code, for the pages: the name it has here.
+CODES = {
+    value: name.lower()
+    for name, value in dict(globals()).items()
+    if name.isupper() and isinstance(value, str)
+}
 
 
-def quantity_above(maximum: int) -> str:
-    return f"Quantity more than maximum {maximum}"
+def quantity_below(minimum: int) -> Refused:
+    return Refused(f"Quantity less than minimal {minimum}", code="quantity_below", bound=minimum)
+
+
+def quantity_above(maximum: int) -> Refused:
+    return Refused(f"Quantity more than maximum {maximum}", code="quantity_above", bound=maximum)

@@ -76,9 +76,9 @@ def _quantity(service: Service, value: str | None) -> int:
         raise refuse(texts.INCORRECT_REQUEST)
     quantity = int(text)
     if quantity < service.min_quantity:
-        raise refuse(texts.quantity_below(service.min_quantity))
+        raise texts.quantity_below(service.min_quantity)
     if quantity > service.max_quantity:
-        raise refuse(texts.quantity_above(service.max_quantity))
+        raise texts.quantity_above(service.max_quantity)
     return quantity
 
 

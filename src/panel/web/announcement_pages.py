@@ -49,7 +49,7 @@ def _refusal(page: Page, refused: PanelError) -> str:
     if isinstance(code, str) and code in words:
         most = announcements.MAX_TITLE if code == "title_long" else announcements.MAX_BODY
         return words[code].format(n=most)
-    return page.refusal(refused.detail)
+    return page.refusal(refused)
 
 
 def _days(text: str) -> int | None:

@@ -36,7 +36,7 @@ async def mass_order(
     except Refused as refused:
         # Nothing was placed: the text stays in the box to be put right.
         return page.render(
-            "mass_order.html", 422, text=orders, error=page.refusal(refused.detail), results=None
+            "mass_order.html", 422, text=orders, error=page.refusal(refused), results=None
         )
     lines = orders.splitlines()
     return page.render(

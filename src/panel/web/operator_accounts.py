@@ -53,7 +53,7 @@ def _words(page: Page) -> dict[str, str]:
 def _refused(
     page: Page, error: Invalid | NotFound | Conflict | InsufficientFunds, back: str
 ) -> Response:
-    message = _words(page)["refused"].format(why=page.refusal(error.detail))
+    message = _words(page)["refused"].format(why=page.refusal(error))
     return page.render("message.html", error.status_code, message=message, back=back)
 
 

@@ -243,7 +243,7 @@ async def check_provider(
                     api_secret=api_secret or None,
                 )
         except PanelError as refused:
-            checked = connection.ConnectionReport(False, [page.refusal(refused.detail)])
+            checked = connection.ConnectionReport(False, [page.refusal(refused)])
         else:
             here = f"{PROVIDERS}?added={made.id}#provider-{made.id}"
             return page.keep(RedirectResponse(here, status_code=303))

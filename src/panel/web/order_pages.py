@@ -111,10 +111,13 @@ async def place_order(
     try:
         async with session.begin_nested():
             order = await orders.accept(session, account, service, fields)
-    except (Refused, InsufficientFunds) as refused:
-        detail = refused.detail if isinstance(refused, Refused) else order_texts.NOT_ENOUGH_FUNDS
+    except (Refused, InsufficientFunds) as error:
+        refused = error if isinstance(error, Refused) else Refused(order_texts.NOT_ENOUGH_FUNDS)
         return page.render(
-            "message.html", 422, message=page.refusal(detail), back=f"/orders/new?service={service}"
+            "message.html",
+            422,
+            message=page.refusal(refused),
+            back=f"/orders/new?service={service}",
         )
     return page.keep(RedirectResponse(f"/orders?placed={order.id}", status_code=303))
 
@@ -169,7 +172,9 @@ async def order_action(
     session: SessionDep,
 ) -> Response:
     if action not in ("refill", "cancel") or not is_row_id(order_id, BIG_ID):
-        return page.render("message.html", 404, message=page.refusal(order_texts.INCORRECT_ORDER))
+        return page.render(
+            "message.html", 404, message=page.refusal(Refused(order_texts.INCORRECT_ORDER))
+        )
     try:
         async with session.begin_nested():
             if action == "refill":
@@ -177,7 +182,5 @@ async def order_action(
             else:
                 await orders.request_cancel(session, account, order_id)
     except Refused as refused:
-        return page.render(
-            "message.html", 422, message=page.refusal(refused.detail), back="/orders"
-        )
+        return page.render("message.html", 422, message=page.refusal(refused), back="/orders")
     return page.keep(RedirectResponse("/orders", status_code=303))

@@ -17,6 +17,7 @@ from panel import headers, money_text
 from panel.accounts import signing_in, two_factor
 from panel.brands import by_host
 from panel.deps import RuntimeDep, SessionDep
+from panel.errors import PanelError
 from panel.growth import announcements, levels, rewards
 from panel.ledger import service as ledger
 from panel.models import Account, AccountKind, SignInResult
@@ -116,8 +117,8 @@ class Page:
     def t(self, word: str) -> str:
         return texts.WORDS[self.lang][word]
 
-    def refusal(self, detail: str) -> str:
-        return texts.refusal(self.lang, detail)
+    def refusal(self, error: PanelError) -> str:
+        return texts.refusal(self.lang, error)
 
     def money(
         self, amount: Decimal | int, code: str | None = None, *, per_1000: bool = False

@@ -1,8 +1,7 @@
 """The web panel's words, in Indonesian and English; the visitor's language is its choice
 (a `lang` cookie), else its browser's (Accept-Language), else Indonesian."""
 
-import re
-
+from panel.errors import PanelError
 from panel.models import OrderStatus
 from panel.orders import texts as order_texts
 from panel.orders.schemas import PUBLIC_STATUS
@@ -668,43 +667,59 @@ def duration(lang: str, seconds: int) -> str:
 
 
 def language(cookie: str | None, accept_language: str | None) -> str:
+    """The visitor's language: the one it chose, else the most wanted of its browser's that
+    the panel speaks (by `q`, in the order given when equal; `q=0` means not wanted), else
+    Indonesian."""
     if cookie in LANGUAGES:
         return cookie
-    for part in (accept_language or "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return "id"
+    wanted: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, *parameters = (piece.strip() for piece in part.split(";"))
+        weight = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        code = tag.lower()[:2]
+        if code in LANGUAGES and 0 < weight <= 1:
+            wanted.append((-weight, position, code))
+    return min(wanted)[2] if wanted else "id"
 
 
 # The order service's refusals are API v2's texts, in English, exactly as scripts expect them;
-# an Indonesian page says them in Indonesian.
+# an Indonesian page says them in Indonesian, by each refusal's code (orders.texts.Refused).
 REFUSALS_ID = {
-    order_texts.INCORRECT_REQUEST: "Permintaan tidak valid.",
-    order_texts.INCORRECT_SERVICE: "Layanan tidak dikenal atau sedang tidak tersedia.",
-    order_texts.INCORRECT_LINK: "Tautan tidak valid.",
-    order_texts.NOT_ENOUGH_FUNDS: "Saldo tidak cukup.",
-    order_texts.INCORRECT_ORDER: "Pesanan tidak ditemukan.",
-    order_texts.REFILL_DISABLED: "Layanan ini tidak menyediakan refill.",
-    order_texts.REFILL_NOT_ELIGIBLE: "Pesanan ini belum bisa di-refill.",
-    order_texts.CANCEL_DISABLED: "Layanan ini tidak bisa dibatalkan.",
-    order_texts.CANCEL_NOT_ELIGIBLE: "Pesanan ini tidak bisa dibatalkan lagi.",
-    order_texts.LINK_BUSY: "Masih ada pesanan aktif untuk tautan ini. Tunggu sampai selesai.",
-    order_texts.INCORRECT_VOUCHER: "Kode voucher tidak dikenal.",
-    order_texts.VOUCHER_EXPIRED: "Voucher ini sudah kedaluwarsa.",
-    order_texts.VOUCHER_USED_UP: "Kuota voucher ini sudah habis.",
-    order_texts.VOUCHER_NOT_FOR_SERVICE: "Voucher ini tidak berlaku untuk layanan ini.",
-    order_texts.VOUCHER_BELOW_MINIMUM: "Nilai pesanan belum mencapai minimum voucher.",
-    order_texts.VOUCHER_UNAVAILABLE: "Voucher ini sedang tidak bisa dipakai. Coba lagi nanti.",
+    "incorrect_request": "Permintaan tidak valid.",
+    "incorrect_service": "Layanan tidak dikenal atau sedang tidak tersedia.",
+    "incorrect_link": "Tautan tidak valid.",
+    "not_enough_funds": "Saldo tidak cukup.",
+    "incorrect_order": "Pesanan tidak ditemukan.",
+    "refill_disabled": "Layanan ini tidak menyediakan refill.",
+    "refill_not_eligible": "Pesanan ini belum bisa di-refill.",
+    "refill_not_found": "Refill tidak ditemukan.",
+    "cancel_disabled": "Layanan ini tidak bisa dibatalkan.",
+    "cancel_not_eligible": "Pesanan ini tidak bisa dibatalkan lagi.",
+    "link_busy": "Masih ada pesanan aktif untuk tautan ini. Tunggu sampai selesai.",
+    "incorrect_voucher": "Kode voucher tidak dikenal.",
+    "voucher_expired": "Voucher ini sudah kedaluwarsa.",
+    "voucher_used_up": "Kuota voucher ini sudah habis.",
+    "voucher_not_for_service": "Voucher ini tidak berlaku untuk layanan ini.",
+    "voucher_below_minimum": "Nilai pesanan belum mencapai minimum voucher.",
+    "voucher_unavailable": "Voucher ini sedang tidak bisa dipakai. Coba lagi nanti.",
+    "quantity_below": "Jumlah minimal {bound}.",
+    "quantity_above": "Jumlah maksimal {bound}.",
 }
-_QUANTITY = re.compile(r"Quantity (less than minimal|more than maximum) (\d+)")
 
 
-def refusal(lang: str, detail: str) -> str:
-    """An order refusal in the visitor's language."""
-    if lang != "id":
-        return detail
-    if found := _QUANTITY.fullmatch(detail):
-        bound = "minimal" if found.group(1).startswith("less") else "maksimal"
-        return f"Jumlah {bound} {found.group(2)}."
-    return REFUSALS_ID.get(detail, detail)
+def refusal(lang: str, error: PanelError) -> str:
+    """A refusal in the visitor's language: an order refusal by its code, anything else as
+    its service said it."""
+    if lang == "id" and isinstance(error, order_texts.Refused):
+        wording = REFUSALS_ID.get(error.code)
+        if wording is not None:
+            return wording.format(**error.values)
+    detail: str = error.detail
+    return detail
