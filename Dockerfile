@@ -7,10 +7,11 @@ RUN python -m venv /venv
 ENV PATH=/venv/bin:$PATH
 WORKDIR /src
 
-# The dependencies get their own layer, rebuilt only when pyproject.toml changes.
-COPY pyproject.toml ./
+# The dependencies get their own layer, rebuilt only when pyproject.toml or the lock changes;
+# the lock's exact versions, as the tests ran them.
+COPY pyproject.toml requirements.lock ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
- && pip install -r requirements.txt
+ && pip install -c requirements.lock -r requirements.txt
 
 COPY README.md ./
 COPY src ./src

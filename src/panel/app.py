@@ -151,5 +151,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def serve() -> FastAPI:
     """The app as `pasok api` serves it: built, then its heap frozen for the collector."""
     app = create_app()
-    collector.settle()
+    collector.freeze_startup()
     return app

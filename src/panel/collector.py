@@ -1,12 +1,6 @@
-"""Python's cycle collector, set for a long-running server process.
-
-With the default settings the collector's full passes walked every object the process had
-loaded (modules, mappers, routes: about a million) several times a second under load, because
-objects alive during in-flight requests kept being promoted to the oldest generation. Each
-pass stopped the event loop for 130 ms, which was most of API v2's p99 latency and a fifth of
-its CPU. Frozen, what start-up loaded is never walked again; the larger first generation lets
-a request's objects die young instead of being promoted.
-"""
+"""Python's cycle collector, set for a long-running server process: what start-up loaded is
+frozen, never walked again by full passes, and a larger first generation lets a request's
+objects die young instead of being promoted (measured in bench/README.md, "The collector")."""
 
 import gc
 
@@ -16,7 +10,7 @@ from sqlalchemy.orm import configure_mappers
 YOUNG = 20_000
 
 
-def settle() -> None:
+def freeze_startup() -> None:
     """Call once a server process has loaded what it keeps for its lifetime (not in tests:
     whatever is alive at the call is never collected)."""
     configure_mappers()  # otherwise built by the first query, after the freeze

@@ -179,6 +179,10 @@ class Settings(BaseSettings):
     environment: str = "production"
     log_level: str = "INFO"
     db_pool_size: int = Field(default=10, ge=1)
+    # A connection not made by then fails its request; a statement running longer is
+    # cancelled (0: never). Jobs that read all history on purpose lift it for themselves.
+    db_connect_timeout_s: float = Field(default=10.0, gt=0)
+    db_statement_timeout_s: float = Field(default=60.0, ge=0)
     http: HttpSettings = HttpSettings()
     orders: OrderSettings = OrderSettings()
     webhooks: WebhookSettings = WebhookSettings()

@@ -31,19 +31,33 @@ def async_url(url: str) -> str:
     raise ValueError("database URL must be a postgresql:// URL")
 
 
-def create_engine(url: str, *, pool_size: int = 10, name: str = "pasok") -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    name: str = "pasok",
+    connect_timeout_s: float = 10.0,
+    statement_timeout_s: float = 60.0,
+) -> AsyncEngine:
     """`name` is the `application_name` PostgreSQL shows for these connections
-    (pg_stat_activity), so an operator can tell the API's from the worker's."""
-    # No ping before each checkout: it is a round trip on every request (8% of an API v2 call
-    # that reads one row). A connection the server dropped fails the one transaction that
-    # finds out, which rolls back like any failure; that failure invalidates every pooled
-    # connection made before it, so after a database restart one request fails, not one per
-    # pooled connection.
+    (pg_stat_activity), so an operator can tell the API's from the worker's. A connection
+    that cannot be made in `connect_timeout_s` fails instead of hanging its request, and a
+    statement running longer than `statement_timeout_s` is cancelled by the server (0: never),
+    so one runaway query cannot hold a pooled connection and its locks for ever; a job that
+    reads all history on purpose lifts it for its own transaction."""
+    # No ping before each checkout: it is a round trip on every request (see bench/README.md).
+    # A connection the server dropped fails the one transaction that finds out, which rolls
+    # back like any failure; that failure invalidates every pooled connection made before it,
+    # so after a database restart one request fails, not one per pooled connection.
+    server_settings = {
+        "application_name": name,
+        "statement_timeout": str(int(statement_timeout_s * 1000)),
+    }
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        connect_args={"server_settings": {"application_name": name}},
+        connect_args={"server_settings": server_settings, "timeout": connect_timeout_s},
     )
 
 

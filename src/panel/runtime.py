@@ -54,7 +54,13 @@ class Runtime:
     async def start(cls, settings: Settings, name: str = "pasok") -> "Runtime":
         """`name` says which process this is, to PostgreSQL among others."""
         database_url, redis_url = resolve_urls(settings)
-        engine = create_engine(database_url, pool_size=settings.db_pool_size, name=name)
+        engine = create_engine(
+            database_url,
+            pool_size=settings.db_pool_size,
+            name=name,
+            connect_timeout_s=settings.db_connect_timeout_s,
+            statement_timeout_s=settings.db_statement_timeout_s,
+        )
         http = build_client(settings.http)
         return cls(
             settings=settings,

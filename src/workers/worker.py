@@ -94,7 +94,7 @@ def build(
 
 
 def run_worker(settings: Settings) -> None:
-    collector.settle()
+    collector.freeze_startup()
     asyncio.run(serve(settings))
 
 

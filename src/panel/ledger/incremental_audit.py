@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, or_, select, union_all
+from sqlalchemy import ColumnElement, func, literal_column, or_, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -125,5 +125,7 @@ async def run(
     async with sessionmaker() as session, session.begin():
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         if full:
+            # All of history, on purpose: as long as it takes, this transaction only.
+            await session.execute(text("SET LOCAL statement_timeout = 0"))
             return await audit(session)
         return await incremental_audit(session, now)
