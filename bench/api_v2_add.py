@@ -110,7 +110,7 @@ async def _orders(url: str) -> int:
 
     from panel.db import create_engine
 
-    engine = create_engine(url, pool_size=1)
+    engine = create_engine(url, pool_size=1, statement_timeout_s=0)  # seeding: long statements
     async with engine.connect() as connection:
         count: int = (await connection.execute(text('SELECT count(*) FROM "order"'))).scalar_one()
     await engine.dispose()
@@ -123,7 +123,7 @@ async def main(seconds: int) -> None:
 
         from panel.db import create_engine
 
-        engine = create_engine(url, pool_size=1)
+        engine = create_engine(url, pool_size=1, statement_timeout_s=0)  # seeding: long statements
         async with engine.begin() as connection:
             for statement in filter(str.strip, PGBENCH_SETUP.split(";")):
                 await connection.execute(text(statement))

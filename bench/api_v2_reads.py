@@ -177,7 +177,7 @@ async def fill(url: str, caller: int, others: list[int]) -> tuple[list[int], lis
     """The million orders and their charges, then ANALYZE: (the caller's ids, service ids)."""
     from panel.db import create_engine
 
-    engine = create_engine(url, pool_size=1)
+    engine = create_engine(url, pool_size=1, statement_timeout_s=0)  # seeding: long statements
     async with engine.begin() as connection:
         services = list((await connection.execute(text("SELECT id FROM service"))).scalars())
         await connection.execute(
@@ -215,7 +215,7 @@ async def check_sample(url: str, base: str, key: str, caller: int, ids: list[int
     from panel.db import create_engine, create_sessionmaker, transaction
     from panel.ledger import service as ledger
 
-    engine = create_engine(url, pool_size=1)
+    engine = create_engine(url, pool_size=1, statement_timeout_s=0)  # seeding: long statements
     sample = ids[:: max(1, len(ids) // 50)][:50]
     async with engine.connect() as connection:
         rows = {
