@@ -36,7 +36,8 @@ def run_with(connection: Connection) -> None:
 
 
 async def run_online() -> None:
-    engine = create_engine(database_url(), pool_size=1)
+    # A migration may build an index over years of rows: no statement timeout.
+    engine = create_engine(database_url(), pool_size=1, statement_timeout_s=0)
     async with engine.connect() as connection:
         await connection.run_sync(run_with)
     await engine.dispose()
