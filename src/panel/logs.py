@@ -1,18 +1,37 @@
-"""JSON logs, one object per line, each carrying the request id of the request that wrote it."""
+"""JSON logs, one object per line, each carrying what its task is about: the request id of the
+request that wrote it, or the job, its id and the order (or refill, ticket) it works on.
+
+One way to bind them: `bound(...)`, a context variable, so every line written while the task
+runs carries them, whichever module writes it."""
 
 import json
 import logging
 import sys
 import time
 import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
+from types import MappingProxyType
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from panel import metrics, problems
 
-request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+_bound: ContextVar[Mapping[str, Any]] = ContextVar("log_fields", default=_NOTHING)
+
+
+@contextmanager
+def bound(**fields: Any) -> Iterator[None]:
+    """Every log line written inside carries `fields` (as well as those bound around it)."""
+    token = _bound.set({**_bound.get(), **fields})
+    try:
+        yield
+    finally:
+        _bound.reset(token)
+
 
 log = logging.getLogger("panel")
 
@@ -25,8 +44,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        if rid := request_id.get():
-            entry["request_id"] = rid
+        entry.update(_bound.get())
         for key, value in getattr(record, "fields", {}).items():
             entry[key] = value
         if record.exc_info:
@@ -70,7 +88,7 @@ class RequestLog:
         headers = dict(scope.get("headers") or [])
         given = headers.get(b"x-request-id", b"").decode("latin-1")[:64]
         rid = given or uuid.uuid4().hex
-        token = request_id.set(rid)
+        token = _bound.set({**_bound.get(), "request_id": rid})
         started = time.perf_counter()
         status = 500
         started_response = False
@@ -108,4 +126,4 @@ class RequestLog:
                 "ms": round(seconds * 1000, 2),
             }
             log.info("request", extra={"fields": fields})
-            request_id.reset(token)
+            _bound.reset(token)

@@ -11,6 +11,7 @@ database connection is simply run again a moment later.
 """
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -21,6 +22,7 @@ from arq.typing import WorkerCoroutine
 from arq.worker import Function, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel import logs
 from panel.db import ConnectionLost
 from panel.runtime import Runtime
 
@@ -109,15 +111,20 @@ async def record_outcome(runtime: Runtime, record: Callable[[AsyncSession], Awai
 
 
 def _arq_function(name: str, job: Job) -> Function:
+    # The job's own arguments by name (`order_id`, `refill_id`, ...), bound to every log line
+    # it writes with the job's name and id.
+    names = list(inspect.signature(job.function).parameters)[1:]
+
     async def run(ctx: dict[str, Any], *args: Any) -> Any:
         runtime: Runtime = ctx["runtime"]
-        try:
-            if job.own_transactions:
-                return await job.function(runtime, *args)
-            async with runtime.transaction() as session:
-                return await job.function(JobContext(runtime, session), *args)
-        except ConnectionLost as lost:
-            raise Retry(defer=RETRY_AFTER_LOST_S) from lost
+        with logs.bound(job=name, job_id=ctx.get("job_id"), **dict(zip(names, args, strict=False))):
+            try:
+                if job.own_transactions:
+                    return await job.function(runtime, *args)
+                async with runtime.transaction() as session:
+                    return await job.function(JobContext(runtime, session), *args)
+            except ConnectionLost as lost:
+                raise Retry(defer=RETRY_AFTER_LOST_S) from lost
 
     run.__name__ = name
     run.__qualname__ = name
