@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 from decimal import Decimal
 from pathlib import Path
 
@@ -61,26 +61,41 @@ async def scratch_database() -> AsyncIterator[str]:
 
 @contextmanager
 def process(
-    args: list[str], env: dict[str, str], ready_url: str
+    args: list[str],
+    env: dict[str, str],
+    ready: str | Callable[[], bool],
+    *,
+    prefix: Sequence[str] = (),
+    log: Path | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A `pasok` subcommand in its own process, stopped afterwards."""
-    child = subprocess.Popen(
-        [PASOK, *args], env=os.environ | env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    """A `pasok` subcommand in its own process, stopped afterwards. `ready` is a URL that
+    answers once it serves, or a check that is true once it works (a worker serves no URL).
+    `prefix` runs it through another command (`ip netns exec <name>`); `log` keeps its output."""
+    # The child keeps its own copy of the log file: ours is closed once it has started.
+    with open(log, "wb") if log else nullcontext(subprocess.DEVNULL) as output:
+        child = subprocess.Popen(
+            [*prefix, PASOK, *args], env=os.environ | env, stdout=output, stderr=output
+        )
     try:
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(ready_url, timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or child.poll() is not None:
-                    raise RuntimeError(f"pasok {args[0]} did not start") from None
-                time.sleep(0.2)
+        while not _started(ready):
+            if time.monotonic() > deadline or child.poll() is not None:
+                raise RuntimeError(f"pasok {args[0]} did not start")
+            time.sleep(0.2)
         yield child
     finally:
         child.terminate()
         child.wait(timeout=15)
+
+
+def _started(ready: str | Callable[[], bool]) -> bool:
+    if callable(ready):
+        return ready()
+    try:
+        httpx.get(ready, timeout=1)
+    except httpx.HTTPError:
+        return False
+    return True
 
 
 async def catalogue_for(

@@ -90,6 +90,10 @@ def build(
         # process that outlives it.
         handle_signals=False,
         job_timeout=120,
+        # No result for a job that failed in arq itself either ("job expired", too many tries):
+        # for an hour it would stop the sweeper from queueing that job id again, and the
+        # order waiting on it would stay `pending` (tasks.py keeps no result of its own jobs).
+        keep_result=0,
     )
 
 
