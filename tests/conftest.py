@@ -21,6 +21,7 @@ from panel.accounts import service as accounts
 from panel.app import create_app
 from panel.config import Settings
 from panel.db import async_url, create_engine
+from panel.job_queue import Queue
 from panel.keys import service as keys
 from panel.migrations import upgrade
 from panel.models import Account, AccountKind
@@ -28,7 +29,6 @@ from panel.providers.registry import Adapters
 from panel.providers.smm_v2 import build_client
 from panel.runtime import Runtime
 from tests import servers
-from workers.queue import Queue
 
 pytest_plugins = [
     "tests.fixtures_sandbox",

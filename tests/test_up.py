@@ -43,7 +43,7 @@ def _free_port() -> int:
 
 def _pasok() -> list[str]:
     script = Path(sys.executable).with_name("pasok")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "panel.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "workers.command"]
 
 
 @contextmanager

@@ -26,12 +26,17 @@ if TYPE_CHECKING:
 READY_TIMEOUT_S = 30.0
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def main(argv: list[str] | None = None, *, worker: Command | None = None) -> None:
+    """Every `pasok` command. The worker's (`worker`) is given by the program that can start
+    it (`workers.command`): the panel does not import the worker that runs its jobs."""
+    args = _parser(worker).parse_args(argv)
     if args.data_dir is not None:
         # Before the settings are built: every command, and every child of `up`, reads it there.
         os.environ["PASOK_DATA_DIR"] = str(args.data_dir.expanduser().resolve())
-    command: Callable[[argparse.Namespace, Settings], int] = args.command
+    command: Command = args.command
     try:
         settings = get_settings()
     except ValidationError as error:
@@ -54,7 +59,7 @@ def _setting_errors(error: ValidationError) -> list[str]:
     ]
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(worker_command: Command | None = None) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--data-dir",
@@ -105,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     api.set_defaults(command=api_command)
 
     worker = commands.add_parser("worker", parents=[common], help="run the job worker (arq)")
-    worker.set_defaults(command=worker_command)
+    worker.set_defaults(command=worker_command or _no_worker)
 
     sandbox = commands.add_parser(
         "sandbox", help="serve a sandbox upstream provider that speaks API v2 (no database)"
@@ -167,7 +172,7 @@ def api_command(args: argparse.Namespace, settings: Settings) -> int:
     from panel import logs, serving
 
     preflight.port_free(args.host, args.port, "the API", "--port")
-    _reachable_servers(settings)
+    reachable_servers(settings)
     # The API processes read it from the environment that settle() sets.
     web_secret.settle(settings)
     logs.configure(settings.log_level)
@@ -177,15 +182,19 @@ def api_command(args: argparse.Namespace, settings: Settings) -> int:
 # --- pasok worker ------------------------------------------------------------------------------
 
 
-def worker_command(args: argparse.Namespace, settings: Settings) -> int:
-    from panel import logs
-    from workers.worker import run_worker
+def _no_worker(args: argparse.Namespace, settings: Settings) -> int:
+    _refuse("the worker is started by the installed `pasok` command (workers.command)")
 
-    _reachable_servers(settings)
+
+def prepare_process(settings: Settings) -> Settings:
+    """What every long-running process does first: its servers reachable (or a clear refusal),
+    the web secret settled, logs configured."""
+    from panel import logs
+
+    reachable_servers(settings)
     settings = web_secret.settle(settings)
     logs.configure(settings.log_level)
-    run_worker(settings)
-    return 0
+    return settings
 
 
 # --- pasok sandbox -----------------------------------------------------------------------------
@@ -442,7 +451,7 @@ def up_command(args: argparse.Namespace, settings: Settings) -> int:
         preflight.port_free(
             args.host, args.port + 1, "the sandbox provider (the API's port + 1)", "--port"
         )
-        _reachable_servers(settings)
+        reachable_servers(settings)
         return _up(args, settings, uses_embedded)
 
 
@@ -488,7 +497,8 @@ def _up(args: argparse.Namespace, settings: Settings, uses_embedded: bool) -> in
             ),
         ]
         for name, arguments in processes:
-            command = [sys.executable, "-m", "panel.cli", *arguments]
+            # The installed command's own module, which knows every command, the worker's too.
+            command = [sys.executable, "-m", "workers.command", *arguments]
             children.append(supervisor.Child(name, command, env))
             children[-1].start()
 
@@ -659,7 +669,7 @@ def _on_brand_host(base_url: str) -> str:
     return re.sub(r"//[^:/]+", f"//{BRAND_HOST}", base_url, count=1)
 
 
-def _reachable_servers(settings: Settings) -> None:
+def reachable_servers(settings: Settings) -> None:
     """The configured PostgreSQL and Redis answer; embedded ones are checked as they start."""
     if settings.database_url is not None:
         preflight.database(settings.database_url.get_secret_value())
@@ -671,7 +681,7 @@ def _reachable_servers(settings: Settings) -> None:
 def _servers(settings: Settings) -> Iterator[tuple[str, str]]:
     """The database and Redis URLs for a one-off command. Embedded servers this command had
     to start are stopped again when it ends; ones already running (beside `pasok up`) stay."""
-    _reachable_servers(settings)
+    reachable_servers(settings)
     if settings.database_url is None or settings.redis_url is None:
         preflight.data_folder(settings.data_dir)
     was_running = embedded.running(settings.data_dir)

@@ -16,6 +16,7 @@ from panel.coalesce import Coalescer
 from panel.config import Settings
 from panel.db import create_engine, create_sessionmaker, transaction
 from panel.embedded import resolve_urls
+from panel.job_queue import CONNECT_TIMEOUT_S, Queue
 from panel.ledger import balance_reads
 from panel.orders import status_reads
 from panel.orders.batcher import Batcher
@@ -23,7 +24,6 @@ from panel.providers.registry import Adapters
 from panel.providers.smm_v2 import build_client
 from panel.read_cache import ReadCache
 from panel.webhooks import network as webhook_network
-from workers.queue import CONNECT_TIMEOUT_S, Queue
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Pasok's task layer. The rest of the code defines jobs and enqueues them through this module
-and `workers.queue` only, so the queue library (arq, in maintenance upstream) can be replaced
+and `panel.job_queue` only, so the queue library (arq, in maintenance upstream) can be replaced
 in one place.
 
 Most jobs are `async def job(ctx: JobContext, *args)`: they run in one database transaction

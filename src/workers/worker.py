@@ -18,7 +18,7 @@ from typing import Any
 from arq.worker import Worker
 from redis.exceptions import RedisError
 
-from panel import collector
+from panel import collector, job_queue
 from panel.config import Settings
 from panel.embedded import resolve_urls
 from panel.runtime import Runtime
@@ -29,7 +29,6 @@ from workers import (
     notification_jobs,
     order_jobs,
     payment_jobs,
-    queue,
     retention_jobs,
     support_jobs,
     tasks,
@@ -82,7 +81,7 @@ def build(
     return Worker(
         functions=tasks.arq_functions(),
         cron_jobs=tasks.arq_cron_jobs() if crons else [],
-        redis_settings=queue.redis_settings(redis_url),
+        redis_settings=job_queue.redis_settings(redis_url),
         on_startup=startup,
         on_shutdown=shutdown,
         burst=burst,

@@ -30,6 +30,7 @@ from panel import embedded, supervisor
 from panel.app import create_app
 from panel.config import Settings
 from panel.db import create_engine, create_sessionmaker
+from panel.job_queue import Queue
 from panel.keys import service as keys
 from panel.ledger.audit import audit
 from panel.models import TERMINAL, Account, Order, OrderStatus
@@ -39,7 +40,6 @@ from tests.app_server import AppServer
 from tests.factories import World
 from tests.fixtures_sandbox import SandboxHandle
 from workers import worker as worker_process
-from workers.queue import Queue
 
 pytestmark = pytest.mark.slow
 

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from panel.accounts import service as accounts
 from panel.app import create_app
 from panel.config import PaymentSettings, Settings
+from panel.job_queue import Queue
 from panel.ledger.audit import audit
 from panel.models import (
     Account,
@@ -49,7 +50,6 @@ from panel.providers.registry import Adapters
 from panel.runtime import Runtime
 from tests.app_server import AppServer
 from tests.fixtures_gateway import GatewayHandle
-from workers.queue import Queue
 
 D = Decimal
 MERCHANT = "T-PANEL"

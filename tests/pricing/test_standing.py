@@ -17,7 +17,7 @@ from panel.pricing import service as pricing
 from panel.providers.registry import Adapters
 from panel.runtime import Runtime
 from tests.factories import RESELLER_RATE, World, build_world
-from workers.queue import Queue
+from panel.job_queue import Queue
 from workers.tasks import JobContext
 from workers.tier_jobs import review_tiers
 

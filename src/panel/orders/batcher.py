@@ -12,10 +12,10 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel.db import commit
+from panel.job_queue import Queue
 from panel.orders import intake
 from panel.orders.intake import Intent, Written
 from panel.orders.jobs import submission
-from workers.queue import Queue
 
 # Enough for every client a process can serve at once; a bigger backlog waits for the next.
 MOST_PER_BATCH = 500
