@@ -13,7 +13,12 @@ them. Wallet balances are their entries' sums, so the audit finds the ledger cle
 3. `new` more orders paid and settled in the last hour (older than the audit's settling
    time), and the incremental audit again: the one that runs every ten minutes.
 
-Each is checked clean; any breach fails the run.
+Each is checked clean; any breach fails the run. Then the periodic readers of settled money,
+tier review's 90-day spend of every reseller and the 30-day margin report (by day and by
+reseller), are timed three ways: before the settled-day roll-up was ever folded (so they sum
+the journals themselves, as they did before the roll-up), after the first fold, which is
+timed too, and after the `new` orders (the fold that runs every five minutes, and the
+readers adding what it has not folded yet).
 """
 
 import asyncio
@@ -22,11 +27,14 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench.setup import scratch_database
 from panel.db import create_engine, create_sessionmaker
+from panel.ledger import rollup
 from panel.ledger.incremental_audit import run
+from panel.pricing import standing
+from panel.reports import service as reports
 
 RESELLERS = 5_000
 AGENCIES = 50_000
@@ -117,7 +125,7 @@ UPDATE ledger_account a SET balance = s.total
 
 
 async def _fill(url: str, orders: int, new: int) -> dict[str, float]:
-    engine = create_engine(url, pool_size=2)
+    engine = create_engine(url, pool_size=2, statement_timeout_s=0)  # a year of history
     sessionmaker = create_sessionmaker(engine)
     figures: dict[str, float] = {}
     settled = 10 * (orders + new)
@@ -182,8 +190,61 @@ async def _fill(url: str, orders: int, new: int) -> dict[str, float]:
         await connection.execute(text(BALANCES))
     figures["hour_incremental_s"] = await _timed(sessionmaker, full=False)
     figures["quiet_incremental_s"] = await _timed(sessionmaker, full=False)
+    await _readers(sessionmaker, figures, "unfolded")
+    figures["first_fold_s"] = await _folded(sessionmaker)
+    await _readers(sessionmaker, figures, "folded")
+    # Settlement journal ids above every earlier journal's, as a live ledger's would be.
+    await _more(engine, common | {"settled": 2 * TOP_UPS}, orders + new, new, 60, 6)
+    figures["hour_fold_s"] = await _folded(sessionmaker)
+    # Too recent to fold: the readers add these from the ledger.
+    await _more(engine, common | {"settled": 3 * TOP_UPS}, orders + 2 * new, new, 4, 0)
+    await _readers(sessionmaker, figures, "tail")
     await engine.dispose()
     return figures
+
+
+async def _more(
+    engine: AsyncEngine, common: dict[str, int], after: int, count: int, since: int, until: int
+) -> None:
+    """`count` more orders paid and settled between `since` and `until` minutes ago."""
+    async with engine.begin() as connection:
+        await connection.execute(text("SET session_replication_role = replica"))
+        now = datetime.now(UTC)
+        batch = {
+            "first": after + 1,
+            "last": after + count,
+            "open_after": after + count,
+            "since": now - timedelta(minutes=since),
+            "until": now - timedelta(minutes=until),
+        }
+        for statement in ORDERS.split(";\n"):
+            if statement.strip():
+                await connection.execute(text(statement), common | batch)
+        await connection.execute(text(BALANCES))
+
+
+async def _folded(sessionmaker: async_sessionmaker[AsyncSession]) -> float:
+    started = time.perf_counter()
+    await rollup.catch_up(sessionmaker, datetime.now(UTC), run_for_s=3600)
+    return time.perf_counter() - started
+
+
+async def _readers(
+    sessionmaker: async_sessionmaker[AsyncSession], figures: dict[str, float], when: str
+) -> None:
+    now = datetime.now(UTC)
+    today = now.date()
+    async with sessionmaker() as session:
+        resellers = list(range(1, RESELLERS + 1))
+        started = time.perf_counter()
+        spent = await standing.spend_90d(session, resellers, now)
+        figures[f"tiers_{when}_s"] = time.perf_counter() - started
+        for by in (reports.Grouping.day, reports.Grouping.reseller):
+            started = time.perf_counter()
+            lines = await reports.between(session, by, today - timedelta(days=29), today)
+            figures[f"report_{by}_{when}_s"] = time.perf_counter() - started
+        if not lines or not any(spent.values()):
+            sys.exit("the readers found no settled money")
 
 
 async def _timed(sessionmaker: async_sessionmaker[AsyncSession], *, full: bool) -> float:
@@ -204,6 +265,16 @@ async def main(orders: int, new: int) -> None:
     print(f"incremental with nothing new:         {figures['quiet_incremental_s']:.2f} s")
     print("target: an hour of new work checked in < 5 s:", end=" ")
     print("met" if figures["hour_incremental_s"] < 5 else "NOT met")
+    print(f"first fold of the settled-day roll-up:  {figures['first_fold_s']:.2f} s")
+    print(f"fold of {new:,} orders of the last hour: {figures['hour_fold_s']:.2f} s")
+    for what, name in (
+        ("tier review's 90-day spend, every reseller", "tiers"),
+        ("30-day margin report by day", "report_day"),
+        ("30-day margin report by reseller", "report_reseller"),
+    ):
+        print(f"{what}: never folded {figures[f'{name}_unfolded_s']:.2f} s, "
+              f"folded {figures[f'{name}_folded_s']:.2f} s, "
+              f"{new:,} after the checkpoint {figures[f'{name}_tail_s']:.2f} s")  # fmt: skip
 
 
 if __name__ == "__main__":

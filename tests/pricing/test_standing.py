@@ -10,14 +10,15 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from panel.config import Settings, TierSettings
+from panel.job_queue import Queue
 from panel.models import Order, OrderStatus, Tier
 from panel.orders import service as orders
+from panel.orders.settlement import settle
 from panel.pricing import rule_book, standing, tiers
 from panel.pricing import service as pricing
 from panel.providers.registry import Adapters
 from panel.runtime import Runtime
 from tests.factories import RESELLER_RATE, World, build_world
-from panel.job_queue import Queue
 from workers.tasks import JobContext
 from workers.tier_jobs import review_tiers
 
@@ -92,14 +93,9 @@ async def test_refunds_do_not_count_and_agencies_count_at_the_reseller_s_rate(
     canceled = await _order(session, world, 5000)
     partial = await _order(session, world, 2000)
     await _order(session, world, 1000, agency=True)  # the reseller pays 1.50 of the agency's 1.80
-    await session.execute(
-        update(Order)
-        .where(Order.id == canceled.id)
-        .values(status=OrderStatus.canceled, remains=5000)
-    )
-    await session.execute(
-        update(Order).where(Order.id == partial.id).values(status=OrderStatus.partial, remains=500)
-    )
+    # Settled, as the pipeline settles them: spend counts what settlement kept.
+    await settle(session, canceled, OrderStatus.canceled, 5000, "test")
+    await settle(session, partial, OrderStatus.partial, 500, "test")
     spent = await standing.spend_90d(session, [world.reseller.id, world.other_reseller.id], now)
     # partial: 3.00 × 1500/2000 = 2.25; agency's order: 1.50; canceled: nothing.
     assert spent == {world.reseller.id: D("3.75"), world.other_reseller.id: D(0)}

@@ -28,6 +28,7 @@ CRONS = {
     "forget_upstream_calls",
     "forget_service_updates",
     "forget_cost_history",
+    "fold_settled_days",
 }
 JOBS = {"submit_order", "cancel_upstream", "refill_upstream", "answer_ticket"}
 

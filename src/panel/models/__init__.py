@@ -57,6 +57,7 @@ from panel.models.payment import (
 from panel.models.pricing import PriceRule, Tier, TierChange
 from panel.models.quality import QualityFigures
 from panel.models.referral import Referral, ReferralCommission, ReferralLink, ReferralTerms
+from panel.models.rollup import RollupCheckpoint, SettledDay
 from panel.models.security import RecoveryCode, SignIn, SignInResult, TwoFactor
 from panel.models.service_update import ServiceChange, ServiceUpdate
 from panel.models.support import (
@@ -157,10 +158,12 @@ __all__ = [
     "RedemptionKind",
     "Refill",
     "RefillStatus",
+    "RollupCheckpoint",
     "Route",
     "Service",
     "ServiceChange",
     "ServiceUpdate",
+    "SettledDay",
     "SignIn",
     "SignInResult",
     "TERMINAL",

@@ -1,34 +1,41 @@
 """Earned tiers: a reseller's tier follows what it spent in the last 90 days.
 
 Spend is what the reseller paid for the orders of its tree (its own and its agencies', at the
-reseller's own rate) accepted in the window, less what was refunded: failed and canceled
-orders count for nothing, a partial one for what it delivered. A reseller is promoted as soon
-as its spend reaches a higher tier's threshold; it is demoted only once its spend has stayed
-below its tier's threshold for the whole grace, so one slow week does not cost it its prices.
+reseller's own rate), less what was refunded: a failed or canceled order counts for nothing, a
+partial one for what it delivered. A settled order counts on the UTC day it settled (its
+settlement journal, read from the settled-day roll-up and the journals after its checkpoint,
+`ledger.settled_days`); an order still in flight, on the day it was accepted, for its charge
+less what the upstream reports undelivered. The window is the 90 UTC days up to now, today
+included, so a review costs 90 roll-up days per reseller, however long its history.
+
+A reseller is promoted as soon as its spend reaches a higher tier's threshold; it is demoted
+only once its spend has stayed below its tier's threshold for the whole grace, so one slow
+week does not cost it its prices.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Numeric, case, cast, func, select
+from sqlalchemy import Numeric, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.config import TierSettings
+from panel.ledger import settled_days
 from panel.models import (
     Account,
     AccountKind,
     AccountStatus,
     Order,
     OrderCharge,
-    OrderStatus,
     Tier,
     TierChange,
 )
+from panel.models.order import OPEN_SQL
 from panel.money import PLACES
 
-WINDOW = timedelta(days=90)
+WINDOW_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -44,28 +51,37 @@ class Standing:
 async def spend_90d(
     session: AsyncSession, reseller_ids: Sequence[int], now: datetime
 ) -> dict[int, Decimal]:
-    """Each reseller's spend over the 90 days before `now`; resellers with none are 0."""
-    delivered = (Order.quantity - func.coalesce(Order.remains, 0)) / cast(Order.quantity, Numeric())
-    kept = case(
-        (Order.status.in_([OrderStatus.failed, OrderStatus.canceled]), 0),
-        else_=OrderCharge.amount * delivered,
+    """Each reseller's spend over the 90 UTC days up to `now` (today included); resellers
+    with none are 0."""
+    first = now.astimezone(UTC).date() - timedelta(days=WINDOW_DAYS - 1)
+    after = now.astimezone(UTC).date() + timedelta(days=1)
+    settled = settled_days.rows(first, after, resellers=reseller_ids)
+    kept = await session.execute(
+        select(settled.c.reseller_id, func.sum(settled.c.reseller_kept)).group_by(
+            settled.c.reseller_id
+        )
     )
-    rows = await session.execute(
-        select(Order.reseller_id, func.sum(kept))
+    # Orders in flight count for what they have not (yet) been refunded: all of it, or what
+    # the upstream reports delivered. Only open orders are read: the partial index holds them.
+    delivered = (Order.quantity - func.coalesce(Order.remains, 0)) / cast(Order.quantity, Numeric())
+    in_flight = await session.execute(
+        select(Order.reseller_id, func.sum(OrderCharge.amount * delivered))
         .join(
             OrderCharge,
             (OrderCharge.order_id == Order.id) & (OrderCharge.account_id == Order.reseller_id),
         )
         .where(
+            text(OPEN_SQL),
             Order.reseller_id.in_(reseller_ids),
             Order.parent_id.is_(None),
-            Order.created_at >= now - WINDOW,
+            Order.created_at >= settled_days.moment(first),
         )
         .group_by(Order.reseller_id)
     )
     spent = {reseller_id: Decimal(0) for reseller_id in reseller_ids}
-    spent.update({reseller_id: Decimal(total).quantize(PLACES) for reseller_id, total in rows})
-    return spent
+    for reseller_id, total in [*kept, *in_flight]:
+        spent[reseller_id] += Decimal(total)
+    return {reseller_id: total.quantize(PLACES) for reseller_id, total in spent.items()}
 
 
 def earned(ladder: Sequence[Tier], spend: Decimal) -> Tier | None:

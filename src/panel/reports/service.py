@@ -11,34 +11,25 @@ Where a provider charges in another currency, its cost is booked in the panel's 
 the exchange rate in force at settlement, and any move of that rate since the order was sent
 is on `fx` (so revenue = cost + margin + fx). Beside it, each line carries what the providers
 charged in their own currencies: their rates for what was delivered.
+
+Days are UTC days of the settlement journals, summed by `ledger.settled_days`: a report costs
+the days it covers (a row per reseller, buyer, service and provider that settled anything on
+each), not the journals and entries behind them.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Date, case, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.errors import Invalid
-from panel.ledger.accounts import FX, REVENUE
-from panel.models import (
-    Account,
-    Entry,
-    Journal,
-    JournalKind,
-    LedgerAccount,
-    LedgerAccountKind,
-    Order,
-    Provider,
-    Service,
-    Tier,
-)
-from panel.money import PER
+from panel.ledger import settled_days
+from panel.models import Account, Provider, Service, Tier
 
-SCALE = 6  # money.PLACES
 LONGEST = timedelta(days=366)  # the longest period a report covers
 DEFAULT_DAYS = 30
 
@@ -63,44 +54,38 @@ class Line:
     provider_costs: dict[str, Decimal] = field(default_factory=dict)
 
 
-async def margins(
-    session: AsyncSession, by: Grouping, start: datetime, end: datetime
-) -> list[Line]:
-    """One line per group for journals settled in [start, end), ordered by key."""
+async def between(session: AsyncSession, by: Grouping, first: date, after: date) -> list[Line]:
+    """One line per group for the journals settled on the UTC days [first, after), ordered
+    by key. Read from the settled-day roll-up and the journals after its checkpoint."""
+    settled = settled_days.rows(first, after)
     reseller = Account.__table__.alias("reseller")
     keys: dict[Grouping, Any] = {
-        Grouping.day: cast(func.date_trunc("day", Journal.created_at), Date),
-        Grouping.provider: Order.provider_id,
-        Grouping.service: Order.service_id,
+        Grouping.day: settled.c.day,
+        Grouping.provider: settled.c.provider_id,
+        Grouping.service: settled.c.service_id,
         Grouping.tier: reseller.c.tier_id,
-        Grouping.reseller: Order.reseller_id,
+        Grouping.reseller: settled.c.reseller_id,
     }
     key = keys[by].label("key")
-    margin = func.sum(case((LedgerAccount.code == REVENUE, Entry.amount), else_=0))
-    cost = func.sum(case((LedgerAccount.kind == LedgerAccountKind.provider, Entry.amount), else_=0))
-    fx = func.sum(case((LedgerAccount.code == FX, Entry.amount), else_=0))
-    settled = func.count(func.distinct(case((Order.parent_id.is_(None), Order.id))))
+    grouped = settled.join(reseller, reseller.c.id == settled.c.reseller_id)
     rows = await session.execute(
-        select(key, settled, cost, margin, fx)
-        .select_from(Entry)
-        .join(Journal, Journal.id == Entry.journal_id)
-        .join(LedgerAccount, LedgerAccount.id == Entry.ledger_account_id)
-        .join(Order, Order.id == Journal.order_id)
-        .join(reseller, reseller.c.id == Order.reseller_id)
-        .where(
-            Journal.kind == JournalKind.settlement,
-            Journal.created_at >= start,
-            Journal.created_at < end,
-            (LedgerAccount.code.in_([REVENUE, FX]))
-            | (LedgerAccount.kind == LedgerAccountKind.provider),
+        select(
+            key,
+            func.sum(settled.c.orders),
+            func.sum(settled.c.cost),
+            func.sum(settled.c.margin),
+            func.sum(settled.c.fx),
         )
+        .select_from(grouped)
         .group_by(key)
+        # A group is a line once one of its settlements earned or cost the panel something.
+        .having(func.sum(settled.c.booked) > 0)
         .order_by(key)
     )
     lines = [
         Line(
             key=_shown(value),
-            orders=orders,
+            orders=int(orders),
             revenue=cost_sum + margin_sum + fx_sum,
             cost=cost_sum,
             margin=margin_sum,
@@ -109,9 +94,17 @@ async def margins(
         for value, orders, cost_sum, margin_sum, fx_sum in rows
     ]
     by_key = {line.key: line for line in lines}
-    for value, currency, amount in await _provider_costs(session, keys[by], reseller, start, end):
+    # Per group and provider currency: the providers' rates for what was delivered (orders
+    # sent before currencies were recorded have none).
+    costs = await session.execute(
+        select(key, settled.c.currency, func.sum(settled.c.provider_cost))
+        .select_from(grouped)
+        .where(settled.c.currency.is_not(None))
+        .group_by(key, settled.c.currency)
+    )
+    for value, currency, amount in costs:
         line = by_key.get(_shown(value))
-        if line is not None and currency is not None:
+        if line is not None:
             line.provider_costs[currency] = amount
     return lines
 
@@ -129,15 +122,6 @@ def period(start: date | None, end: date | None, today: date) -> tuple[date, dat
     if after - first > LONGEST:
         raise Invalid("a report covers at most 366 days")
     return first, after
-
-
-async def between(session: AsyncSession, by: Grouping, first: date, after: date) -> list[Line]:
-    """`margins` for the whole UTC days [first, after)."""
-
-    def moment(day: date) -> datetime:
-        return datetime.combine(day, time(), tzinfo=UTC)
-
-    return await margins(session, by, moment(first), moment(after))
 
 
 def total(lines: list[Line]) -> Line:
@@ -175,33 +159,6 @@ async def group_names(session: AsyncSession, by: Grouping, lines: list[Line]) ->
         select(table.id, table.name).where(table.id.in_([int(key) for key in keys]))
     )
     return {str(row_id): name for row_id, name in rows}
-
-
-async def _provider_costs(
-    session: AsyncSession, grouped: Any, reseller: Any, start: datetime, end: datetime
-) -> list[tuple[Any, str | None, Decimal]]:
-    """Per group and provider currency: the providers' rates for what was delivered, in the
-    settlements of the period (orders sent before currencies were recorded have none)."""
-    delivered = Order.quantity - func.coalesce(Order.remains, 0)
-    # Each order's cost as settlement computes it (`money.charge_for`: half-up, six places;
-    # PostgreSQL's round is half away from zero, the same on these positive amounts).
-    per = case((Order.cost_per_item, 1), else_=PER)  # settlement.cost_for, in SQL
-    charged = func.round(Order.cost_rate * delivered / per, SCALE)
-    key = grouped.label("key")
-    rows = await session.execute(
-        select(key, Order.provider_currency, func.sum(charged))
-        .select_from(Journal)
-        .join(Order, Order.id == Journal.order_id)
-        .join(reseller, reseller.c.id == Order.reseller_id)
-        .where(
-            Journal.kind == JournalKind.settlement,
-            Journal.created_at >= start,
-            Journal.created_at < end,
-            Order.cost_rate.is_not(None),
-        )
-        .group_by(key, Order.provider_currency)
-    )
-    return [(value, currency, amount) for value, currency, amount in rows]
 
 
 def _shown(value: object) -> str | None:
