@@ -117,23 +117,15 @@ async def add(call: Call) -> answers.Json:
     return {"order": outcome.order()}
 
 
-async def status(call: Call) -> answers.Json:
+async def status(call: Call) -> answers.Encoded:
     if "orders" in call.params:
         ids = _id_list(call.params["orders"])
-        found = await _seen(call, _existing(ids))
-        return {
-            str(order_id): (
-                answers.order_status(found[order_id], call.currency)
-                if order_id in found
-                else answers.error(texts.INCORRECT_ORDER)
-            )
-            for order_id in ids
-        }
+        return answers.statuses(await _seen(call, _existing(ids)), ids, call.currency)
     order_id = _single_id(call.params, "order", texts.INCORRECT_ORDER)
     seen = (await _seen(call, [order_id])).get(order_id)
     if seen is None:
         raise Refused(texts.INCORRECT_ORDER)
-    return answers.order_status(seen, call.currency)
+    return answers.Encoded(answers.order_status(seen, call.currency).encode())
 
 
 async def _seen(call: Call, order_ids: list[int]) -> dict[int, status_reads.Seen]:

@@ -1,6 +1,7 @@
 """Orders' statuses as a buyer sees them, for any number of buyers in one statement: what API
-v2 `status` answers, read without ORM objects so that a poll of 100 ids costs one row each and
-no Python work beyond formatting.
+v2 `status` answers, read without ORM objects, its numbers already as the text the answer
+shows (PostgreSQL writes them faster than Python would), so that a poll of 100 ids costs one
+row each and no Python work beyond putting the strings together.
 
 Who may see what is `service.seen_by`'s rule, written here in SQL: a buyer its own orders, a
 reseller its agencies' as well, never the runs of an emulated drip-feed; and the charge shown
@@ -8,7 +9,6 @@ is what the viewer paid, which only a viewer in the order's chain has.
 """
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import NamedTuple
 
 from sqlalchemy import text
@@ -23,9 +23,9 @@ Asked = tuple[int, bool, int]
 
 class Seen(NamedTuple):
     status: OrderStatus
-    start_count: int | None
-    remains: int  # what is still to deliver, as `Order.undelivered` says it
-    charge: Decimal  # what the viewer paid
+    start_count: str  # "0" while the upstream has not said
+    remains: str  # what is still to deliver, as `Order.undelivered` says it
+    charge: str  # what the viewer paid, as `money.text` writes it
     serial: str | None  # what a prepaid product delivered
 
 
@@ -40,8 +40,8 @@ def asked(viewer: Account, order_ids: Sequence[int]) -> list[Asked]:
 
 _READ = text(
     """
-    SELECT q.viewer, q.reseller, o.id, o.status, o.start_count,
-           COALESCE(o.remains, o.quantity), c.amount, o.serial
+    SELECT q.viewer, q.reseller, o.id, o.status, COALESCE(o.start_count, 0)::text,
+           COALESCE(o.remains, o.quantity)::text, trim_scale(c.amount)::text, o.serial
       FROM unnest(CAST(:viewers AS bigint[]), CAST(:resellers AS boolean[]),
                   CAST(:ids AS bigint[])) AS q(viewer, reseller, id)
       JOIN "order" o ON o.id = q.id AND o.parent_id IS NULL
