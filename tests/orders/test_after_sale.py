@@ -91,7 +91,7 @@ async def test_mass_order_lines_stand_on_their_own(session: AsyncSession) -> Non
         (1, True, None),
         (2, False, texts.INCORRECT_REQUEST),
         (3, False, texts.INCORRECT_LINK),
-        (4, False, texts.quantity_below(10)),
+        (4, False, texts.quantity_below(10).detail),
         (5, False, texts.NOT_ENOUGH_FUNDS),
         (7, False, texts.INCORRECT_SERVICE),
         (8, True, None),
