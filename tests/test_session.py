@@ -41,7 +41,7 @@ async def raises_after_write(session: SessionDep) -> dict[str, str]:
 async def probe(
     app_for: AppFor, committed: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[AsyncClient]:
-    app = app_for(committed)
+    app = app_for(committed, fresh=True)
     app.include_router(probes)
     transport = ASGITransport(app=app, raise_app_exceptions=False)
     async with AsyncClient(transport=transport, base_url="http://pasok.test") as client:

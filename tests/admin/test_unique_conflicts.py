@@ -98,7 +98,7 @@ async def test_the_request_that_loses_a_race_for_a_unique_value_is_a_conflict(
 ) -> None:
     """Two requests can both find a name free and both write it: the second's unique
     violation is answered 409 problem JSON, and its transaction rolled back."""
-    app: FastAPI = app_for(committed)
+    app: FastAPI = app_for(committed, fresh=True)
 
     @app.post("/admin/v1/test-race")
     async def lose_the_race(session: SessionDep) -> None:

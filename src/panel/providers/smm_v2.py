@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, NoReturn, TypeVar
 import httpx
 from pydantic import SecretStr
 
+from panel import trust_store
 from panel.config import HttpSettings
 from panel.providers.adapter import (
     AddResult,
@@ -73,6 +74,7 @@ def build_client(http: HttpSettings) -> httpx.AsyncClient:
         # A redirected POST turns into a GET and loses the form: report it instead.
         follow_redirects=False,
         headers={"User-Agent": "Pasok"},
+        verify=trust_store.system(),
     )
 
 

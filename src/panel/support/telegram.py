@@ -2,6 +2,7 @@
 
 import httpx
 
+from panel import trust_store
 from panel.config import SupportSettings
 from panel.support.delivery import SENT, Sent, failed
 
@@ -13,7 +14,7 @@ def configured(settings: SupportSettings) -> bool:
 
 
 def client(settings: SupportSettings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=settings.telegram_timeout_s)
+    return httpx.AsyncClient(timeout=settings.telegram_timeout_s, verify=trust_store.system())
 
 
 async def send(http: httpx.AsyncClient, settings: SupportSettings, chat_id: str, text: str) -> Sent:

@@ -19,6 +19,7 @@ import anyio
 import httpcore
 import httpx
 
+from panel import trust_store
 from panel.config import HttpSettings, WebhookSettings
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -146,7 +147,7 @@ def build_client(
     `verify` is the trust store for receivers' certificates; the system's by default."""
     limits = httpx.Limits(max_connections=http.max_connections)
     return httpx.AsyncClient(
-        transport=_CheckedTransport(webhooks, limits, verify or httpx.create_ssl_context()),
+        transport=_CheckedTransport(webhooks, limits, verify or trust_store.system()),
         timeout=httpx.Timeout(webhooks.timeout_s),
         # A redirect would be a second, unchecked destination: the receiver's answer is its
         # status, redirect or not.
