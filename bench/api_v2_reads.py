@@ -4,8 +4,8 @@
 
 One scratch database: 2,000 services priced through a 25% tier, and 1M orders filled with
 set-based SQL, of which the caller's are a few thousand. `pasok api --processes 2` then takes
-`status` (one id), `status` (100 ids), `services`, `balance` and `add` from 64 wrk connections,
-one call after another. Every answer is checked, in wrk's Lua and from Python against the
+`status` (one id), `status` (100 ids), `services` (plain and gzip), `balance` and `add` from
+64 wrk connections, one call after another. Every answer is checked, in wrk's Lua and from Python against the
 database; a wrong or an error answer fails the run.
 """
 
@@ -101,8 +101,12 @@ end
 local ids = {%(ids)s}
 local sent = 0
 local headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
-local function post(body)
-  return wrk.format("POST", "/api/v2", headers, "key=%(key)s&" .. body)
+local function post(body, accept)
+  local sent_headers = headers
+  if accept then
+    sent_headers = {["Content-Type"] = headers["Content-Type"], ["Accept-Encoding"] = accept}
+  end
+  return wrk.format("POST", "/api/v2", sent_headers, "key=%(key)s&" .. body)
 end
 """
 LUA_CALLS = {
@@ -132,6 +136,14 @@ end
 request = function() return post("action=services") end
 function good(body)
   return count(body, '"service"') == %(services)d and count(body, '"rate"') == %(services)d
+end
+""",
+    # As python-requests, Go and curl --compressed ask: the kept gzip copy, the same bytes
+    # from both processes, checked by its length here and decoded from Python.
+    "services, gzip": """
+request = function() return post("action=services", "gzip, deflate") end
+function good(body)
+  return #body == %(gzipped)d
 end
 """,
     "balance": """
@@ -209,9 +221,10 @@ async def fill(url: str, caller: int, others: list[int]) -> tuple[list[int], lis
     return ids, services
 
 
-async def check_sample(url: str, base: str, key: str, caller: int, ids: list[int]) -> None:
+async def check_sample(url: str, base: str, key: str, caller: int, ids: list[int]) -> int:
     """A sample of answers against the database: status, charge, remains, currency; the
-    services list's size and the caller's rate; the balance."""
+    services list's size and the caller's rate, plain and compressed; the balance. The
+    compressed list's size."""
     from panel.db import create_engine, create_sessionmaker, transaction
     from panel.ledger import service as ledger
 
@@ -264,10 +277,18 @@ async def check_sample(url: str, base: str, key: str, caller: int, ids: list[int
                 }
                 assert got == expected, (order_id, got, expected)
         listed = await ask(action="services")
+        packed = await client.post(
+            "/api/v2",
+            data={"key": key, "action": "services"},
+            headers={"Accept-Encoding": "gzip"},
+        )
+        assert packed.headers["content-encoding"] == "gzip"
+        assert packed.json() == listed
         assert isinstance(listed, list), listed
         assert len(listed) == SERVICES, len(listed)
         rates = {Decimal(row["rate"]) for row in listed}
         assert rates == {UPSTREAM_RATE * MARKUP}, rates
+        return int(packed.headers["content-length"])
 
 
 async def main(seconds: int) -> None:
@@ -289,7 +310,7 @@ async def main(seconds: int) -> None:
             "PASOK_RATE_LIMITS__ENABLED": "false",
         }
         base = f"http://127.0.0.1:{port}"
-        fields = {
+        fields: dict[str, object] = {
             "ids": ",".join(map(str, ids)),
             "key": key,
             "services": SERVICES,
@@ -297,7 +318,7 @@ async def main(seconds: int) -> None:
         }
         api = ["api", "--port", str(port), "--processes", str(PROCESSES)]
         with process(api, env, f"{base}/healthz"):
-            await check_sample(url, base, key, caller, ids)
+            fields["gzipped"] = await check_sample(url, base, key, caller, ids)
             for call in LUA_CALLS:
                 wrk(base, call, fields, WARM_UP)
                 count, p50, p99 = wrk(base, call, fields, seconds)

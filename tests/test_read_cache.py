@@ -2,6 +2,8 @@
 where it came from, within its time to live otherwise, and read once for many waiting."""
 
 import asyncio
+import gzip
+import json
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
@@ -136,3 +138,24 @@ async def test_a_failed_read_is_raised_to_every_waiter_and_not_kept() -> None:
     assert len(reads) == 1
     await asyncio.gather(cache.caller("k", failing), return_exceptions=True)
     assert len(reads) == 2
+
+
+async def test_a_services_list_is_compressed_once_when_kept() -> None:
+    cache = ReadCache()
+    account = Account(id=7, kind=AccountKind.reseller, name="A", status=AccountStatus.active)
+    listed = json.dumps([{"service": n, "name": "Followers " * 5} for n in range(100)]).encode()
+    reads: list[int] = []
+
+    async def read() -> bytes:
+        reads.append(1)
+        return listed
+
+    first = await cache.services("api_v2", account, read)
+    second = await cache.services("api_v2", account, read)
+    assert second is first
+    assert reads == [1]
+    assert first.plain == listed
+    assert first.gzipped is not None
+    assert gzip.decompress(first.gzipped) == listed
+    # Another surface keeps its own.
+    assert (await cache.services("v1", account, read)) is not first

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from panel import collector, headers, health, logs, problems, reconnect, throttle
+from panel import collector, compressed, headers, health, logs, problems, reconnect, throttle
 from panel.admin.router import router as admin_router
 from panel.api_v2 import endpoints as api_v2
 from panel.config import Settings, get_settings
@@ -50,13 +50,12 @@ from panel.web.voucher_pages import router as web_voucher_router
 
 # What every request passes through, innermost first. The last runs first: every answer is
 # logged and counted, a 429 included, and a request over its limit costs nothing more. Pages
-# and service lists travel compressed to phones on mobile data; answers shorter than
-# 1,000 bytes gain nothing from it (an API v2 `add` answer is a few dozen bytes).
+# travel compressed to phones on mobile data (service lists are kept compressed already).
 MIDDLEWARE: tuple[tuple[Any, dict[str, Any]], ...] = (
     (reconnect.RetryOnConnectionLoss, {}),
     (throttle.RateLimits, {}),
     (logs.RequestLog, {}),
-    (GZipMiddleware, {"minimum_size": 1000}),
+    (GZipMiddleware, {"minimum_size": compressed.MINIMUM_SIZE}),
 )
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import event, make_url
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from panel import compressed
 from panel.keys.holder import Holder
 from panel.models import Account, Base
 from panel.pricing.service import Quote
@@ -79,7 +80,7 @@ class ReadCache:
         self._listener: asyncio.Task[None] | None = None
         self._callers: _Entries[str, Holder | None] = _Entries(self._ttl)
         self._quotes: _Entries[tuple[int, int], Quote] = _Entries(self._ttl)
-        self._services: _Entries[tuple[str, int], bytes] = _Entries(self._ttl)
+        self._services: _Entries[tuple[str, int], compressed.Body] = _Entries(self._ttl)
 
     @property
     def hearing(self) -> bool:
@@ -155,11 +156,16 @@ class ReadCache:
 
     async def services(
         self, surface: str, account: Account, read: Callable[[], Awaitable[bytes]]
-    ) -> bytes:
+    ) -> compressed.Body:
         """The list of services `account` can order with its prices, as `surface` (API v2,
-        /v1) sends it, read by `read` when not known or too old. Its quality figures are the
-        worker's, recomputed every few minutes: they may be up to the time to live behind."""
-        return await self._services.get((surface, account.id), read)
+        /v1) sends it, read by `read` when not known or too old and kept with its gzip copy.
+        Its quality figures are the worker's, recomputed every few minutes: they may be up to
+        the time to live behind."""
+
+        async def kept() -> compressed.Body:
+            return compressed.Body.of(await read())
+
+        return await self._services.get((surface, account.id), kept)
 
 
 class _Entries(Generic[_Key, _Value]):

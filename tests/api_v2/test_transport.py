@@ -298,3 +298,33 @@ async def test_the_answer_is_compact_json_with_strings_for_money(world: World) -
     )
     assert json.loads(response.content) == {"balance": "100", "currency": "USD"}
     assert response.content == b'{"balance":"100","currency":"USD"}'
+
+
+@pytest.mark.parametrize("surface", ["api_v2", "v1"])
+async def test_the_services_list_is_kept_compressed_and_sent_as_the_client_accepts(
+    world: World, surface: str
+) -> None:
+    """A client that accepts gzip gets the kept gzip copy, one that does not the plain list:
+    the same JSON either way, each marked as varying by Accept-Encoding."""
+
+    async def services(accept: str) -> Response:
+        headers = {"Accept-Encoding": accept}
+        if surface == "api_v2":
+            return await world.panel.client.post(
+                API, data={"key": world.reseller.key, "action": "services"}, headers=headers
+            )
+        return await world.panel.v1(world.reseller, "GET", "/services", headers=headers)
+
+    for number in range(10):
+        await world.panel.service(name=f"Views {number}", description="Real views " * 10)
+    plain = await services("identity")
+    packed = await services("gzip, deflate")
+    again = await services("gzip")
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert plain.headers["vary"] == packed.headers["vary"] == "Accept-Encoding"
+    assert int(packed.headers["content-length"]) < len(plain.content) / 3
+    # httpx has decoded the gzip copy: it is the plain list, byte for byte.
+    assert packed.content == plain.content == again.content
+    assert len(plain.json()) == 12
+    assert again.headers["content-length"] == packed.headers["content-length"]

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panel import compressed
 from panel.api_v2 import answers
 from panel.catalogue.offer import offer
 from panel.db import commit_begun
@@ -82,7 +83,7 @@ async def run(
     return await action(Call(session, runtime, account, params))
 
 
-async def services(call: Call) -> answers.Encoded:
+async def services(call: Call) -> compressed.Body:
     """Every service the caller can order, at the caller's own rate: kept encoded until a
     price, the catalogue or the caller changes (read_cache), as a quote is."""
 
@@ -94,7 +95,7 @@ async def services(call: Call) -> answers.Encoded:
             ]
         )
 
-    return answers.Encoded(await call.runtime.reads.services("api_v2", call.account, listed))
+    return await call.runtime.reads.services("api_v2", call.account, listed)
 
 
 async def add(call: Call) -> answers.Json:

@@ -137,7 +137,7 @@ def statuses(found: dict[int, Seen], asked: list[int], currency: str) -> "Encode
 
 
 class Encoded(bytes):
-    """An answer already encoded as JSON, sent as it is (a kept `services` list)."""
+    """An answer already encoded as JSON, sent as it is (a status answer)."""
 
 
 def encode(answer: Any) -> Encoded:

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from panel import throttle
+from panel import compressed, throttle
 from panel.api_v2 import actions, answers
 from panel.db import ConnectionLost
 from panel.errors import InsufficientFunds, PanelError
@@ -46,8 +46,11 @@ async def api_v2(scope: Scope, receive: Receive, send: Send) -> None:
     request = Request(scope, receive)
     runtime: Runtime = scope["app"].state.runtime
     answer, quota, status = await _answer_for(request, runtime)
-    if isinstance(answer, answers.Encoded):
-        response: Response = Response(answer, status, media_type="application/json")
+    response: Response
+    if isinstance(answer, compressed.Body):  # the kept services list
+        response = answer.response(request.headers.get("accept-encoding", ""))
+    elif isinstance(answer, answers.Encoded):
+        response = Response(answer, status, media_type="application/json")
     else:
         response = JSONResponse(answer, status_code=status)
     for name, value in quota.headers() if quota else []:

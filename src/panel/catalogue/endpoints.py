@@ -1,6 +1,6 @@
 """`/v1/services`: what the caller can order, at the caller's own rate."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import TypeAdapter
 from starlette.responses import Response
 
@@ -13,7 +13,9 @@ _LIST = TypeAdapter(list[ServiceView])
 
 
 @router.get("/services", response_model=list[ServiceView])
-async def list_services(session: SessionDep, buyer: BuyerDep, runtime: RuntimeDep) -> Response:
+async def list_services(
+    request: Request, session: SessionDep, buyer: BuyerDep, runtime: RuntimeDep
+) -> Response:
     """Every service you can order now, with your rate per 1000."""
 
     async def listed() -> bytes:
@@ -44,5 +46,5 @@ async def list_services(session: SessionDep, buyer: BuyerDep, runtime: RuntimeDe
             ]
         )
 
-    body = await runtime.reads.services("v1", buyer, listed)
-    return Response(body, media_type="application/json")
+    kept = await runtime.reads.services("v1", buyer, listed)
+    return kept.response(request.headers.get("accept-encoding", ""))
