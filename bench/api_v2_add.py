@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bench.setup import REDIS_URL, catalogue_for, free_port, process, scratch_database
+from bench.setup import catalogue_for, free_port, load_env, process, scratch_database
 
 CLIENTS = 64
 # Seconds of load before measuring: every API process has read what it keeps and prepared its
@@ -137,14 +137,7 @@ async def main(seconds: int) -> None:
         world = await catalogue_for(url, "http://127.0.0.1:9/api/v2", 100, Decimal(10) ** 9)
         keys = [key for _, key in world["resellers"]]  # type: ignore[attr-defined]
         port = free_port()
-        env = {
-            "PASOK_DATABASE_URL": url,
-            "PASOK_REDIS_URL": REDIS_URL,
-            "PASOK_LOG_LEVEL": "WARNING",
-            "PASOK_DB_POOL_SIZE": "20",
-            # The load comes from one address and a few keys, far past any sane rate limit.
-            "PASOK_RATE_LIMITS__ENABLED": "false",
-        }
+        env = load_env(url)
         base = f"http://127.0.0.1:{port}"
         api = ["api", "--port", str(port), "--processes", str(PROCESSES)]
         with process(api, env, f"{base}/healthz"):

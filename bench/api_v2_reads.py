@@ -5,8 +5,8 @@
 One scratch database: 2,000 services priced through a 25% tier, and 1M orders filled with
 set-based SQL, of which the caller's are a few thousand. `pasok api --processes 2` then takes
 `status` (one id), `status` (100 ids), `services` (plain and gzip), `balance` and `add` from
-64 wrk connections, one call after another. Every answer is checked, in wrk's Lua and from Python against the
-database; a wrong or an error answer fails the run.
+64 wrk connections, one call after another. Every answer is checked, in wrk's Lua and from
+Python against the database; a wrong or an error answer fails the run.
 """
 
 import asyncio
@@ -22,7 +22,7 @@ import httpx
 from sqlalchemy import text
 
 from bench.api_v2_add import CLIENTS, WARM_UP, _ms
-from bench.setup import REDIS_URL, catalogue_for, free_port, process, scratch_database
+from bench.setup import catalogue_for, free_port, load_env, process, scratch_database
 
 PROCESSES = 2
 SERVICES = 2000
@@ -60,7 +60,7 @@ SELECT s.account, s.account, s.service, 'https://instagram.com/p/b' || s.g, s.qu
 """
 CHARGES = """
 INSERT INTO order_charge (order_id, account_id, rate, amount)
-SELECT id, account_id, rate, charge FROM "order"
+SELECT id, account_id, rate, charge FROM "order" WHERE id > :before
 """
 
 # Counts per thread, summed in done(): wrk keeps each thread's Lua state apart.
@@ -185,27 +185,49 @@ def wrk(base: str, call: str, fields: dict[str, object], seconds: int) -> tuple[
     return int(requests.group(1)), _ms(p50), _ms(p99)
 
 
-async def fill(url: str, caller: int, others: list[int]) -> tuple[list[int], list[int]]:
-    """The million orders and their charges, then ANALYZE: (the caller's ids, service ids)."""
+async def fill(
+    url: str,
+    caller: int,
+    others: list[int],
+    orders: int = ORDERS,
+    every: int = CALLER_EVERY,
+    services_of: int | None = None,
+) -> tuple[list[int], list[int]]:
+    """`orders` orders (one in `every` the caller's, the rest the others') of the services of
+    provider `services_of` (every service by default) and their charges, then ANALYZE: (the
+    caller's ids, the service ids). Orders already there are left as they are."""
     from panel.db import create_engine
 
     engine = create_engine(url, pool_size=1, statement_timeout_s=0)  # seeding: long statements
     async with engine.begin() as connection:
-        services = list((await connection.execute(text("SELECT id FROM service"))).scalars())
+        before = await connection.scalar(text('SELECT coalesce(max(id), 0) FROM "order"'))
+        services = list(
+            (
+                await connection.execute(
+                    text(
+                        "SELECT DISTINCT r.service_id FROM route r "
+                        "JOIN provider_service p ON p.id = r.provider_service_id "
+                        "WHERE CAST(:provider AS bigint) IS NULL OR p.provider_id = :provider "
+                        "ORDER BY r.service_id"
+                    ),
+                    {"provider": services_of},
+                )
+            ).scalars()
+        )
         await connection.execute(
             text(FILL),
             {
-                "every": CALLER_EVERY,
+                "every": every,
                 "caller": caller,
                 "others": others,
                 "n_others": len(others),
                 "services": services,
                 "n_services": len(services),
                 "statuses": list(STATUSES),
-                "orders": ORDERS,
+                "orders": orders,
             },
         )
-        await connection.execute(text(CHARGES))
+        await connection.execute(text(CHARGES), {"before": before})
         ids = list(
             (
                 await connection.execute(
@@ -301,14 +323,7 @@ async def main(seconds: int) -> None:
         ids, _ = await fill(url, caller, [account for account, _ in resellers[1:]])
         print(f"{ORDERS:,} orders, {len(ids):,} of them the caller's; {SERVICES:,} services")
         port = free_port()
-        env = {
-            "PASOK_DATABASE_URL": url,
-            "PASOK_REDIS_URL": REDIS_URL,
-            "PASOK_LOG_LEVEL": "WARNING",
-            "PASOK_DB_POOL_SIZE": "20",
-            # The load comes from one address and one key, far past any sane rate limit.
-            "PASOK_RATE_LIMITS__ENABLED": "false",
-        }
+        env = load_env(url)
         base = f"http://127.0.0.1:{port}"
         fields: dict[str, object] = {
             "ids": ",".join(map(str, ids)),

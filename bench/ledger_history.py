@@ -124,10 +124,10 @@ UPDATE ledger_account a SET balance = s.total
 """
 
 
-async def _fill(url: str, orders: int, new: int) -> dict[str, float]:
-    engine = create_engine(url, pool_size=2, statement_timeout_s=0)  # a year of history
-    sessionmaker = create_sessionmaker(engine)
-    figures: dict[str, float] = {}
+async def fill(engine: AsyncEngine, orders: int, new: int) -> tuple[dict[str, int], float]:
+    """The accounts and `orders` orders of twelve months, then VACUUM ANALYZE: the ledger
+    accounts' ids and the settlement journals' id base (for `more`), and the seconds taken.
+    Room is left for `new` orders more (three batches of them) after the history."""
     settled = 10 * (orders + new)
     async with engine.begin() as connection:
         # Bulk load: foreign keys and the append-only trigger are checked by the audit itself.
@@ -160,7 +160,7 @@ async def _fill(url: str, orders: int, new: int) -> dict[str, float]:
             if statement.strip():
                 await connection.execute(text(statement), common | year)
         await connection.execute(text(BALANCES))
-        figures["fill_s"] = time.perf_counter() - started
+        filled_s = time.perf_counter() - started
     async with engine.connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
         await connection.execute(text("VACUUM ANALYZE"))
@@ -169,41 +169,36 @@ async def _fill(url: str, orders: int, new: int) -> dict[str, float]:
         )
         journals, entries = counts.one()
     print(f"history: {orders:,} orders, {journals:,} journals, {entries:,} entries, "
-          f"filled in {figures['fill_s']:.1f} s")  # fmt: skip
+          f"filled in {filled_s:.1f} s")  # fmt: skip
+    return common, filled_s
+
+
+async def _fill(url: str, orders: int, new: int) -> dict[str, float]:
+    engine = create_engine(url, pool_size=2, statement_timeout_s=0)  # a year of history
+    sessionmaker = create_sessionmaker(engine)
+    figures: dict[str, float] = {}
+    common, figures["fill_s"] = await fill(engine, orders, new)
 
     figures["full_s"] = await _timed(sessionmaker, full=True)
     figures["first_incremental_s"] = await _timed(sessionmaker, full=False)
-
-    async with engine.begin() as connection:
-        await connection.execute(text("SET session_replication_role = replica"))
-        now = datetime.now(UTC)
-        hour = {
-            "first": orders + 1,
-            "last": orders + new,
-            "open_after": orders + new,  # all of the hour's orders settled
-            "since": now - timedelta(hours=1),
-            "until": now - timedelta(minutes=6),
-        }
-        for statement in ORDERS.split(";\n"):
-            if statement.strip():
-                await connection.execute(text(statement), common | hour)
-        await connection.execute(text(BALANCES))
+    # The hour's orders all settled, older than the audit's settling time.
+    await more(engine, common, orders, new, 60, 6)
     figures["hour_incremental_s"] = await _timed(sessionmaker, full=False)
     figures["quiet_incremental_s"] = await _timed(sessionmaker, full=False)
     await _readers(sessionmaker, figures, "unfolded")
     figures["first_fold_s"] = await _folded(sessionmaker)
     await _readers(sessionmaker, figures, "folded")
     # Settlement journal ids above every earlier journal's, as a live ledger's would be.
-    await _more(engine, common | {"settled": 2 * TOP_UPS}, orders + new, new, 60, 6)
+    await more(engine, common | {"settled": 2 * TOP_UPS}, orders + new, new, 60, 6)
     figures["hour_fold_s"] = await _folded(sessionmaker)
     # Too recent to fold: the readers add these from the ledger.
-    await _more(engine, common | {"settled": 3 * TOP_UPS}, orders + 2 * new, new, 4, 0)
+    await more(engine, common | {"settled": 3 * TOP_UPS}, orders + 2 * new, new, 4, 0)
     await _readers(sessionmaker, figures, "tail")
     await engine.dispose()
     return figures
 
 
-async def _more(
+async def more(
     engine: AsyncEngine, common: dict[str, int], after: int, count: int, since: int, until: int
 ) -> None:
     """`count` more orders paid and settled between `since` and `until` minutes ago."""
@@ -247,13 +242,17 @@ async def _readers(
             sys.exit("the readers found no settled money")
 
 
-async def _timed(sessionmaker: async_sessionmaker[AsyncSession], *, full: bool) -> float:
-    started = time.perf_counter()
+async def audited(sessionmaker: async_sessionmaker[AsyncSession], *, full: bool) -> None:
+    """The audit, full or incremental, which must find the ledger clean."""
     breaches = await run(sessionmaker, datetime.now(UTC), full=full)
-    elapsed = time.perf_counter() - started
     if breaches:
         sys.exit(f"the audit found {len(breaches)} breaches, first: {breaches[0]}")
-    return elapsed
+
+
+async def _timed(sessionmaker: async_sessionmaker[AsyncSession], *, full: bool) -> float:
+    started = time.perf_counter()
+    await audited(sessionmaker, full=full)
+    return time.perf_counter() - started
 
 
 async def main(orders: int, new: int) -> None:

@@ -59,6 +59,18 @@ async def scratch_database() -> AsyncIterator[str]:
         await _admin(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
+def load_env(url: str) -> dict[str, str]:
+    """What `pasok api` runs with under a load benchmark: the load comes from one address and a
+    few keys, far past any sane rate limit, so limits are off."""
+    return {
+        "PASOK_DATABASE_URL": url,
+        "PASOK_REDIS_URL": REDIS_URL,
+        "PASOK_LOG_LEVEL": "WARNING",
+        "PASOK_DB_POOL_SIZE": "20",
+        "PASOK_RATE_LIMITS__ENABLED": "false",
+    }
+
+
 @contextmanager
 def process(
     args: list[str],
