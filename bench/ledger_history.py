@@ -90,7 +90,7 @@ SELECT g, a, 1 + (a - {RESELLERS} - 1) % {RESELLERS}, 1, 'https://instagram.com/
   FROM (SELECT g, {RESELLERS} + 1 + (g * 7919) % {AGENCIES} AS a,
                CAST(:since AS timestamptz)
                  + (CAST(:until AS timestamptz) - CAST(:since AS timestamptz))
-                   * (g - :first) / GREATEST(:last - :first, 1) AS at
+                   * (CAST(g - :first AS float8) / GREATEST(:last - :first, 1)) AS at
           FROM generate_series(CAST(:first AS bigint), :last) g) o;
 INSERT INTO order_charge (order_id, account_id, rate, amount)
 SELECT id, account_id, {AGENCY}, {AGENCY} FROM "order" WHERE id BETWEEN :first AND :last

@@ -311,27 +311,33 @@ class StatementLine:
 async def statement(
     session: AsyncSession, account_id: int, *, before: int | None = None, limit: int = 100
 ) -> list[StatementLine]:
-    """A wallet's entries, newest first, each with the balance it left behind."""
+    """A wallet's entries, newest first, each with the balance it left behind: the wallet's
+    balance less what every later entry moved. One statement, so the balance and the entries
+    are of one moment; what it reads grows with how far back the page is, not with the whole
+    history of the wallet (a busy reseller's runs to millions of entries a year)."""
     wallet = await accounts.wallet_of(session, account_id)
-    running = (
-        select(
-            Entry.id,
-            Entry.journal_id,
-            Entry.amount,
-            Entry.created_at,
-            func.sum(Entry.amount).over(order_by=Entry.id).label("balance_after"),
-        )
-        .where(Entry.ledger_account_id == wallet.id)
-        .subquery()
-    )
-    query = (
-        select(running, Journal.kind, Journal.reason, Journal.order_id)
-        .join(Journal, Journal.id == running.c.journal_id)
-        .order_by(running.c.id.desc())
-        .limit(limit)
+    page = select(Entry.id, Entry.journal_id, Entry.amount, Entry.created_at).where(
+        Entry.ledger_account_id == wallet.id
     )
     if before is not None:
-        query = query.where(running.c.id < before)
+        page = page.where(Entry.id < before)
+    lines = page.order_by(Entry.id.desc()).limit(limit).subquery()
+    balance = select(LedgerAccount.balance).where(LedgerAccount.id == wallet.id)
+    # What moved after the page's newest line (nothing, on the first page) ...
+    after_page = select(func.coalesce(func.sum(Entry.amount), 0)).where(
+        Entry.ledger_account_id == wallet.id,
+        Entry.id > select(func.max(lines.c.id)).scalar_subquery(),
+    )
+    # ... and after each line within the page.
+    after_line = func.coalesce(
+        func.sum(lines.c.amount).over(order_by=lines.c.id.desc(), rows=(None, -1)), 0
+    )
+    left = balance.scalar_subquery() - after_page.scalar_subquery() - after_line
+    query = (
+        select(lines, left.label("balance_after"), Journal.kind, Journal.reason, Journal.order_id)
+        .join(Journal, Journal.id == lines.c.journal_id)
+        .order_by(lines.c.id.desc())
+    )
     rows = (await session.execute(query)).all()
     return [
         StatementLine(
