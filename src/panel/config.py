@@ -36,6 +36,17 @@ class OrderSettings(BaseModel):
     dripfeed_minute_s: float = Field(default=60.0, gt=0)
 
 
+class WorkerSettings(BaseModel):
+    """How much one `pasok worker` does at once. Its jobs mostly wait on upstream providers
+    and hold a database connection only between those calls, so many run at a time: with
+    arq's own defaults (10 jobs, the queue asked every 0.5 s) a worker sent about 20 orders a
+    second, whatever the upstream's speed (bench/README.md, two hosts)."""
+
+    max_jobs: int = Field(default=100, ge=1)
+    # How often the queue is asked for more while fewer than `max_jobs` run.
+    poll_delay_s: float = Field(default=0.05, gt=0)
+
+
 class WebhookSettings(BaseModel):
     """Sending order events to buyers' receivers."""
 
@@ -185,6 +196,7 @@ class Settings(BaseSettings):
     db_statement_timeout_s: float = Field(default=60.0, ge=0)
     http: HttpSettings = HttpSettings()
     orders: OrderSettings = OrderSettings()
+    worker: WorkerSettings = WorkerSettings()
     webhooks: WebhookSettings = WebhookSettings()
     tiers: TierSettings = TierSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()

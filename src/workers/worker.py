@@ -91,6 +91,8 @@ def build(
         # process that outlives it.
         handle_signals=False,
         job_timeout=120,
+        max_jobs=settings.worker.max_jobs,
+        poll_delay=settings.worker.poll_delay_s,
         # No result for a job that failed in arq itself either ("job expired", too many tries):
         # for an hour it would stop the sweeper from queueing that job id again, and the
         # order waiting on it would stay `pending` (tasks.py keeps no result of its own jobs).
