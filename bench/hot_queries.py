@@ -20,8 +20,9 @@ from panel.models import Account, OrderStatus
 from panel.orders import polling, review, search, status_reads, view_reads
 
 GROWING = ("order", "order_charge", "journal", "entry", "order_event", "refill")
-_SCAN = re.compile(r"((?:Parallel )?(?:Seq|Index|Index Only|Bitmap Heap|Bitmap Index) Scan)"
-                   r"(?: using (\S+))? on (\S+)")  # fmt: skip
+_SCAN = re.compile(r"((?:Parallel )?(?:Seq|Index|Index Only|Bitmap Heap|Bitmap Index) Scan"
+                   r"(?: Backward)?)(?: using (\S+))? on (\S+)")  # fmt: skip
+SLOW_MS = 100.0  # a hot query slower than this on the history is flagged too
 _TIME = re.compile(r"Execution Time: ([\d.]+) ms")
 
 Job = Callable[[AsyncSession], Awaitable[object]]
@@ -29,7 +30,7 @@ Job = Callable[[AsyncSession], Awaitable[object]]
 
 async def explained(engine: AsyncEngine, label: str, job: Job) -> list[str]:
     """`job`'s statements and their plans, in lines to print; a line starting with "!" is a
-    sequential scan of a growing table."""
+    sequential scan of a growing table or a statement slower than SLOW_MS."""
     caught: list[tuple[str, Any]] = []
 
     def catch(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
@@ -58,6 +59,8 @@ async def explained(engine: AsyncEngine, label: str, job: Job) -> list[str]:
             took = _TIME.search(plan)
             scans = sorted({" ".join(filter(None, m.groups())) for m in _SCAN.finditer(plan)})
             lines.append(f"{label}: {took.group(1) if took else '?'} ms; " + "; ".join(scans))
+            if took and float(took.group(1)) > SLOW_MS:
+                lines.append(f"! {label}: {took.group(1)} ms")
             for scan in scans:
                 if (
                     scan.startswith(("Seq Scan", "Parallel Seq Scan"))

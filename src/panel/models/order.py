@@ -42,6 +42,7 @@ TERMINAL = frozenset(
 # Written out rather than passed as a parameter: PostgreSQL uses a partial index only where
 # the query's own condition implies the index's, and a plan made once for any value of a
 # parameter (as pooled connections come to use) cannot know that it does.
+REVIEW_SQL = "status = 'needs_review'"
 OPEN_SQL = "status IN ({})".format(
     ", ".join(f"'{status.value}'" for status in sorted(frozenset(OrderStatus) - TERMINAL))
 )
@@ -71,6 +72,20 @@ class Order(CreatedAt, Base):
         # A link's open orders, for services that take one open order per link: found
         # without reading the buyer's past orders, however many there are.
         Index("order_open_link_idx", "account_id", "link", postgresql_where=text(OPEN_SQL)),
+        # A buyer's orders newest first, a page at a time, however many it has: the listings
+        # of /v1, the web panel and API v2 read a page, not the buyer's whole history.
+        Index("order_account_id_id_idx", "account_id", "id"),
+        Index("order_reseller_id_id_idx", "reseller_id", "id"),
+        # The operator's search by the upstream's order id and by any part of the link, and
+        # the review queue, on a history of millions (bench/README.md, long history).
+        Index("order_upstream_id_idx", "upstream_id"),
+        Index(
+            "order_link_trgm_idx",
+            "link",
+            postgresql_using="gin",
+            postgresql_ops={"link": "gin_trgm_ops"},
+        ),
+        Index("order_review_idx", "id", postgresql_where=text(REVIEW_SQL)),
         Index(
             "order_open_status_idx",
             "status",
@@ -80,9 +95,9 @@ class Order(CreatedAt, Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     # The reseller at the top of the buyer's chain: every query is scoped to a tree.
-    reseller_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), index=True)
     # Set on the runs of a drip-feed that Pasok emulates for an upstream without one: each run
     # is an order of its own upstream, free to its buyer (the parent order was paid), settled
