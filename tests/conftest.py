@@ -32,10 +32,10 @@ from panel.runtime import Runtime
 from tests import servers
 
 pytest_plugins = [
-    "tests.fixtures_sandbox",
-    "tests.fixtures_gateway",
-    "tests.fixtures_world",
-    "tests.fixtures_pipeline",
+    "tests.fixtures.sandbox",
+    "tests.fixtures.gateway",
+    "tests.fixtures.world",
+    "tests.fixtures.pipeline",
     "tests.web.browsing",
 ]
 

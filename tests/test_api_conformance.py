@@ -15,7 +15,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.generation.case import Case
 from schemathesis.specs.openapi.checks import ignored_auth
 
-from tests.fixtures_world import Caller, World
+from tests.fixtures.world import Caller, World
 
 DOCUMENT = json.loads((Path(__file__).parents[1] / "openapi" / "openapi.json").read_text())
 # A schema-valid request may still break a rule the schema cannot state (an agency needs its

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from panel import csv_export
-from tests.fixtures_world import World
+from tests.fixtures.world import World
 
 CASES = [
     # (cell as stored, cell as written)

@@ -43,7 +43,7 @@ from panel.orders import calls
 from panel.runtime import Runtime
 from panel.support import notify
 from panel.webhooks import service as webhooks
-from tests.factories import COST, World, build_world
+from tests.fixtures.factories import COST, World, build_world
 from workers import retention_jobs
 
 NOW = datetime.now(UTC)

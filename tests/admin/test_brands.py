@@ -2,7 +2,7 @@
 
 from httpx import AsyncClient
 
-from tests.fixtures_world import World
+from tests.fixtures.world import World
 
 
 def _brand(**changes: object) -> dict[str, object]:

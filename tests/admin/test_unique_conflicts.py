@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel.deps import SessionDep
 from tests.conftest import AppFor
-from tests.fixtures_world import Panel
+from tests.fixtures.world import Panel
 
 PROVIDER = {"api_url": "http://127.0.0.1:9/api/v2", "api_key": "up-key"}
 

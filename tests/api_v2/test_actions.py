@@ -8,7 +8,7 @@ import pytest
 
 from panel.models import OrderStatus, RefillStatus
 from panel.money import charge_for
-from tests.fixtures_world import D, World
+from tests.fixtures.world import D, World
 
 LINK = "https://instagram.com/pasok"
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from panel.models import Account, Order
 from panel.orders import mass
-from tests.fixtures_world import World
+from tests.fixtures.world import World
 
 LINK = "https://instagram.com/pasok"
 FULL_WIDTH_100 = "\uff11\uff10\uff10"  # １００

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures_world import Caller, World
+from tests.fixtures.world import Caller, World
 
 LINK = "https://instagram.com/pasok"
 

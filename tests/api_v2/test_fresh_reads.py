@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from panel.coalesce import Coalescer
-from tests.fixtures_world import World
+from tests.fixtures.world import World
 from tests.test_serving import _api, _free_port, _wait_ready
 
 pytestmark = pytest.mark.slow

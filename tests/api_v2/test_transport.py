@@ -9,7 +9,7 @@ import pytest
 from httpx import AsyncClient, Response
 
 from panel.orders import intake
-from tests.fixtures_world import API, D, World
+from tests.fixtures.world import API, D, World
 
 Send = Callable[[AsyncClient, dict[str, str]], Awaitable[Response]]
 

@@ -17,8 +17,8 @@ from panel.accounts import service as accounts
 from panel.models import AccountKind, Provider
 from panel.providers import dialect_doc
 from panel.sandbox import create_app
-from tests.app_server import AppServer
 from tests.conftest import Operator
+from tests.fixtures.app_server import AppServer
 from tests.web.conftest import Visitor, csrf_of, give_password, sign_in, visitor  # noqa: F401
 
 KEY = "conn-k3y-42aa"

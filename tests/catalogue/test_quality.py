@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel.catalogue import quality
 from panel.models import Order, OrderStatus, Refill, RefillStatus
 from panel.orders import service as orders
-from tests.factories import World, build_world
-from tests.fixtures_world import World as ApiWorld
+from tests.fixtures.factories import World, build_world
+from tests.fixtures.world import World as ApiWorld
 
 D = Decimal
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -30,7 +30,7 @@ from panel.pricing import rule_book, tiers
 from panel.pricing import service as pricing
 from panel.runtime import Runtime
 from tests.conftest import Operator
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.sandbox import SandboxHandle
 from workers import catalogue_jobs
 
 D = Decimal

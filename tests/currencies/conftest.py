@@ -15,7 +15,7 @@ from panel.config import Settings
 from panel.keys import service as keys
 from panel.models import AccountKind
 from panel.runtime import Runtime
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.sandbox import SandboxHandle
 
 PANEL_CURRENCY = "IDR"
 

@@ -14,7 +14,7 @@ from panel.ledger.audit import audit
 from panel.money import charge_for, refund_for
 from panel.problems import MEDIA_TYPE
 from tests.currencies.conftest import Idr
-from tests.fixtures_pipeline import RunJobs
+from tests.fixtures.pipeline import RunJobs
 from workers import order_jobs
 
 D = Decimal

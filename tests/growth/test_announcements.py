@@ -30,7 +30,7 @@ from panel.models import (
     WebhookEndpoint,
 )
 from tests.conftest import Operator
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import (  # noqa: F401
     AGENCY_EMAIL,
     OTHER_HOST,

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.keys import service as keys
 from panel.models import Account
-from tests.factories import World, build_world
+from tests.fixtures.factories import World, build_world
 
 
 async def _headers(session: AsyncSession, account: Account) -> dict[str, str]:

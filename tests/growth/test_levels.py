@@ -32,7 +32,7 @@ from panel.money import refund_for
 from panel.orders.service import accept
 from panel.orders.settlement import settle
 from panel.pricing import rule_book
-from tests.factories import World, build_world
+from tests.fixtures.factories import World, build_world
 
 D = Decimal
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -34,9 +34,9 @@ from panel.money import charge_for, refund_for
 from panel.orders import service, settlement
 from panel.pricing import rule_book
 from panel.runtime import Runtime
-from tests.factories import AGENCY_RATE, RESELLER_RATE, World, build_world
-from tests.fixtures_pipeline import RunJobs, audit_clean, balance
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.factories import AGENCY_RATE, RESELLER_RATE, World, build_world
+from tests.fixtures.pipeline import RunJobs, audit_clean, balance
+from tests.fixtures.sandbox import SandboxHandle
 from tests.web.conftest import (  # noqa: F401
     AGENCY_EMAIL,
     OTHER_HOST,

@@ -31,8 +31,8 @@ from panel.orders import service as orders
 from panel.orders.settlement import settle
 from panel.runtime import Runtime
 from tests.conftest import AppFor
-from tests.factories import World, build_world
-from tests.fixtures_pipeline import audit_clean, balance
+from tests.fixtures.factories import World, build_world
+from tests.fixtures.pipeline import audit_clean, balance
 from tests.growth.test_levels import COST, expensive_service
 
 D = Decimal

@@ -28,9 +28,9 @@ from panel.runtime import Runtime
 from panel.webhooks import service as webhooks
 from panel.webhooks import signing
 from tests.conftest import AppFor
-from tests.factories import build_world
-from tests.fixtures_sandbox import SandboxHandle
-from tests.orders.webhook_receiver import Receiver
+from tests.fixtures.factories import build_world
+from tests.fixtures.sandbox import SandboxHandle
+from tests.webhooks.receiver import Receiver
 from workers import catalogue_jobs, webhook_jobs
 from workers.tasks import JobContext
 

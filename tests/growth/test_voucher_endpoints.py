@@ -6,7 +6,7 @@ that cannot be used is refused in each protocol's own format and writes nothing.
 from decimal import Decimal
 
 from panel.orders import texts
-from tests.fixtures_world import World
+from tests.fixtures.world import World
 
 D = Decimal
 LINK = "https://instagram.com/pasok"

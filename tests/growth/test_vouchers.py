@@ -34,9 +34,9 @@ from panel.orders import intake, texts
 from panel.orders import service as orders
 from panel.orders.batcher import Batcher
 from panel.runtime import Runtime
-from tests.factories import AGENCY_RATE, COST, RESELLER_RATE, World, build_world
-from tests.fixtures_pipeline import RunJobs, audit_clean, balance
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.factories import AGENCY_RATE, COST, RESELLER_RATE, World, build_world
+from tests.fixtures.pipeline import RunJobs, audit_clean, balance
+from tests.fixtures.sandbox import SandboxHandle
 from workers import order_jobs
 
 D = Decimal

@@ -19,7 +19,7 @@ from panel.models import AccountKind, Entry, LedgerAccount
 from panel.orders import service as orders
 from panel.runtime import Runtime
 from tests.conftest import AppFor
-from tests.factories import World, build_world
+from tests.fixtures.factories import World, build_world
 
 LINK = "https://instagram.com/pasok"
 

@@ -46,7 +46,7 @@ from panel.orders.service import accept
 from panel.orders.settlement import cost_for, settle
 from panel.pricing import standing
 from panel.reports import service as reports
-from tests.factories import World, build_world
+from tests.fixtures.factories import World, build_world
 
 D = Decimal
 NOW = datetime.now(UTC)

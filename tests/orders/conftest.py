@@ -3,8 +3,8 @@
 import pytest
 
 from panel.runtime import Runtime
-from tests.factories import World, build_world
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.factories import World, build_world
+from tests.fixtures.sandbox import SandboxHandle
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from panel.money import charge_for
 from panel.orders import mass, service, texts
 from panel.runtime import Runtime
 from tests.conftest import Operator
-from tests.factories import RESELLER_RATE, World, build_world
-from tests.fixtures_pipeline import RunJobs
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.factories import RESELLER_RATE, World, build_world
+from tests.fixtures.pipeline import RunJobs
+from tests.fixtures.sandbox import SandboxHandle
 from workers import order_jobs
 
 LINK = "https://instagram.com/after"

@@ -11,8 +11,8 @@ from panel.models import Order, OrderStatus
 from panel.orders import service, sweeper
 from panel.orders.jobs import submission
 from panel.runtime import Runtime
-from tests.factories import World
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.factories import World
+from tests.fixtures.sandbox import SandboxHandle
 from workers.worker import build
 
 

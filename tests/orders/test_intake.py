@@ -15,8 +15,8 @@ from panel.orders.batcher import Batcher
 from panel.orders.intake import Intent
 from panel.orders.texts import LINK_BUSY, NOT_ENOUGH_FUNDS
 from panel.runtime import Runtime
-from tests.factories import World
-from tests.fixtures_pipeline import audit_clean, balance
+from tests.fixtures.factories import World
+from tests.fixtures.pipeline import audit_clean, balance
 
 LINK = "https://instagram.com/pasok"
 

@@ -10,9 +10,9 @@ from panel.money import charge_for
 from panel.orders import service
 from panel.orders.life import life
 from panel.runtime import Runtime
-from tests.factories import AGENCY_RATE, COST, RESELLER_RATE, World
-from tests.fixtures_pipeline import RunJobs
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.factories import AGENCY_RATE, COST, RESELLER_RATE, World
+from tests.fixtures.pipeline import RunJobs
+from tests.fixtures.sandbox import SandboxHandle
 from workers import order_jobs
 
 LINK = "https://instagram.com/life"

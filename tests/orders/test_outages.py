@@ -36,9 +36,9 @@ from panel.ledger.audit import audit
 from panel.models import TERMINAL, Account, Order, OrderStatus
 from panel.orders import service, sweeper
 from panel.runtime import Runtime
-from tests.app_server import AppServer
-from tests.factories import World
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.app_server import AppServer
+from tests.fixtures.factories import World
+from tests.fixtures.sandbox import SandboxHandle
 from workers import worker as worker_process
 
 pytestmark = pytest.mark.slow

@@ -33,7 +33,7 @@ from panel.pricing import rule_book, tiers
 from panel.providers.prepaid_route import Handle
 from panel.runtime import Runtime
 from tests.conftest import AppFor
-from tests.fixtures_pipeline import RunJobs, audit_clean, balance
+from tests.fixtures.pipeline import RunJobs, audit_clean, balance
 from tests.sandbox_prepaid.servers import (
     API_KEY,
     USERNAME,

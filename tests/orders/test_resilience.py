@@ -15,9 +15,9 @@ from panel.ledger.audit import audit
 from panel.models import TERMINAL, Order, OrderStatus
 from panel.orders import service, sweeper
 from panel.runtime import Runtime
-from tests.factories import World
-from tests.fixtures_pipeline import RunJobs
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.factories import World
+from tests.fixtures.pipeline import RunJobs
+from tests.fixtures.sandbox import SandboxHandle
 from workers import order_jobs
 
 pytestmark = pytest.mark.slow

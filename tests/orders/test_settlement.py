@@ -12,7 +12,7 @@ from panel.models import Entry, Journal, JournalKind, LedgerAccount, Order, Orde
 from panel.money import charge_for, refund_for
 from panel.orders.service import accept
 from panel.orders.settlement import settle
-from tests.factories import AGENCY_RATE, COST, RESELLER_RATE, World, build_world
+from tests.fixtures.factories import AGENCY_RATE, COST, RESELLER_RATE, World, build_world
 
 
 @pytest.fixture

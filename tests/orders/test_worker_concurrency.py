@@ -6,9 +6,9 @@ from datetime import datetime
 
 from panel.orders import service
 from panel.runtime import Runtime
-from tests.factories import World
-from tests.fixtures_pipeline import RunJobs
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.factories import World
+from tests.fixtures.pipeline import RunJobs
+from tests.fixtures.sandbox import SandboxHandle
 
 ORDERS = 30
 LATENCY_S = 1.0

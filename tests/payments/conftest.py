@@ -48,8 +48,8 @@ from panel.payments.deposits import Links
 from panel.payments.gateways import Adapter
 from panel.providers.registry import Adapters
 from panel.runtime import Runtime
-from tests.app_server import AppServer
-from tests.fixtures_gateway import GatewayHandle
+from tests.fixtures.app_server import AppServer
+from tests.fixtures.gateway import GatewayHandle
 
 D = Decimal
 MERCHANT = "T-PANEL"

@@ -27,7 +27,7 @@ from panel.models import (
 from panel.payments import crediting, methods
 from panel.payments.adapters import adapter_for
 from tests.conftest import Operator
-from tests.fixtures_gateway import GatewayHandle
+from tests.fixtures.gateway import GatewayHandle
 from tests.payments.conftest import (
     Opener,
     Payments,

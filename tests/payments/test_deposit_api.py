@@ -25,7 +25,7 @@ from panel.models import (
 )
 from panel.payments import crediting, methods
 from tests.conftest import Operator
-from tests.fixtures_gateway import GatewayHandle
+from tests.fixtures.gateway import GatewayHandle
 
 D = Decimal
 PROBLEM = "application/problem+json"

@@ -14,7 +14,7 @@ from panel.models import DepositStatus, PaymentGateway
 from panel.payments import checks
 from panel.payments.adapters import adapter_for
 from panel.payments.gateways import Adapter
-from tests.fixtures_gateway import GatewayHandle
+from tests.fixtures.gateway import GatewayHandle
 from tests.payments.conftest import (
     Opener,
     Payments,

@@ -32,7 +32,7 @@ from panel.models import (
 )
 from panel.payments import checks, crediting, deposits
 from tests.conftest import Operator
-from tests.fixtures_gateway import GatewayHandle
+from tests.fixtures.gateway import GatewayHandle
 from tests.payments.conftest import (
     STATEMENT_SECRET,
     Opener,

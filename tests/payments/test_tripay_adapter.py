@@ -16,7 +16,7 @@ from panel.payments import methods
 from panel.payments.adapters import adapter_for
 from panel.payments.gateways import PaymentState, Rejected
 from panel.payments.tripay import TripayAdapter, sign
-from tests.fixtures_gateway import GatewayHandle
+from tests.fixtures.gateway import GatewayHandle
 from tests.payments.conftest import (
     API_KEY,
     MERCHANT,

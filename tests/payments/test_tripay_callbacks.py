@@ -32,7 +32,7 @@ from panel.payments.tripay import sign
 from panel.sandbox_gateway import create_signature
 from panel.webhooks import service as webhooks
 from tests.conftest import Operator
-from tests.fixtures_gateway import GatewayHandle
+from tests.fixtures.gateway import GatewayHandle
 from tests.payments.conftest import (
     MERCHANT,
     PRIVATE_KEY,

@@ -19,7 +19,7 @@ from panel.models import Account, AccountKind, OperatorAction, PriceRule, Servic
 from panel.pricing import glance, rule_book, tiers
 from panel.pricing.service import price_list
 from tests.conftest import Operator
-from tests.factories import World, build_world
+from tests.fixtures.factories import World, build_world
 
 D = Decimal
 

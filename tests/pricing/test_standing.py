@@ -18,7 +18,7 @@ from panel.pricing import rule_book, standing, tiers
 from panel.pricing import service as pricing
 from panel.providers.registry import Adapters
 from panel.runtime import Runtime
-from tests.factories import RESELLER_RATE, World, build_world
+from tests.fixtures.factories import RESELLER_RATE, World, build_world
 from workers.tasks import JobContext
 from workers.tier_jobs import review_tiers
 

@@ -25,8 +25,8 @@ from panel.providers.declared import DeclaredAdapter
 from panel.providers.smm_v2 import build_client
 from panel.runtime import Runtime
 from panel.sandbox import create_app
-from tests.app_server import AppServer
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.app_server import AppServer
+from tests.fixtures.sandbox import SandboxHandle
 from workers import catalogue_jobs
 
 KEY = "good-k3y-51c0"

@@ -15,7 +15,7 @@ from panel.models import Journal, JournalKind, Order, OrderStatus
 from panel.orders import service as orders
 from panel.orders.settlement import settle
 from panel.reports import dashboard
-from tests.factories import COST, World, build_world
+from tests.fixtures.factories import COST, World, build_world
 
 D = Decimal
 SETTINGS = OrderSettings(submit_timeout_s=120, pending_grace_s=30)

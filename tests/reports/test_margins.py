@@ -12,7 +12,7 @@ from panel.money import charge_for
 from panel.orders import service as orders
 from panel.orders.settlement import settle
 from tests.conftest import Operator
-from tests.factories import COST, RESELLER_RATE, World, build_world
+from tests.fixtures.factories import COST, RESELLER_RATE, World, build_world
 
 D = Decimal
 LINK = "https://instagram.com/report"

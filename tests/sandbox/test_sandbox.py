@@ -27,8 +27,8 @@ from panel.providers import (
 )
 from panel.sandbox import create_app
 from panel.sandbox.dialects import PRESETS, Dialect
-from tests.app_server import AppServer
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.app_server import AppServer
+from tests.fixtures.sandbox import SandboxHandle
 
 KEY = "sandbox-test-key"
 LINK = "https://instagram.com/p/sandbox"

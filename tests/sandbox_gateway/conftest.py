@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from fastapi import FastAPI, Request
 
-from tests.app_server import AppServer
+from tests.fixtures.app_server import AppServer
 
 
 @dataclass(frozen=True)

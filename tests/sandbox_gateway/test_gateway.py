@@ -14,7 +14,7 @@ import pytest
 from panel.sandbox_gateway import Merchant, create_signature
 from panel.sandbox_gateway.qris import crc16
 from panel.sandbox_gateway.state import Gateway
-from tests.fixtures_gateway import GatewayHandle
+from tests.fixtures.gateway import GatewayHandle
 from tests.sandbox_gateway.conftest import Received, Receiver
 
 CODE = "T0001"

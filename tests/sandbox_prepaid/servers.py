@@ -22,7 +22,7 @@ import pytest
 
 from panel.sandbox import create_app
 from panel.sandbox_prepaid import DEFAULT_ACCOUNT
-from tests.app_server import AppServer
+from tests.fixtures.app_server import AppServer
 from tests.sandbox_gateway.conftest import Receiver, _receiver_app
 
 USERNAME = DEFAULT_ACCOUNT.username

@@ -35,9 +35,9 @@ from panel.orders import service as orders
 from panel.orders.settlement import settle
 from panel.runtime import Runtime
 from panel.support import answer_texts, answers, tickets
-from tests.factories import World, build_world
-from tests.fixtures_pipeline import RunJobs
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.factories import World, build_world
+from tests.fixtures.pipeline import RunJobs
+from tests.fixtures.sandbox import SandboxHandle
 from workers.worker import serve
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from panel.config import Settings, WebSettings
 from panel.models import Account, Order, TicketReason, TicketTopic
 from panel.support import complaints, tickets
 from tests.conftest import AppFor
-from tests.fixtures_world import World
+from tests.fixtures.world import World
 
 NOW = datetime.now(UTC)
 FINISHED = NOW - timedelta(days=1)

@@ -40,9 +40,9 @@ from panel.models import (
 from panel.orders import service as orders
 from panel.runtime import Runtime
 from panel.support import notify, tickets
-from tests.app_server import AppServer
 from tests.conftest import AppFor
-from tests.factories import build_world
+from tests.fixtures.app_server import AppServer
+from tests.fixtures.factories import build_world
 from workers.notification_jobs import send_due
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

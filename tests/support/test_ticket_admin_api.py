@@ -6,7 +6,7 @@ from typing import Any
 
 from httpx import Response
 
-from tests.fixtures_world import Panel, World
+from tests.fixtures.world import Panel, World
 from tests.support.test_ticket_api import counts, nothing_written, opened, orders, refused
 
 

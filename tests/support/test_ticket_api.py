@@ -9,7 +9,7 @@ from typing import Any
 from httpx import Response
 from sqlalchemy import text
 
-from tests.fixtures_world import Caller, Panel, World
+from tests.fixtures.world import Caller, Panel, World
 
 PROBLEM = "application/problem+json"
 TABLES = ("ticket", "ticket_message", "ticket_order", "canned_reply")

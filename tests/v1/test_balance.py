@@ -3,7 +3,7 @@
 import csv
 import io
 
-from tests.fixtures_world import World
+from tests.fixtures.world import World
 
 LINK = "https://instagram.com/pasok"
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 
 from panel import idempotency
 from panel.models import IdempotencyKey
-from tests.fixtures_world import D, World
+from tests.fixtures.world import D, World
 
 LINK = "https://instagram.com/pasok"
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures_world import D, World
+from tests.fixtures.world import D, World
 
 LINK = "https://instagram.com/pasok"
 

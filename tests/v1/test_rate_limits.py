@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from panel.config import RateLimitSettings
-from tests.fixtures_world import World
+from tests.fixtures.world import World
 
 PER_KEY, PER_IP = 5, 8
 

@@ -1,6 +1,6 @@
 """/v1/tier and its operator view: where a reseller stands and how it got there."""
 
-from tests.fixtures_world import World
+from tests.fixtures.world import World
 
 LINK = "https://instagram.com/pasok"
 

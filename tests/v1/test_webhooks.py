@@ -1,6 +1,6 @@
 """/v1/webhooks: a buyer's endpoints and their delivery log, its own and no one else's."""
 
-from tests.fixtures_world import World
+from tests.fixtures.world import World
 
 URL = "https://hooks.example.com/pasok"
 

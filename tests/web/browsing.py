@@ -19,7 +19,7 @@ from panel.app import create_app
 from panel.brands import brand_book
 from panel.config import Settings, WebSettings
 from panel.models import Account
-from tests.app_server import AppServer
+from tests.fixtures.app_server import AppServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"

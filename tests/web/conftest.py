@@ -20,7 +20,7 @@ from panel.config import Settings, WebSettings
 from panel.ledger import service as ledger
 from panel.models import Account, AccountKind
 from tests.conftest import AppFor
-from tests.factories import World, build_world
+from tests.fixtures.factories import World, build_world
 
 PASSWORD = "correct horse battery"
 HOST = "a.example"  # the first reseller's brand

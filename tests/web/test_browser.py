@@ -16,9 +16,9 @@ from panel.ledger import service as ledger
 from panel.models import Account, AccountKind, Order, OrderStatus, Refill
 from panel.orders import service as orders
 from panel.runtime import Runtime
-from tests.factories import AGENCY_RATE, World, build_world
-from tests.fixtures_pipeline import RunJobs
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.factories import AGENCY_RATE, World, build_world
+from tests.fixtures.pipeline import RunJobs
+from tests.fixtures.sandbox import SandboxHandle
 from tests.web.browsing import LOGIN_ATTEMPTS, Site, screenshot, sign_in
 from workers import order_jobs
 

@@ -19,9 +19,9 @@ from panel.models import Deposit, DepositStatus, FeePayer, GatewayKind, Journal,
 from panel.payments import methods
 from panel.payments.tripay import TripayAdapter
 from panel.runtime import Runtime
-from tests.app_server import AppServer
-from tests.factories import World, build_world
-from tests.fixtures_gateway import GatewayHandle
+from tests.fixtures.app_server import AppServer
+from tests.fixtures.factories import World, build_world
+from tests.fixtures.gateway import GatewayHandle
 from tests.web.browsing import Site, screenshot, sign_in, toko_sosmed
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from panel.accounts import passwords
 from panel.growth import level_book
 from panel.runtime import Runtime
 from panel.web import level_texts
-from tests.factories import build_world
+from tests.fixtures.factories import build_world
 from tests.growth.test_levels import expensive_service, order_and_settle
 from tests.web.browsing import Site, screenshot, sign_in, toko_sosmed
 

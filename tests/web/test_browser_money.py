@@ -15,7 +15,7 @@ from panel.ledger import service as ledger
 from panel.models import Account, TopUpRequest
 from panel.pricing import rule_book
 from panel.runtime import Runtime
-from tests.factories import World, build_world
+from tests.fixtures.factories import World, build_world
 from tests.web.browsing import Site, screenshot, sign_in, toko_sosmed
 
 pytestmark = pytest.mark.slow

@@ -19,7 +19,7 @@ from panel.models import AccountKind, Journal, JournalKind, OrderStatus
 from panel.orders import service as orders
 from panel.orders.settlement import settle
 from panel.runtime import Runtime
-from tests.factories import COST, build_world
+from tests.fixtures.factories import COST, build_world
 from tests.web.browsing import PHONE, Site, screenshot, sign_in
 
 pytestmark = pytest.mark.slow

@@ -23,8 +23,8 @@ from panel.catalogue import bulk_import, routes
 from panel.catalogue import service as catalogue
 from panel.models import AccountKind, ProviderService, Service
 from panel.runtime import Runtime
-from tests.factories import build_world
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.factories import build_world
+from tests.fixtures.sandbox import SandboxHandle
 from tests.web.browsing import PHONE, Site, screenshot, sign_in
 from workers import catalogue_jobs
 

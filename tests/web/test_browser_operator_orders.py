@@ -11,7 +11,7 @@ from panel.accounts import service as accounts
 from panel.models import AccountKind, UpstreamCall
 from panel.orders import service as orders
 from panel.runtime import Runtime
-from tests.factories import build_world
+from tests.fixtures.factories import build_world
 from tests.web.browsing import Site, screenshot, sign_in
 
 pytestmark = pytest.mark.slow

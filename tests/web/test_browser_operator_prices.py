@@ -12,7 +12,7 @@ from panel.accounts import passwords
 from panel.accounts import service as accounts
 from panel.models import AccountKind, PriceRule
 from panel.runtime import Runtime
-from tests.factories import build_world
+from tests.fixtures.factories import build_world
 from tests.web.browsing import PHONE, Site, screenshot, sign_in
 
 pytestmark = pytest.mark.slow

@@ -22,7 +22,7 @@ from panel.ledger import top_up_requests
 from panel.models import Account, AccountKind, Order, OrderStatus, Service, VoucherKind
 from panel.orders import service as orders
 from panel.runtime import Runtime
-from tests.factories import build_world
+from tests.fixtures.factories import build_world
 from tests.web.browsing import PHONE, Site, screenshot, sign_in
 
 pytestmark = pytest.mark.slow

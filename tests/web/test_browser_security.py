@@ -11,7 +11,7 @@ from playwright.async_api import BrowserContext, Page, expect
 
 from panel.accounts import passwords, totp
 from panel.runtime import Runtime
-from tests.factories import build_world
+from tests.fixtures.factories import build_world
 from tests.web.browsing import PHONE, Site, screenshot, sign_in, toko_sosmed
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ from panel import money_text
 from panel.accounts import passwords
 from panel.catalogue import service as catalogue
 from panel.runtime import Runtime
-from tests.factories import build_world
+from tests.fixtures.factories import build_world
 from tests.web.browsing import Site, screenshot, sign_in, toko_sosmed
 
 pytestmark = pytest.mark.slow

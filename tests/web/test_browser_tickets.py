@@ -14,7 +14,7 @@ from panel.models import Party, Ticket, TicketStatus
 from panel.orders import service as orders
 from panel.runtime import Runtime
 from panel.support import answers, canned, tickets
-from tests.factories import build_world
+from tests.fixtures.factories import build_world
 from tests.web.browsing import PHONE, Site, screenshot, sign_in, toko_sosmed
 
 pytestmark = pytest.mark.slow

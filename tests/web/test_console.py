@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.keys import service as keys
 from panel.models import Account, AccountStatus, ApiKeyKind, Entry, Journal, JournalKind
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import (
     HOST,
     OTHER_HOST,

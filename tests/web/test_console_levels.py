@@ -7,7 +7,7 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.growth import level_book
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import csrf_of
 
 D = Decimal

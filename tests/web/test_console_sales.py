@@ -22,7 +22,7 @@ from panel.money import refund_for
 from panel.orders import service as orders
 from panel.orders.settlement import settle
 from panel.reports import agency_margin
-from tests.factories import AGENCY_RATE, COST, RESELLER_RATE, World
+from tests.fixtures.factories import AGENCY_RATE, COST, RESELLER_RATE, World
 from tests.web.conftest import row, shown, wallets
 
 D = Decimal

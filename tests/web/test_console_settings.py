@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel.models import Account, Brand, BrandHost, OrderCharge, PriceRule
 from panel.orders import service as orders
 from panel.pricing import rule_book
-from tests.factories import RESELLER_RATE, World
+from tests.fixtures.factories import RESELLER_RATE, World
 from tests.web.conftest import HOST, OTHER_HOST, csrf_of
 
 D = Decimal

@@ -17,7 +17,7 @@ from panel.app import create_app
 from panel.config import Settings
 from panel.models.base import Base
 from panel.web.pages import SAFE_METHODS, guard_form
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import csrf_of
 
 API_PREFIXES = ("/api/", "/v1", "/admin/", "/providers/", "/payments/", "/webhooks/")

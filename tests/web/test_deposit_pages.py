@@ -36,8 +36,8 @@ from panel.models import (
 from panel.payments import crediting, methods
 from panel.payments.tripay import TripayAdapter
 from tests.conftest import AppFor
-from tests.factories import World
-from tests.fixtures_gateway import GatewayHandle
+from tests.fixtures.factories import World
+from tests.fixtures.gateway import GatewayHandle
 from tests.web.conftest import (
     LOGIN_ATTEMPTS,
     RESELLER_EMAIL,

@@ -13,7 +13,7 @@ from panel.ledger import service as ledger
 from panel.ledger import top_up_requests
 from panel.models import Account, AccountKind, Invitation, Journal, TopUpRequest, TopUpStatus
 from tests.conftest import Operator
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import PASSWORD, RESELLER_EMAIL, csrf_of, give_password, sign_in
 
 

@@ -25,7 +25,7 @@ from panel.ledger import top_up_requests
 from panel.models import Account, AccountKind, OrderStatus, Service
 from panel.orders import service as orders
 from panel.runtime import Runtime
-from tests.factories import build_world
+from tests.fixtures.factories import build_world
 from tests.web.browsing import LOGIN_ATTEMPTS, Site, screenshot, sign_in
 
 pytestmark = pytest.mark.slow

@@ -22,7 +22,7 @@ from panel.config import Settings, WebSettings
 from panel.models import AccountKind, BrandHost, Invitation
 from panel.web import texts
 from tests.conftest import AppFor
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import (
     PASSWORD,
     RESELLER_EMAIL,

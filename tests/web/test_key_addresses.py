@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.keys import service as keys
 from panel.models import ApiKey
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import sign_in, token
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel.accounts import service as accounts
 from panel.keys import service as keys
 from panel.models import AccountKind, ApiKey, Order
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import Visitor, csrf_of, row, sign_in, token, wallets
 
 LINK = "https://instagram.com/agency-a1"

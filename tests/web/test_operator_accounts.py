@@ -27,7 +27,7 @@ from panel.models import (
 )
 from panel.pricing import tiers
 from tests.conftest import Operator
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import (
     AGENCY_EMAIL,
     HOST,

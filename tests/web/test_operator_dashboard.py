@@ -19,7 +19,7 @@ from panel.models import Account, AccountKind, OrderStatus
 from panel.orders import service as orders
 from panel.orders.settlement import settle
 from tests.conftest import Operator
-from tests.factories import COST, World
+from tests.fixtures.factories import COST, World
 from tests.web.conftest import RESELLER_EMAIL, Visitor, give_password, sign_in
 
 OPS_HOST = "ops.example"

@@ -15,7 +15,7 @@ from panel.accounts import service as accounts
 from panel.catalogue import routes
 from panel.catalogue import service as catalogue
 from panel.models import AccountKind, OperatorAction, ProviderService, Route, Service
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import Visitor, csrf_of, give_password, sign_in
 
 OPS_HOST = "ops.example"

@@ -14,7 +14,7 @@ from panel.accounts import service as accounts
 from panel.models import Account, AccountKind, OperatorAction, Order, OrderStatus, UpstreamCall
 from panel.orders import service as orders
 from tests.conftest import Operator
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import (
     AGENCY_EMAIL,
     HOST,

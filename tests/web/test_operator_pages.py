@@ -15,8 +15,8 @@ from panel.accounts import service as accounts
 from panel.catalogue import service as catalogue
 from panel.models import Account, AccountKind, Order, OrderStatus, Provider, ProviderService
 from panel.orders import service as orders
-from tests.factories import World
-from tests.fixtures_sandbox import SandboxHandle
+from tests.fixtures.factories import World
+from tests.fixtures.sandbox import SandboxHandle
 from tests.web.conftest import (
     AGENCY_EMAIL,
     HOST,

@@ -21,7 +21,7 @@ from panel.models import (
     Service,
 )
 from panel.pricing.service import price_list
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import RESELLER_EMAIL, Visitor, csrf_of, give_password, sign_in
 
 OPS_HOST = "ops.example"

@@ -15,7 +15,7 @@ from panel.catalogue import service as catalogue
 from panel.models import Order, OrderStatus, QualityFigures
 from panel.orders import service as orders
 from panel.web import texts
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import csrf_of, row, sign_in
 
 # Every status word an order can carry inside Pasok or on API v2: none may reach a page.

@@ -20,7 +20,7 @@ from panel.orders import service as orders
 from panel.orders import texts as order_texts
 from panel.web import texts
 from tests.conftest import AppFor
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import PASSWORD, csrf_of, funded_agency, sign_in
 
 LINK = "https://instagram.com/agency-a1"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from httpx import AsyncClient
 
-from tests.factories import World
+from tests.fixtures.factories import World
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 

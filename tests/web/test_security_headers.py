@@ -11,7 +11,7 @@ from panel.accounts import service as accounts
 from panel.brands import brand_book
 from panel.models import AccountKind
 from panel.orders import service as orders
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import (
     AGENCY_EMAIL,
     RESELLER_EMAIL,

@@ -29,7 +29,7 @@ from panel.models import (
 )
 from panel.orders import service as orders
 from panel.support import tickets
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import (
     AGENCY_EMAIL,
     OTHER_HOST,

@@ -20,7 +20,7 @@ from panel.accounts import sign_ins, totp
 from panel.config import Settings, WebSettings
 from panel.models import AccountKind, RecoveryCode, SignIn, SignInResult, TwoFactor
 from tests.conftest import AppFor, Operator
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import AGENCY_EMAIL, HOST, PASSWORD, csrf_of, give_password, sign_in
 
 OPS_HOST = "ops.example"

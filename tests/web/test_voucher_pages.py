@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.growth import voucher_book
 from panel.models import OperatorAction, Voucher, VoucherKind
-from tests.factories import World
+from tests.fixtures.factories import World
 from tests.web.conftest import csrf_of
 from tests.web.test_operator_pages import Console, console, operator_web, ops_web  # noqa: F401  # noqa: F401
 

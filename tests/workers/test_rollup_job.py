@@ -13,7 +13,7 @@ from panel.models import Journal, OrderStatus, RollupCheckpoint, SettledDay
 from panel.orders import service as orders
 from panel.orders.settlement import settle
 from panel.reports import service as reports
-from tests.factories import COST, build_world
+from tests.fixtures.factories import COST, build_world
 from workers.worker import build
 
 

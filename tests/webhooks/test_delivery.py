@@ -16,10 +16,10 @@ from panel.orders import service
 from panel.runtime import Runtime
 from panel.webhooks import service as webhooks
 from panel.webhooks import signing
-from tests.factories import World
-from tests.fixtures_pipeline import RunJobs
-from tests.fixtures_sandbox import SandboxHandle
-from tests.orders.webhook_receiver import Receiver
+from tests.fixtures.factories import World
+from tests.fixtures.pipeline import RunJobs
+from tests.fixtures.sandbox import SandboxHandle
+from tests.webhooks.receiver import Receiver
 from workers import order_jobs, webhook_jobs
 from workers.tasks import JobContext
 

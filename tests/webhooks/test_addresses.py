@@ -29,8 +29,8 @@ from panel.runtime import Runtime
 from panel.webhooks import network, sender
 from panel.webhooks import service as webhooks
 from panel.webhooks.service import Due
-from tests.factories import World
-from tests.orders.webhook_receiver import Receiver
+from tests.fixtures.factories import World
+from tests.webhooks.receiver import Receiver
 from workers import webhook_jobs
 
 PUBLIC = "93.184.216.34"  # a public address; connections to it fail here, see Network

@@ -1,0 +1,13 @@
+"""The webhook tests' world, as the order tests': committed, with both providers at the sandbox."""
+
+import pytest
+
+from panel.runtime import Runtime
+from tests.fixtures.factories import World, build_world
+from tests.fixtures.sandbox import SandboxHandle
+
+
+@pytest.fixture
+async def world(runtime: Runtime, sandbox: SandboxHandle) -> World:
+    async with runtime.transaction() as session:
+        return await build_world(session, provider_url=sandbox.url, backup_url=sandbox.url)
