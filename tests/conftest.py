@@ -26,9 +26,8 @@ from panel.job_queue import Queue
 from panel.keys import service as keys
 from panel.migrations import upgrade
 from panel.models import Account, AccountKind
-from panel.providers.registry import Adapters
-from panel.providers.smm_v2 import build_client
 from panel.runtime import Runtime
+from panel.upstream_http import build_client
 from tests import servers
 
 pytest_plugins = [
@@ -198,9 +197,7 @@ def app_for(
                 built_apps.append(create_app(settings))
             app = built_apps[lent]
             lent += 1
-        app.state.runtime = Runtime(
-            settings, engine, sessionmaker, redis, queue, http, Adapters(http)
-        )
+        app.state.runtime = Runtime(settings, engine, sessionmaker, redis, queue, http)
         return app
 
     return build

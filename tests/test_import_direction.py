@@ -64,3 +64,25 @@ def test_no_domain_imports_the_web_panel_or_a_protocol() -> None:
     assert wrong == set()
     # The walk reads real packages: every domain is there, with modules in it.
     assert all(list((SRC / "panel" / domain).glob("*.py")) for domain in DOMAINS)
+
+
+# The modules that put a process together: they import everything by design.
+ASSEMBLY = ("app", "cli", "demo")
+
+
+def test_no_plumbing_module_imports_a_domain() -> None:
+    """The modules at the top of `panel` (the database, the queue, the runtime, the read cache,
+    logs, limits, ...) serve every domain and know none: a domain plugs in
+    (`Runtime.part`, `ReadCache.kept`)."""
+    plumbing = [
+        path for path in (SRC / "panel").glob("*.py") if path.stem not in ("__init__", *ASSEMBLY)
+    ]
+    domains = tuple(f"panel.{domain}" for domain in DOMAINS)
+    wrong = {
+        f"{path.relative_to(SRC)} imports {module}"
+        for path in plumbing
+        for module in _imports(path)
+        if _within(module, domains)
+    }
+    assert wrong == set()
+    assert len(plumbing) > 20

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel.accounts import service as accounts
+from panel.catalogue.offer import kept_list
 from panel.keys import service as keys
 from panel.models import Account, AccountKind, AccountStatus, ApiKey, ApiKeyKind
 from panel.read_cache import ReadCache
@@ -39,14 +40,14 @@ async def test_a_change_committed_here_is_seen_at_once(
     cache = ReadCache(heard=60, deaf=60)
     reads: list[int] = []
     read = _authenticate(committed, key, reads)
-    assert (await cache.caller(key, read)) is not None
-    assert (await cache.caller(key, read)) is not None
+    assert (await keys.kept(cache, key, read)) is not None
+    assert (await keys.kept(cache, key, read)) is not None
     assert len(reads) == 1
 
     async with committed() as session, session.begin():
         await accounts.update(session, reseller.id, status=AccountStatus.suspended)
 
-    assert await cache.caller(key, read) is None
+    assert await keys.kept(cache, key, read) is None
     assert len(reads) == 2
 
 
@@ -73,13 +74,13 @@ async def test_a_change_made_elsewhere_is_heard(
         assert cache.hearing
         reads: list[int] = []
         read = _authenticate(committed, key, reads)
-        assert (await cache.caller(key, read)) is not None
+        assert (await keys.kept(cache, key, read)) is not None
         await _revoke_elsewhere(committed, reseller.id)
         for _ in range(100):
-            if await cache.caller(key, read) is None:
+            if await keys.kept(cache, key, read) is None:
                 break
             await asyncio.sleep(0.02)
-        assert await cache.caller(key, read) is None
+        assert await keys.kept(cache, key, read) is None
         assert len(reads) == 2
     finally:
         await cache.close()
@@ -92,12 +93,12 @@ async def test_a_change_not_heard_is_seen_within_the_shorter_time_to_live(
     cache = ReadCache(heard=60, deaf=0.3)
     reads: list[int] = []
     read = _authenticate(committed, key, reads)
-    assert (await cache.caller(key, read)) is not None
+    assert (await keys.kept(cache, key, read)) is not None
     await _revoke_elsewhere(committed, reseller.id)
 
-    assert (await cache.caller(key, read)) is not None
+    assert (await keys.kept(cache, key, read)) is not None
     await asyncio.sleep(0.35)
-    assert await cache.caller(key, read) is None
+    assert await keys.kept(cache, key, read) is None
 
 
 async def test_many_waiting_for_one_value_read_it_once() -> None:
@@ -111,7 +112,7 @@ async def test_many_waiting_for_one_value_read_it_once() -> None:
         await asyncio.sleep(0.05)
         return keys.Holder(key, account)
 
-    found = await asyncio.gather(*(cache.caller("k", slow) for _ in range(20)))
+    found = await asyncio.gather(*(keys.kept(cache, "k", slow) for _ in range(20)))
 
     assert len(reads) == 1
     assert {h.account.id for h in found if h is not None} == {7}
@@ -132,11 +133,11 @@ async def test_a_failed_read_is_raised_to_every_waiter_and_not_kept() -> None:
         raise LookupError("no such key")
 
     results = await asyncio.gather(
-        *(cache.caller("k", failing) for _ in range(5)), return_exceptions=True
+        *(keys.kept(cache, "k", failing) for _ in range(5)), return_exceptions=True
     )
     assert all(isinstance(r, LookupError) for r in results)
     assert len(reads) == 1
-    await asyncio.gather(cache.caller("k", failing), return_exceptions=True)
+    await asyncio.gather(keys.kept(cache, "k", failing), return_exceptions=True)
     assert len(reads) == 2
 
 
@@ -150,12 +151,12 @@ async def test_a_services_list_is_compressed_once_when_kept() -> None:
         reads.append(1)
         return listed
 
-    first = await cache.services("api_v2", account, read)
-    second = await cache.services("api_v2", account, read)
+    first = await kept_list(cache, "api_v2", account, read)
+    second = await kept_list(cache, "api_v2", account, read)
     assert second is first
     assert reads == [1]
     assert first.plain == listed
     assert first.gzipped is not None
     assert gzip.decompress(first.gzipped) == listed
     # Another surface keeps its own.
-    assert (await cache.services("v1", account, read)) is not first
+    assert (await kept_list(cache, "v1", account, read)) is not first

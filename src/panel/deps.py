@@ -1,16 +1,13 @@
-"""Request dependencies: the session (one transaction per request) and who is calling."""
+"""Request dependencies: the process's runtime, the session (one transaction per request) and
+the caller's address. Who is calling is the keys' to say (`panel.keys.callers`)."""
 
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.errors import Forbidden, Unauthorized
-from panel.keys import service as keys
-from panel.models import BUYERS, Account, ApiKey, ApiKeyKind
 from panel.runtime import Runtime
 
 
@@ -40,51 +37,8 @@ async def get_redis(runtime: RuntimeDep) -> Redis:
 
 RedisDep = Annotated[Redis, Depends(get_redis)]
 
-_bearer = HTTPBearer(auto_error=False, description="Operator token")
-
 
 def client_address(request: Request) -> str | None:
     """The caller's address: the socket's peer, or, behind a proxy trusted with uvicorn's
     `FORWARDED_ALLOW_IPS`, the address the proxy forwarded for."""
     return request.client.host if request.client else None
-
-
-async def get_operator(
-    request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> ApiKey:
-    if credentials is None:
-        raise Unauthorized("send the operator token as `Authorization: Bearer <token>`")
-    address = client_address(request)
-    holder = await keys.authenticate(session, credentials.credentials, ApiKeyKind.operator, address)
-    if holder is None:
-        raise Unauthorized("invalid or revoked operator token")
-    if not holder.admits(address):
-        raise Forbidden(keys.ADDRESS_REFUSED)
-    return holder.key
-
-
-OperatorDep = Annotated[ApiKey, Depends(get_operator)]
-
-_key_bearer = HTTPBearer(auto_error=False, description="Your API key (the same as for /api/v2)")
-
-
-async def get_buyer(
-    request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_key_bearer)],
-) -> Account:
-    """The reseller or agency whose API key this is."""
-    if credentials is None:
-        raise Unauthorized("send your API key as `Authorization: Bearer <key>`")
-    address = client_address(request)
-    holder = await keys.authenticate(session, credentials.credentials, ApiKeyKind.api, address)
-    if holder is None or holder.account.kind not in BUYERS:
-        raise Unauthorized("invalid or revoked API key")
-    if not holder.admits(address):
-        raise Forbidden(keys.ADDRESS_REFUSED)
-    return holder.account
-
-
-BuyerDep = Annotated[Account, Depends(get_buyer)]

@@ -1,5 +1,6 @@
-"""What API v2 reads on every call, kept for a moment: the account a key opens, and what an
-account pays for a service.
+"""What API v2 reads on every call, kept for a moment: the account a key opens, what an account
+pays for a service, its services list. Each domain says what it keeps (`kept`); this module
+only knows when a kept value is stale.
 
 Reading them costs more than writing the order itself. An entry is forgotten at once when this
 process commits a change to any table it comes from. Changes committed by other processes (an
@@ -12,12 +13,10 @@ notification is never stale for long.
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
@@ -25,10 +24,7 @@ from sqlalchemy import event, make_url
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from panel import compressed
-from panel.keys.holder import Holder
-from panel.models import Account, Base
-from panel.pricing.service import Quote
+from panel.models import Base
 
 log = logging.getLogger("panel.read_cache")
 
@@ -78,9 +74,7 @@ class ReadCache:
         self._heard, self._deaf = heard, deaf
         self._hearing = False
         self._listener: asyncio.Task[None] | None = None
-        self._callers: _Entries[str, Holder | None] = _Entries(self._ttl)
-        self._quotes: _Entries[tuple[int, int], Quote] = _Entries(self._ttl)
-        self._services: _Entries[tuple[str, int], compressed.Body] = _Entries(self._ttl)
+        self._kinds: dict[str, _Entries[Hashable, Any]] = {}
 
     @property
     def hearing(self) -> bool:
@@ -128,44 +122,16 @@ class ReadCache:
                     await connection.close(timeout=1)
             await asyncio.sleep(RETRY_S)
 
-    async def caller(
-        self, key: str, authenticate: Callable[[], Awaitable[Holder | None]]
-    ) -> Holder | None:
-        """The key `key` is and the account it opens (None: it opens none), read by
-        `authenticate` when not known or too old. The key comes with its allowed addresses,
-        so that each request is checked against them without a read."""
-
-        async def read() -> Holder | None:
-            found = await authenticate()
-            return Holder(_copy(found.key), _copy(found.account)) if found is not None else None
-
-        # Kept by digest: the plaintext is never kept.
-        return await self._callers.get(hashlib.sha256(key.encode()).hexdigest(), read)
-
-    async def quote(
-        self, account: Account, service_id: int, read: Callable[[], Awaitable[Quote]]
-    ) -> Quote:
-        """What `account` pays for `service_id`, read by `read` when not known or too old; a
-        refusal from `read` is raised and not kept."""
-
-        async def copied() -> Quote:
-            quote = await read()
-            return replace(quote, service=_copy(quote.service))
-
-        return await self._quotes.get((account.id, service_id), copied)
-
-    async def services(
-        self, surface: str, account: Account, read: Callable[[], Awaitable[bytes]]
-    ) -> compressed.Body:
-        """The list of services `account` can order with its prices, as `surface` (API v2,
-        /v1) sends it, read by `read` when not known or too old and kept with its gzip copy.
-        Its quality figures are the worker's, recomputed every few minutes: they may be up to
-        the time to live behind."""
-
-        async def kept() -> compressed.Body:
-            return compressed.Body.of(await read())
-
-        return await self._services.get((surface, account.id), kept)
+    async def kept(self, kind: str, key: Hashable, read: Callable[[], Awaitable[_Value]]) -> _Value:
+        """The value of `kind` (a key's holder, a quote, a services list) for `key`, read by
+        `read` when not known or too old; a failed read is raised to every request waiting on
+        it and not kept. The value is shared by every request that asks: `read` returns what
+        no session holds (`detached`). The domains own what they keep and how it is read."""
+        entries = self._kinds.get(kind)
+        if entries is None:
+            entries = self._kinds[kind] = _Entries(self._ttl)
+        value: _Value = await entries.get(key, read)
+        return value
 
 
 class _Entries(Generic[_Key, _Value]):
@@ -232,7 +198,7 @@ def _committed(session: Session) -> None:
         _Changes.generation += 1
 
 
-def _copy(row: _Row) -> _Row:
+def detached(row: _Row) -> _Row:
     """A copy of `row` that belongs to no session, so no session's commit or rollback can
     expire it under the requests that share it."""
     columns = sa_inspect(type(row)).column_attrs

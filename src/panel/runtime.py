@@ -1,29 +1,23 @@
 """What a running process shares across requests or jobs: built once at start-up, closed at
 shutdown, never at import time."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
-from functools import partial
+from typing import Any, TypeVar, cast
 
 import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from panel import outbox
-from panel.coalesce import Coalescer
+from panel import outbox, upstream_http
 from panel.config import Settings
 from panel.db import create_engine, create_sessionmaker, transaction
 from panel.embedded import resolve_urls
 from panel.job_queue import CONNECT_TIMEOUT_S, Queue
-from panel.ledger import balance_reads
-from panel.orders import status_reads
-from panel.orders.batcher import Batcher
-from panel.providers.registry import Adapters
-from panel.providers.smm_v2 import build_client
 from panel.read_cache import ReadCache
-from panel.webhooks import network as webhook_network
+
+_Part = TypeVar("_Part")
 
 
 @dataclass
@@ -33,22 +27,22 @@ class Runtime:
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: Redis
     queue: Queue
-    http: httpx.AsyncClient
-    adapters: Adapters
-    batcher: Batcher = field(init=False)  # orders of API v2 `add`, written in batches
+    http: httpx.AsyncClient  # upstream providers and gateways
     reads: ReadCache = field(init=False)  # what API v2 reads on every call
-    # Orders' statuses and wallet balances, each read for every request in flight at once.
-    statuses: Coalescer[status_reads.Asked, status_reads.Seen] = field(init=False)
-    balances: Coalescer[int, Decimal] = field(init=False)
-    # Buyers' webhook receivers: a client of its own, which connects only to checked addresses.
-    webhook_http: httpx.AsyncClient = field(init=False)
+    # What the domains keep for the life of the process, by the function that builds it.
+    _parts: dict[Callable[..., Any], Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.batcher = Batcher(self.sessionmaker, self.queue)
         self.reads = ReadCache()
-        self.statuses = Coalescer(partial(status_reads.read, self.sessionmaker))
-        self.balances = Coalescer(partial(balance_reads.read, self.sessionmaker))
-        self.webhook_http = webhook_network.build_client(self.settings.http, self.settings.webhooks)
+
+    def part(self, build: "Callable[[Runtime], _Part]") -> _Part:
+        """What a domain keeps for the life of the process (the order batcher, a read shared
+        by the requests in flight, the providers' adapters, a client of its own), built by
+        `build` on first use and kept: the domains plug into the runtime, which knows none of
+        them. What has an `aclose` is closed with the runtime."""
+        if build not in self._parts:
+            self._parts[build] = build(self)
+        return cast(_Part, self._parts[build])
 
     @classmethod
     async def start(cls, settings: Settings, name: str = "pasok") -> "Runtime":
@@ -61,15 +55,13 @@ class Runtime:
             connect_timeout_s=settings.db_connect_timeout_s,
             statement_timeout_s=settings.db_statement_timeout_s,
         )
-        http = build_client(settings.http)
         return cls(
             settings=settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             redis=Redis.from_url(redis_url, socket_connect_timeout=CONNECT_TIMEOUT_S),
             queue=await Queue.connect(redis_url),
-            http=http,
-            adapters=Adapters(http),
+            http=upstream_http.build_client(settings.http),
         )
 
     @asynccontextmanager
@@ -83,7 +75,9 @@ class Runtime:
     async def close(self) -> None:
         await self.reads.close()
         await self.http.aclose()
-        await self.webhook_http.aclose()
+        for part in self._parts.values():
+            if hasattr(part, "aclose"):
+                await part.aclose()
         await self.queue.close()
         await self.redis.aclose()
         await self.engine.dispose()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from panel.models import Order, Provider
 from panel.orders import calls, dripfeed, polling, refills, submission, sweeper
+from panel.providers import registry as adapters
 from panel.providers.adapter import UpstreamError, UpstreamStatus
 from panel.runtime import Runtime
 from workers.tasks import JobContext, record_outcome, registry
@@ -28,7 +29,7 @@ async def submit_order(runtime: Runtime, order_id: int) -> str | None:
     if attempt is None:
         return None
     # Committed as `submitting` before this call: whatever happens next, never sent twice.
-    adapter = runtime.adapters.for_provider(attempt.provider)
+    adapter = adapters.of(runtime).for_provider(attempt.provider)
     result = await adapter.add(attempt.params)
     status = await record_outcome(
         runtime,
@@ -75,7 +76,7 @@ async def _ask(
 ) -> dict[int, UpstreamStatus]:
     by_upstream = {due.upstream_id: due.order_id for due in batch}
     try:
-        statuses = await runtime.adapters.for_provider(provider).status(list(by_upstream))
+        statuses = await adapters.of(runtime).for_provider(provider).status(list(by_upstream))
     except UpstreamError as error:
         # Leased orders come due again after the lease: nothing is lost by giving up here.
         log.warning(
@@ -106,7 +107,7 @@ async def cancel_upstream(runtime: Runtime, order_id: int) -> None:
     # Safe to repeat; its effect shows in the order's next status poll.
     upstream_id, provider_id = order.upstream_id, provider.id
     try:
-        results = await runtime.adapters.for_provider(provider).cancel([upstream_id])
+        results = await adapters.of(runtime).for_provider(provider).cancel([upstream_id])
     except UpstreamError as error:
         await record_outcome(
             runtime,
@@ -135,7 +136,7 @@ async def refill_upstream(runtime: Runtime, refill_id: int) -> None:
         attempt = await refills.claim(session, refill_id)
     if attempt is None:
         return
-    result = await runtime.adapters.for_provider(attempt.provider).refill(attempt.upstream_id)
+    result = await adapters.of(runtime).for_provider(attempt.provider).refill(attempt.upstream_id)
     provider_id = attempt.provider.id
     await record_outcome(
         runtime,
@@ -152,7 +153,7 @@ async def poll_refills(runtime: Runtime) -> int:
     answers = {}
     for provider, batch in due:
         try:
-            states = await runtime.adapters.for_provider(provider).refill_status(list(batch))
+            states = await adapters.of(runtime).for_provider(provider).refill_status(list(batch))
         except UpstreamError:
             continue
         answers.update({batch[uid]: state for uid, state in states.items() if uid in batch})

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from panel.growth import update_feed
 from panel.runtime import Runtime
-from panel.webhooks import sender, service
+from panel.webhooks import network, sender, service
 from workers.tasks import JobContext, registry
 
 EVERY_5_SECONDS = set(range(0, 60, 5))
@@ -37,7 +37,7 @@ async def send_webhooks(runtime: Runtime) -> int:
             return delivered
         # Sent side by side: one slow receiver must not hold up everyone else's events.
         results = await asyncio.gather(
-            *(sender.send(runtime.webhook_http, d, settings) for d in due)
+            *(sender.send(network.client_of(runtime), d, settings) for d in due)
         )
         async with runtime.transaction() as session:
             for d, result in zip(due, results, strict=True):

@@ -253,7 +253,7 @@ async def test_a_list_changed_by_another_process_is_heard(
                 break
             await asyncio.sleep(0.02)
         assert cache.hearing
-        kept = await cache.caller(plaintext, read)
+        kept = await keys.kept(cache, plaintext, read)
         assert kept is not None
         assert kept.admits(ELSEWHERE)
         # As another api process would commit it: only PostgreSQL tells this one.
@@ -263,7 +263,7 @@ async def test_a_list_changed_by_another_process_is_heard(
                 {"allowed": [f"{ALLOWED}/32"], "id": account.id},
             )
         for _ in range(100):
-            kept = await cache.caller(plaintext, read)
+            kept = await keys.kept(cache, plaintext, read)
             if kept is not None and not kept.admits(ELSEWHERE):
                 break
             await asyncio.sleep(0.02)

@@ -13,6 +13,7 @@ from panel.keys import service as keys
 from panel.models import Order, OrderStatus, ProviderService
 from panel.money import charge_for, refund_for
 from panel.orders import dripfeed, service, submission
+from panel.providers import registry
 from panel.runtime import Runtime
 from tests.fixtures.factories import AGENCY_RATE, RESELLER_RATE, World
 from tests.fixtures.pipeline import RunJobs, audit_clean, balance
@@ -169,7 +170,7 @@ async def test_cancel_stops_runs_not_yet_sent_and_refunds_them(
     async with runtime.transaction() as session:
         attempt = await submission.claim(session, first.id, _now(), runtime.settings.orders)
     assert attempt is not None
-    adapter = runtime.adapters.for_provider(attempt.provider)
+    adapter = registry.of(runtime).for_provider(attempt.provider)
     async with runtime.transaction() as session:
         await submission.record(
             session, first.id, await adapter.add(attempt.params), _now(), runtime.settings.orders

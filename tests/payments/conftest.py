@@ -46,7 +46,6 @@ from panel.payments import deposits, methods
 from panel.payments.adapters import adapter_for
 from panel.payments.deposits import Links
 from panel.payments.gateways import Adapter
-from panel.providers.registry import Adapters
 from panel.runtime import Runtime
 from tests.fixtures.app_server import AppServer
 from tests.fixtures.gateway import GatewayHandle
@@ -230,9 +229,7 @@ async def app_client(
     tripay_http: httpx.AsyncClient,
 ) -> AsyncIterator[AsyncClient]:
     """The app on the test's connection, for callbacks posted to it one at a time."""
-    payments_app.state.runtime = Runtime(
-        settings, engine, sessionmaker, redis, queue, tripay_http, Adapters(tripay_http)
-    )
+    payments_app.state.runtime = Runtime(settings, engine, sessionmaker, redis, queue, tripay_http)
     transport = ASGITransport(app=payments_app)
     async with AsyncClient(transport=transport, base_url="http://pasok.test") as client:
         yield client

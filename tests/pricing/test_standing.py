@@ -16,7 +16,6 @@ from panel.orders import service as orders
 from panel.orders.settlement import settle
 from panel.pricing import rule_book, standing, tiers
 from panel.pricing import service as pricing
-from panel.providers.registry import Adapters
 from panel.runtime import Runtime
 from tests.fixtures.factories import RESELLER_RATE, World, build_world
 from workers.tasks import JobContext
@@ -51,7 +50,7 @@ def cron(
     session: AsyncSession,
 ) -> JobContext:
     """What the worker hands the cron job: the runtime and the job's session."""
-    runtime = Runtime(settings, engine, sessionmaker, redis, queue, http, Adapters(http))
+    runtime = Runtime(settings, engine, sessionmaker, redis, queue, http)
     return JobContext(runtime, session)
 
 

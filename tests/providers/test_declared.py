@@ -22,9 +22,9 @@ from panel.providers.adapter import (
     UpstreamUnavailable,
 )
 from panel.providers.declared import DeclaredAdapter
-from panel.providers.smm_v2 import build_client
 from panel.runtime import Runtime
 from panel.sandbox import create_app
+from panel.upstream_http import build_client
 from tests.fixtures.app_server import AppServer
 from tests.fixtures.sandbox import SandboxHandle
 from workers import catalogue_jobs

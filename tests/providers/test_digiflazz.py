@@ -12,7 +12,7 @@ import pytest
 import respx
 
 from panel.config import HttpSettings
-from panel.providers import RateLimiter, UpstreamRefused, UpstreamUnavailable, build_client
+from panel.providers import RateLimiter, UpstreamRefused, UpstreamUnavailable
 from panel.providers.adapter import Outcome
 from panel.providers.digiflazz import DigiflazzAdapter
 from panel.providers.prepaid import (
@@ -21,6 +21,7 @@ from panel.providers.prepaid import (
     PrepaidResult,
     PrepaidState,
 )
+from panel.upstream_http import build_client
 from tests.sandbox_prepaid.servers import (  # noqa: F401
     API_KEY,
     USERNAME,

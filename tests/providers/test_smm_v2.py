@@ -35,8 +35,8 @@ from panel.providers import (
     UpstreamService,
     UpstreamStatus,
     UpstreamUnavailable,
-    build_client,
 )
+from panel.upstream_http import build_client
 
 VECTORS: dict[str, Any] = json.loads(
     (Path(__file__).parent / "upstream_dialects.json").read_text(encoding="utf-8")

@@ -23,10 +23,10 @@ from panel.providers import (
     RejectReason,
     SmmV2Adapter,
     UpstreamRefused,
-    build_client,
 )
 from panel.sandbox import create_app
 from panel.sandbox.dialects import PRESETS, Dialect
+from panel.upstream_http import build_client
 from tests.fixtures.app_server import AppServer
 from tests.fixtures.sandbox import SandboxHandle
 

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import money_text, outbox
+from panel import outbox
 from panel.config import Settings
+from panel.currencies import money_text
 from panel.models import (
     Account,
     Order,

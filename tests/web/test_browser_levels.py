@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from playwright.async_api import BrowserContext, expect
 
-from panel import money_text
 from panel.accounts import passwords
+from panel.currencies import money_text
 from panel.growth import level_book
 from panel.runtime import Runtime
 from panel.web import level_texts

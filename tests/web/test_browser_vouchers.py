@@ -9,8 +9,8 @@ import pytest
 from playwright.async_api import BrowserContext, expect
 from sqlalchemy import select
 
-from panel import money_text
 from panel.accounts import passwords
+from panel.currencies import money_text
 from panel.growth import voucher_book
 from panel.growth.voucher_book import Terms
 from panel.models import Order, VoucherKind

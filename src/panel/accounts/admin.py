@@ -15,7 +15,8 @@ from panel.accounts.schemas import (
     OperatorCreate,
     OperatorMade,
 )
-from panel.deps import OperatorDep, RuntimeDep, SessionDep
+from panel.deps import RuntimeDep, SessionDep
+from panel.keys.callers import OperatorDep
 from panel.ledger import service as ledger
 from panel.models import Account, AccountKind
 from panel.runtime import Runtime

@@ -4,7 +4,8 @@ when its owner has lost the phone and the recovery codes."""
 from fastapi import APIRouter, Response, status
 
 from panel.accounts import service, two_factor
-from panel.deps import OperatorDep, SessionDep
+from panel.deps import SessionDep
+from panel.keys.callers import OperatorDep
 from panel.schemas import PathId
 
 router = APIRouter(prefix="/accounts", tags=["admin: accounts"])

@@ -9,10 +9,10 @@ from panel.action_log_admin import router as action_log
 from panel.brands.admin import router as brands
 from panel.catalogue.admin import router as catalogue
 from panel.currencies.admin import router as currencies
-from panel.deps import get_operator
 from panel.growth.announcement_endpoints import admin_router as announcements
 from panel.growth.voucher_endpoints import admin_router as vouchers
 from panel.keys.admin import router as keys
+from panel.keys.callers import get_operator
 from panel.ledger.admin import router as ledger
 from panel.orders.admin import router as orders
 from panel.payments.admin import router as payments

@@ -15,13 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import compressed
 from panel.api_v2 import answers
-from panel.catalogue.offer import offer
+from panel.catalogue.offer import kept_list, offer
 from panel.db import commit_begun
 from panel.keys import service as keys
+from panel.ledger import balance_reads
 from panel.models import BUYERS, Account, ApiKeyKind
-from panel.orders import intake, status_reads, texts
+from panel.orders import batcher, intake, status_reads, texts
 from panel.orders import service as orders
 from panel.orders.texts import Refused
+from panel.pricing import service as pricing
 from panel.runtime import Runtime
 
 MAX_IDS = 100  # ids per `orders`/`refills` list, as the standard allows
@@ -60,7 +62,7 @@ async def caller(
         return await keys.authenticate(session, key, ApiKeyKind.api, address)
 
     # The allowed addresses are kept with the key: checking them costs no read.
-    holder = await runtime.reads.caller(key, authenticate) if key else None
+    holder = await keys.kept(runtime.reads, key, authenticate) if key else None
     if holder is None or holder.account.kind not in BUYERS:
         raise Refused(texts.INVALID_KEY)
     if not holder.admits(address):
@@ -95,7 +97,7 @@ async def services(call: Call) -> compressed.Body:
             ]
         )
 
-    return await call.runtime.reads.services("api_v2", call.account, listed)
+    return await kept_list(call.runtime.reads, "api_v2", call.account, listed)
 
 
 async def add(call: Call) -> answers.Json:
@@ -106,15 +108,18 @@ async def add(call: Call) -> answers.Json:
     if request_id is not None and len(request_id) > REQUEST_ID_MAX:
         raise Refused(texts.INCORRECT_REQUEST)
     service_id = int(service)
-    quote = await call.runtime.reads.quote(
-        call.account, service_id, lambda: orders.quote(call.session, call.account, service_id)
+    quote = await pricing.kept_quote(
+        call.runtime.reads,
+        call.account,
+        service_id,
+        lambda: orders.quote(call.session, call.account, service_id),
     )
     intent = intake.draft(call.account, quote, call.params, request_id)
     # The connection the reads may have taken goes back to the pool before the wait: the batch
     # needs one too, and requests holding theirs while they wait could leave it none.
     await commit_begun(call.session)
     # Written with whatever other orders this process has taken meanwhile (orders.batcher).
-    outcome = await call.runtime.batcher.write(intent)
+    outcome = await batcher.of(call.runtime).write(intent)
     return {"order": outcome.order()}
 
 
@@ -130,8 +135,10 @@ async def status(call: Call) -> answers.Encoded:
 
 
 async def _seen(call: Call, order_ids: list[int]) -> dict[int, status_reads.Seen]:
-    """Read with every other status request in flight (runtime.statuses), in one statement."""
-    found = await call.runtime.statuses.get(status_reads.asked(call.account, order_ids))
+    """Read with every other status request in flight, in one statement."""
+    found = await status_reads.coalesced(call.runtime).get(
+        status_reads.asked(call.account, order_ids)
+    )
     return {order_id: seen for (_, _, order_id), seen in found.items()}
 
 
@@ -180,7 +187,7 @@ async def cancel(call: Call) -> list[answers.Json]:
 
 
 async def balance(call: Call) -> answers.Json:
-    found = await call.runtime.balances.get([call.account.id])
+    found = await balance_reads.coalesced(call.runtime).get([call.account.id])
     return answers.balance(found[call.account.id], call.currency)
 
 

@@ -9,8 +9,9 @@ from panel.accounts import operators
 from panel.accounts import service as accounts
 from panel.brands import brand_book, host_names
 from panel.brands.schemas import BrandIn, BrandOut, SignInLinkOut
-from panel.deps import OperatorDep, RuntimeDep, SessionDep
+from panel.deps import RuntimeDep, SessionDep
 from panel.errors import NotFound
+from panel.keys.callers import OperatorDep
 from panel.models import Brand
 from panel.schemas import PathId
 

@@ -28,9 +28,11 @@ from panel.catalogue.schemas import (
     ServiceUpdate,
     SyncReportOut,
 )
-from panel.deps import OperatorDep, RuntimeDep, SessionDep
+from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Invalid
+from panel.keys.callers import OperatorDep
 from panel.pricing import glance
+from panel.providers import registry
 from panel.schemas import PathId
 from panel.support import complaints
 
@@ -59,7 +61,7 @@ async def create_provider(
     fields["dialect"] = service.checked_adapter(
         adapter, fields.get("dialect"), fields.get("api_id")
     )
-    upstream = runtime.adapters.probe(
+    upstream = registry.of(runtime).probe(
         fields["api_url"],
         fields["api_key"],
         adapter=adapter,
@@ -82,7 +84,7 @@ async def check_provider(
     fields = _provider_fields(body)
     currency = body.currency or runtime.settings.currency
     report = await connection.check_new(
-        runtime.adapters,
+        registry.of(runtime),
         currency,
         api_url=fields["api_url"],
         api_key=fields["api_key"],

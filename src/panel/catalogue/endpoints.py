@@ -4,9 +4,10 @@ from fastapi import APIRouter, Request
 from pydantic import TypeAdapter
 from starlette.responses import Response
 
-from panel.catalogue.offer import offer
+from panel.catalogue.offer import kept_list, offer
 from panel.catalogue.schemas import QualityView, ServiceView
-from panel.deps import BuyerDep, RuntimeDep, SessionDep
+from panel.deps import RuntimeDep, SessionDep
+from panel.keys.callers import BuyerDep
 
 router = APIRouter(tags=["services"])
 _LIST = TypeAdapter(list[ServiceView])
@@ -46,5 +47,5 @@ async def list_services(
             ]
         )
 
-    kept = await runtime.reads.services("v1", buyer, listed)
+    kept = await kept_list(runtime.reads, "v1", buyer, listed)
     return kept.response(request.headers.get("accept-encoding", ""))

@@ -33,6 +33,7 @@ from panel.currencies import service as currencies
 from panel.growth import service_updates
 from panel.models import Provider, ProviderService, ProviderServiceCost, Route, Service
 from panel.money import PLACES
+from panel.providers import registry
 from panel.providers.adapter import Balance, UpstreamService
 from panel.retention import BATCH, delete_batch
 from panel.runtime import Runtime
@@ -86,7 +87,7 @@ class Listing:
 async def fetch(runtime: Runtime, provider: Provider) -> Listing:
     """Ask the provider; no transaction needs to be open meanwhile. UpstreamError if it cannot
     be read."""
-    adapter = runtime.adapters.for_provider(provider)
+    adapter = registry.of(runtime).for_provider(provider)
     return Listing(await adapter.services(), await adapter.balance())
 
 

@@ -14,7 +14,8 @@ from panel.currencies.schemas import (
     ExchangeRateSet,
     RateInForceOut,
 )
-from panel.deps import OperatorDep, RuntimeDep, SessionDep
+from panel.deps import RuntimeDep, SessionDep
+from panel.keys.callers import OperatorDep
 
 router = APIRouter(tags=["admin: currencies"])
 

@@ -10,10 +10,11 @@ from fastapi import APIRouter, status
 from pydantic import AwareDatetime, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.deps import BuyerDep, OperatorDep, SessionDep
+from panel.deps import SessionDep
 from panel.errors import NotFound
 from panel.growth import voucher_book
 from panel.growth.voucher_book import Issued, Terms
+from panel.keys.callers import BuyerDep, OperatorDep
 from panel.models import Account, AccountKind, ApiKey, VoucherKind
 from panel.schemas import Amount, MoneyText, NonNegativeAmount, Out, PathId, RefId, Schema
 

@@ -3,8 +3,9 @@
 from fastapi import APIRouter, status
 
 from panel.accounts import service as accounts
-from panel.deps import OperatorDep, SessionDep
+from panel.deps import SessionDep
 from panel.keys import service
+from panel.keys.callers import OperatorDep
 from panel.keys.schemas import IssuedKeyOut, KeyAddresses, KeyCreate, KeyOut
 from panel.schemas import PathId
 

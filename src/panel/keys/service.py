@@ -16,6 +16,7 @@ from panel import action_log, read_cache
 from panel.errors import Invalid, NotFound
 from panel.keys.holder import Holder as Holder
 from panel.keys.holder import Network
+from panel.keys.holder import kept as kept
 from panel.models import Account, AccountKind, AccountStatus, ApiKey, ApiKeyKind
 
 PREFIX_LENGTH = 12

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.accounts import service as accounts
-from panel.deps import OperatorDep, RuntimeDep, SessionDep
+from panel.deps import RuntimeDep, SessionDep
+from panel.keys.callers import OperatorDep
 from panel.ledger import service
 from panel.ledger.audit_runner import check
 from panel.ledger.endpoints import Before, statement_page

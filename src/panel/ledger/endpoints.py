@@ -8,7 +8,8 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import csv_export, money
-from panel.deps import BuyerDep, RuntimeDep, SessionDep
+from panel.deps import RuntimeDep, SessionDep
+from panel.keys.callers import BuyerDep
 from panel.ledger import service
 from panel.ledger.schemas import Balance, Statement
 

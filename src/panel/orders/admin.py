@@ -5,8 +5,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from panel.deps import OperatorDep, SessionDep
+from panel.deps import SessionDep
 from panel.errors import NotFound
+from panel.keys.callers import OperatorDep
 from panel.models import Order, OrderStatus
 from panel.orders import review, search
 from panel.orders.life import Life, life

@@ -16,6 +16,7 @@ from panel.job_queue import Queue
 from panel.orders import intake
 from panel.orders.intake import Intent, Written
 from panel.orders.jobs import submission
+from panel.runtime import Runtime
 
 # Enough for every client a process can serve at once; a bigger backlog waits for the next.
 MOST_PER_BATCH = 500
@@ -98,3 +99,12 @@ def _answer(
     else:
         assert outcome is not None
         future.set_result(outcome)
+
+
+def of(runtime: Runtime) -> Batcher:
+    """The process's batcher of API v2 `add` orders."""
+    return runtime.part(_built)
+
+
+def _built(runtime: Runtime) -> Batcher:
+    return Batcher(runtime.sessionmaker, runtime.queue)

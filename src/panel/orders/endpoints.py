@@ -7,8 +7,9 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import idempotency
-from panel.deps import BuyerDep, RuntimeDep, SessionDep
+from panel.deps import RuntimeDep, SessionDep
 from panel.errors import NotFound
+from panel.keys.callers import BuyerDep
 from panel.models import Account, Order
 from panel.orders import service, texts, view_reads
 from panel.orders.schemas import (

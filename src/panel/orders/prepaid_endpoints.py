@@ -13,6 +13,7 @@ from panel.errors import NotFound
 from panel.models import Provider
 from panel.orders import prepaid_callbacks
 from panel.payments.callbacks import MAX_BODY
+from panel.providers import registry
 from panel.providers.prepaid import CallbackRefused
 from panel.providers.prepaid_route import PrepaidUpstream
 
@@ -34,7 +35,7 @@ async def prepaid_callback(
         if len(body) > MAX_BODY:
             return _answer("body too large", 413)
     provider = await session.get(Provider, provider_id)
-    upstream = runtime.adapters.for_provider(provider) if provider is not None else None
+    upstream = registry.of(runtime).for_provider(provider) if provider is not None else None
     if provider is None or not isinstance(upstream, PrepaidUpstream):
         return _answer("unknown provider", 404)
     try:

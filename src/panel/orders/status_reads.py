@@ -9,13 +9,16 @@ is what the viewer paid, which only a viewer in the order's chain has.
 """
 
 from collections.abc import Sequence
+from functools import partial
 from typing import NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from panel.coalesce import Coalescer
 from panel.db import transaction
 from panel.models import Account, AccountKind, OrderStatus
+from panel.runtime import Runtime
 
 # A viewer and an order id: the viewer's id and whether it sees its agencies' orders too.
 Asked = tuple[int, bool, int]
@@ -68,3 +71,12 @@ async def read(
             (viewer, reseller, order_id): Seen(_STATUS[status], start, remains, charge, serial)
             for viewer, reseller, order_id, status, start, remains, charge, serial in rows
         }
+
+
+def coalesced(runtime: Runtime) -> Coalescer[Asked, Seen]:
+    """The process's status reads: every request in flight read in one statement."""
+    return runtime.part(_coalescer)
+
+
+def _coalescer(runtime: Runtime) -> Coalescer[Asked, Seen]:
+    return Coalescer(partial(read, runtime.sessionmaker))

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.deps import OperatorDep, RuntimeDep, SessionDep
+from panel.deps import RuntimeDep, SessionDep
 from panel.errors import NotFound
+from panel.keys.callers import OperatorDep
 from panel.models import Account, ApiKey, Deposit, DepositStatus, PaymentGateway, PaymentMethod
 from panel.payments import crediting, deposits, methods
 from panel.payments.endpoints_v1 import (

@@ -10,8 +10,9 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import idempotency
-from panel.deps import BuyerDep, RuntimeDep, SessionDep
+from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Unavailable
+from panel.keys.callers import BuyerDep
 from panel.models import (
     Account,
     Deposit,

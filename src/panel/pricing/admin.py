@@ -6,8 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from panel.accounts import service as accounts
-from panel.deps import OperatorDep, RuntimeDep, SessionDep
+from panel.deps import RuntimeDep, SessionDep
 from panel.errors import NotFound
+from panel.keys.callers import OperatorDep
 from panel.models import AccountKind
 from panel.pricing import glance, rule_book, service, standing, tiers
 from panel.pricing.schemas import (

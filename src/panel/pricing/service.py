@@ -5,8 +5,8 @@ A reseller's rate is the primary route's cost marked up by the operator's most s
 An agency's rate is its reseller's rate marked up by the reseller's own most specific rule.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, or_, select
@@ -18,6 +18,7 @@ from panel.growth import levels
 from panel.models import Account, AccountKind, PriceRule, Service
 from panel.money import charge_for, round_half_up
 from panel.pricing.rule_choice import most_specific, sell_rate
+from panel.read_cache import ReadCache, detached
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,19 @@ class Quote:
             )
             for payer_id, rate in self.rates
         ]
+
+
+async def kept_quote(
+    reads: ReadCache, account: Account, service_id: int, read: Callable[[], Awaitable[Quote]]
+) -> Quote:
+    """What `account` pays for `service_id`, kept by the read cache, read by `read` when not
+    known or too old; a refusal from `read` is raised and not kept."""
+
+    async def copied() -> Quote:
+        quote = await read()
+        return replace(quote, service=detached(quote.service))
+
+    return await reads.kept("quote", (account.id, service_id), copied)
 
 
 async def quote(session: AsyncSession, account: Account, service_id: int) -> Quote:

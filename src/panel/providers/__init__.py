@@ -19,7 +19,7 @@ from panel.providers.adapter import (
     UpstreamUnavailable,
 )
 from panel.providers.ratelimit import RateLimiter
-from panel.providers.smm_v2 import SmmV2Adapter, build_client
+from panel.providers.smm_v2 import SmmV2Adapter
 
 __all__ = [
     "AddResult",
@@ -39,5 +39,4 @@ __all__ = [
     "UpstreamRefused",
     "UpstreamService",
     "UpstreamUnavailable",
-    "build_client",
 ]

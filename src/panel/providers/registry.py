@@ -12,6 +12,7 @@ from panel.providers.declared import DeclaredAdapter
 from panel.providers.digiflazz import DigiflazzAdapter
 from panel.providers.prepaid_route import PrepaidUpstream
 from panel.providers.smm_v2 import SmmV2Adapter
+from panel.runtime import Runtime
 
 
 class Adapters:
@@ -59,3 +60,12 @@ class Adapters:
             doc = dialect_doc.load(dialect_doc.resolve(dialect or ""))
             return DeclaredAdapter(self._client, api_url, doc, api_key, api_id, api_secret)
         return SmmV2Adapter(self._client, api_url, api_key)
+
+
+def of(runtime: Runtime) -> Adapters:
+    """The process's adapters, one per provider, over its upstream client."""
+    return runtime.part(_built)
+
+
+def _built(runtime: Runtime) -> Adapters:
+    return Adapters(runtime.http)

@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING, NoReturn, TypeVar
 import httpx
 from pydantic import SecretStr
 
-from panel import trust_store
-from panel.config import HttpSettings
 from panel.providers.adapter import (
     AddResult,
     Balance,
@@ -58,24 +56,6 @@ from panel.providers.transport import SNIPPET, Failed, Reply, Transport, chunks,
 PARALLEL_CALLS = 4  # status calls in flight at once to one provider
 
 S = TypeVar("S", bound=Submission)
-
-
-def build_client(http: HttpSettings) -> httpx.AsyncClient:
-    """The one client a process uses for upstream calls: built at start-up, closed at shutdown."""
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(
-            connect=http.connect_timeout_s,
-            read=http.read_timeout_s,
-            write=http.read_timeout_s,
-            # Waiting for a pooled connection is bounded too: a full pool is "not sent".
-            pool=http.connect_timeout_s,
-        ),
-        limits=httpx.Limits(max_connections=http.max_connections),
-        # A redirected POST turns into a GET and loses the form: report it instead.
-        follow_redirects=False,
-        headers={"User-Agent": "Pasok"},
-        verify=trust_store.system(),
-    )
 
 
 # --- the adapter -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment
 
-from panel import money_text
+from panel.currencies import money_text
 from panel.sandbox_gateway.actions import Actions
 from panel.sandbox_gateway.callbacks import Faults
 from panel.sandbox_gateway.state import Refused, Status, Transaction

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.deps import OperatorDep, SessionDep
+from panel.deps import SessionDep
+from panel.keys.callers import OperatorDep
 from panel.models import Account, ApiKey, Ticket
 from panel.schemas import MAX_ID, PathId
 from panel.support import canned, figures, tickets

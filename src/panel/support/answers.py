@@ -13,8 +13,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import money_text
 from panel.catalogue import quality
+from panel.currencies import money_text
 from panel.models import (
     TERMINAL,
     Account,

@@ -10,8 +10,9 @@ from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import idempotency
-from panel.deps import BuyerDep, SessionDep
+from panel.deps import SessionDep
 from panel.errors import NotFound
+from panel.keys.callers import BuyerDep
 from panel.models import Account, AccountKind, Party, Ticket, TicketStatus
 from panel.schemas import PathId
 from panel.support import canned, figures, mass, tickets

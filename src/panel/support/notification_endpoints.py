@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import Field
 
-from panel.deps import BuyerDep, SessionDep
+from panel.deps import SessionDep
+from panel.keys.callers import BuyerDep
 from panel.schemas import Out, Schema
 from panel.support import notify
 

@@ -3,11 +3,11 @@
 from fastapi import APIRouter, Depends
 
 from panel.catalogue.endpoints import router as services
-from panel.deps import get_buyer
 from panel.growth.announcement_endpoints import router as announcements
 from panel.growth.level_endpoints import router as levels
 from panel.growth.update_endpoints import router as service_updates
 from panel.growth.voucher_endpoints import router as vouchers
+from panel.keys.callers import get_buyer
 from panel.ledger.endpoints import router as balance
 from panel.orders.endpoints import router as orders
 from panel.payments.endpoints_v1 import router as deposits

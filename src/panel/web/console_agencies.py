@@ -7,8 +7,8 @@ from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import money_text
 from panel.accounts import service as accounts
+from panel.currencies import money_text
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import InsufficientFunds
 from panel.ledger import service as ledger

@@ -8,7 +8,7 @@ from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import money_text
+from panel.currencies import money_text
 from panel.deps import SessionDep
 from panel.errors import Invalid, PanelError
 from panel.growth import level_book

@@ -11,9 +11,9 @@ from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import money_text
 from panel.brands import brand_book, host_names
 from panel.brands.schemas import BrandIn
+from panel.currencies import money_text
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Conflict, PanelError
 from panel.models import Account

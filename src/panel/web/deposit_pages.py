@@ -11,7 +11,7 @@ import segno
 from fastapi import Form, Query
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from panel import money_text
+from panel.currencies import money_text
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import NotFound, PanelError
 from panel.ledger import service as ledger

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 
-from panel import money_text
+from panel.currencies import money_text
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import PanelError
 from panel.ledger import service as ledger

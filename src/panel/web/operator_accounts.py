@@ -12,8 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import money_text
 from panel.accounts import operators, service
+from panel.currencies import money_text
 from panel.deps import SessionDep
 from panel.errors import Conflict, InsufficientFunds, Invalid, NotFound
 from panel.keys import service as keys

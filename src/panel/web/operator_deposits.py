@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import Form, Query
 from fastapi.responses import RedirectResponse, Response
 
-from panel import money_text
+from panel.currencies import money_text
 from panel.deps import SessionDep
 from panel.errors import Conflict, Forbidden, InsufficientFunds, Invalid, NotFound
 from panel.models import DepositStatus, ReviewOutcome
 from panel.payments import crediting, deposits, methods
-from panel.web import deposit_texts, forms, payment_console
+from panel.web import deposit_texts, forms, payment_console, payment_setup
 from panel.web.deposit_pages import when
 from panel.web.pages import OperatorDep, PageDep, page_router
 
@@ -119,83 +119,9 @@ async def resolve(
     return page.keep(RedirectResponse(REVIEWS, status_code=303))
 
 
-# --- the panel's gateways: the same set-up as a reseller's, owned by no one ------------------
+async def _panel_owner(operator: OperatorDep) -> int | None:
+    return None  # the panel's own gateways belong to no account
 
 
-@router.get(SETUP)
-async def payment_methods(
-    page: PageDep, operator: OperatorDep, session: SessionDep, done: int = 0
-) -> Response:
-    return await payment_console.setup_page(
-        page, session, None, SETUP_TEMPLATE, SETUP, done=bool(done)
-    )
-
-
-@router.post(SETUP + "/tripay")
-async def add_tripay(
-    page: PageDep,
-    operator: OperatorDep,
-    session: SessionDep,
-    name: Annotated[str, Form(max_length=100)] = "",
-    merchant_code: Annotated[str, Form(max_length=100)] = "",
-    api_key: Annotated[str, Form(max_length=500)] = "",
-    private_key: Annotated[str, Form(max_length=500)] = "",
-    production: Annotated[str, Form(max_length=10)] = "",
-    fee_paid_by: Annotated[str, Form(max_length=20)] = "",
-) -> Response:
-    keys = methods.GatewayKeys(merchant_code.strip(), api_key.strip(), private_key.strip())
-    return await payment_console.add_tripay(
-        page,
-        session,
-        None,
-        SETUP_TEMPLATE,
-        SETUP,
-        name=name,
-        keys=keys,
-        production=production == "on",
-        fee_paid_by=fee_paid_by,
-    )
-
-
-@router.post(SETUP + "/transfer")
-async def add_transfer(
-    page: PageDep,
-    operator: OperatorDep,
-    session: SessionDep,
-    bank: Annotated[str, Form(max_length=100)] = "",
-    number: Annotated[str, Form(max_length=100)] = "",
-    holder: Annotated[str, Form(max_length=100)] = "",
-    kind: Annotated[str, Form(max_length=20)] = "",
-    min_amount: Annotated[str, Form(max_length=40)] = "",
-    max_amount: Annotated[str, Form(max_length=40)] = "",
-    secret: Annotated[str, Form(max_length=500)] = "",
-) -> Response:
-    form = payment_console.TransferForm(bank, number, holder, kind, min_amount, max_amount, secret)
-    return await payment_console.add_transfer(page, session, None, SETUP_TEMPLATE, SETUP, form)
-
-
-@router.post(SETUP + "/{gateway_id}/import")
-async def import_channels(
-    gateway_id: int, page: PageDep, operator: OperatorDep, session: SessionDep
-) -> Response:
-    return await payment_console.import_again(
-        page, session, None, SETUP_TEMPLATE, SETUP, gateway_id
-    )
-
-
-@router.post(SETUP + "/{gateway_id}/methods/{method_id}")
-async def change_method(
-    gateway_id: int,
-    method_id: int,
-    page: PageDep,
-    operator: OperatorDep,
-    session: SessionDep,
-    fee_paid_by: Annotated[str, Form(max_length=20)] = "",
-    enabled: Annotated[str, Form(max_length=10)] = "",
-    min_amount: Annotated[str, Form(max_length=40)] = "",
-    max_amount: Annotated[str, Form(max_length=40)] = "",
-) -> Response:
-    change = payment_console.MethodChange(fee_paid_by, enabled == "on", min_amount, max_amount)
-    return await payment_console.change_method(
-        page, session, None, SETUP_TEMPLATE, SETUP, gateway_id, method_id, change
-    )
+# The panel's gateways: the same set-up pages as a reseller's, owned by no one.
+router.include_router(payment_setup.routes(SETUP, SETUP_TEMPLATE, _panel_owner))

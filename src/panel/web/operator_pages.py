@@ -20,6 +20,7 @@ from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Conflict, Invalid, NotFound, PanelError
 from panel.models import Account, Order, Provider, ProviderService, Service
 from panel.orders import review
+from panel.providers import registry
 from panel.providers.adapter import UpstreamError
 from panel.runtime import Runtime
 from panel.web import forms, operator_order_texts
@@ -216,7 +217,7 @@ async def check_provider(
     draft |= {"api_id": api_id, "currency": currency}
     try:
         checked = await connection.check_new(
-            runtime.adapters,
+            registry.of(runtime),
             currency or runtime.settings.currency,
             api_url=api_url.strip(),
             api_key=api_key,

@@ -16,8 +16,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import money_text
 from panel.config import Settings
+from panel.currencies import money_text
 from panel.currencies import service as currencies
 from panel.currencies.codes import is_known
 from panel.deps import RuntimeDep, SessionDep

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from panel import money, money_text
+from panel import money
 from panel.catalogue.offer import offer
+from panel.currencies import money_text
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import InsufficientFunds
 from panel.models import TERMINAL, OrderStatus, Service

@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import headers, money_text
+from panel import headers
 from panel.accounts import signing_in, two_factor
 from panel.brands import by_host
+from panel.currencies import money_text
 from panel.deps import RuntimeDep, SessionDep
 from panel.errors import PanelError
 from panel.growth import announcements, levels, rewards

@@ -11,7 +11,7 @@ from decimal import Decimal
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import money_text
+from panel.currencies import money_text
 from panel.errors import Conflict, Forbidden, Invalid, NotFound, PanelError
 from panel.models import (
     Account,

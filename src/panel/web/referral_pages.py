@@ -10,9 +10,9 @@ from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 from pydantic import Field, TypeAdapter, ValidationError
 
-from panel import money_text
 from panel.accounts import invitations
 from panel.brands import by_host
+from panel.currencies import money_text
 from panel.deps import SessionDep
 from panel.errors import Conflict, PanelError
 from panel.growth import referrals

@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import money_text
 from panel.accounts import service as accounts
+from panel.currencies import money_text
 from panel.deps import SessionDep
 from panel.errors import Invalid, PanelError
 from panel.growth import voucher_book

@@ -5,7 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from panel.deps import BuyerDep, RuntimeDep, SessionDep
+from panel.deps import RuntimeDep, SessionDep
+from panel.keys.callers import BuyerDep
 from panel.models import WebhookAttempt, WebhookDelivery
 from panel.schemas import PathId
 from panel.webhooks import service

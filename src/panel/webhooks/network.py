@@ -21,6 +21,7 @@ import httpx
 
 from panel import trust_store
 from panel.config import HttpSettings, WebhookSettings
+from panel.runtime import Runtime
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -155,3 +156,13 @@ def build_client(
         # No proxy from the environment: a proxy resolves the host itself, past the check.
         trust_env=False,
     )
+
+
+def client_of(runtime: Runtime) -> httpx.AsyncClient:
+    """The process's client for buyers' receivers: its own, which connects only to checked
+    addresses."""
+    return runtime.part(_built)
+
+
+def _built(runtime: Runtime) -> httpx.AsyncClient:
+    return build_client(runtime.settings.http, runtime.settings.webhooks)

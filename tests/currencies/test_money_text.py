@@ -7,8 +7,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from panel import money_text
-from panel.money_text import Unreadable, read, show
+from panel.currencies import money_text
+from panel.currencies.money_text import Unreadable, read, show
 
 D = Decimal
 
