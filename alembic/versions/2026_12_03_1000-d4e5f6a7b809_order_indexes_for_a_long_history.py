@@ -43,9 +43,8 @@ def upgrade() -> None:
         op.create_index(
             "order_link_trgm_idx",
             "order",
-            ["link"],
+            [sa.text("lower(link) gin_trgm_ops")],
             postgresql_using="gin",
-            postgresql_ops={"link": "gin_trgm_ops"},
             postgresql_concurrently=True,
         )
 

@@ -79,12 +79,10 @@ class Order(CreatedAt, Base):
         # The operator's search by the upstream's order id and by any part of the link, and
         # the review queue, on a history of millions (bench/README.md, long history).
         Index("order_upstream_id_idx", "upstream_id"),
-        Index(
-            "order_link_trgm_idx",
-            "link",
-            postgresql_using="gin",
-            postgresql_ops={"link": "gin_trgm_ops"},
-        ),
+        # On lower(link), not the link itself: the search ignores case, and PostgreSQL would
+        # take an index on the link for exact-link filters too, where on a long history it is
+        # the worst choice (1.4 s against 1.5 ms by the buyer's index).
+        Index("order_link_trgm_idx", text("lower(link) gin_trgm_ops"), postgresql_using="gin"),
         Index("order_review_idx", "id", postgresql_where=text(REVIEW_SQL)),
         Index(
             "order_open_status_idx",

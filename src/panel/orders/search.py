@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, false, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.models import Account, Order, OrderStatus
@@ -77,7 +77,9 @@ async def search(session: AsyncSession, found: Filter) -> list[Order]:
     if found.ids:
         query = query.where(Order.id.in_(found.ids))
     if found.link and found.link.strip():
-        query = query.where(Order.link.ilike(_part(found.link.strip()), escape="\\"))
+        # lower() on both sides rather than ILIKE: the trigram index is on lower(link).
+        part = func.lower(literal(_part(found.link.strip())))
+        query = query.where(func.lower(Order.link).like(part, escape="\\"))
     if found.upstream_id and found.upstream_id.strip():
         query = query.where(Order.upstream_id == found.upstream_id.strip())
     if found.buyer and found.buyer.strip():
