@@ -41,15 +41,23 @@ def asked(viewer: Account, order_ids: Sequence[int]) -> list[Asked]:
     return [(viewer.id, reseller, order_id) for order_id in order_ids]
 
 
+# The charge a buyer paid is the order's own (`Order.charge` is its buyer's `order_charge` row),
+# so only a reseller reading its agencies' orders looks up a row of its own: CASE evaluates the
+# subquery only then. Rows come back by their place in the arrays, not by the three keys.
 _READ = text(
     """
-    SELECT q.viewer, q.reseller, o.id, o.status, COALESCE(o.start_count, 0)::text,
-           COALESCE(o.remains, o.quantity)::text, trim_scale(c.amount)::text, o.serial
+    SELECT q.at, o.status, COALESCE(o.start_count, 0)::text,
+           COALESCE(o.remains, o.quantity)::text, trim_scale(p.paid)::text, o.serial
       FROM unnest(CAST(:viewers AS bigint[]), CAST(:resellers AS boolean[]),
-                  CAST(:ids AS bigint[])) AS q(viewer, reseller, id)
+                  CAST(:ids AS bigint[])) WITH ORDINALITY AS q(viewer, reseller, id, at)
       JOIN "order" o ON o.id = q.id AND o.parent_id IS NULL
        AND CASE WHEN q.reseller THEN o.reseller_id ELSE o.account_id END = q.viewer
-      JOIN order_charge c ON c.order_id = o.id AND c.account_id = q.viewer
+     CROSS JOIN LATERAL (
+           SELECT CASE WHEN o.account_id = q.viewer THEN o.charge
+                       ELSE (SELECT c.amount FROM order_charge c
+                              WHERE c.order_id = o.id AND c.account_id = q.viewer) END AS paid
+           ) p
+     WHERE p.paid IS NOT NULL
     """
 )
 
@@ -68,8 +76,8 @@ async def read(
             },
         )
         return {
-            (viewer, reseller, order_id): Seen(_STATUS[status], start, remains, charge, serial)
-            for viewer, reseller, order_id, status, start, remains, charge, serial in rows
+            keys[at - 1]: Seen(_STATUS[status], start, remains, charge, serial)
+            for at, status, start, remains, charge, serial in rows
         }
 
 
