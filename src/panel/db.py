@@ -111,8 +111,8 @@ async def transaction(
         await commit_begun(session)
     finally:
         # Closing a session that holds no transaction and no objects does nothing, yet costs
-        # a task and a greenlet: a tenth of the CPU of an API v2 `add` answered from what it
-        # keeps. Otherwise the session's own exit closes it, which finishes even if this task
+        # a task and a greenlet on every API v2 `add` answered from what it keeps
+        # (bench/README.md). Otherwise the session's own exit closes it, which finishes even if this task
         # is cancelled meanwhile, so a connection cannot be lost on its way back to the pool.
         if session.in_transaction() or session.identity_map:
             async with session:

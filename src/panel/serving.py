@@ -2,9 +2,8 @@
 
 The sockets share the port through SO_REUSEPORT, so the kernel spreads new connections over
 the processes evenly, by a hash of each connection's addresses. With the one shared socket of
-uvicorn's own workers, whichever process woke first accepted a whole burst of connections: 47
-of 64 clients in one process and 17 in the other was typical, and the crowded process's
-clients waited about twice as long as the other's.
+uvicorn's own workers, whichever process woke first accepted a whole burst of connections,
+and the crowded process's clients waited longer (bench/README.md).
 
 The parent binds every socket, after checking that nothing else listens on the port (an
 earlier `pasok api` still running would otherwise share it), so a port taken fails at once.

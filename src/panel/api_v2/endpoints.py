@@ -34,8 +34,8 @@ MAX_FIELDS = 1000  # as Starlette allows a form
 
 async def api_v2(scope: Scope, receive: Receive, send: Send) -> None:
     """The ASGI app of `PATHS`, served ahead of FastAPI's routing (panel.app): it has no path
-    parameters or dependencies, and going through FastAPI's routing, dependency injection and
-    exception middleware cost about a third of an `add`'s CPU. Not in the OpenAPI document:
+    parameters or dependencies, and FastAPI's routing, dependency injection and exception
+    middleware were much of an `add`'s CPU (bench/README.md). Not in the OpenAPI document:
     that describes /v1; this surface is described by the standard."""
     if scope["method"] not in METHODS:
         # 200 like every other refusal, not 405: a client that calls raise_for_status()
@@ -128,7 +128,7 @@ async def _body(request: Request) -> dict[str, str]:
 
 
 def _form_fields(body: bytes) -> dict[str, str]:
-    # Read here rather than by Starlette's form parser, which cost a twentieth of an `add`.
+    # Read here rather than by Starlette's form parser, which costs more (bench/README.md).
     try:
         fields = parse_qsl(
             body.decode("utf-8", errors="replace"),

@@ -81,7 +81,7 @@ class Order(CreatedAt, Base):
         Index("order_upstream_id_idx", "upstream_id"),
         # On lower(link), not the link itself: the search ignores case, and PostgreSQL would
         # take an index on the link for exact-link filters too, where on a long history it is
-        # the worst choice (1.4 s against 1.5 ms by the buyer's index).
+        # the worst choice (bench/README.md, long history).
         Index("order_link_trgm_idx", text("lower(link) gin_trgm_ops"), postgresql_using="gin"),
         Index("order_review_idx", "id", postgresql_where=text(REVIEW_SQL)),
         Index(
