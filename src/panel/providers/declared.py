@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, NoReturn, TypeVar
 import httpx
 from pydantic import SecretStr
 
+from panel.providers import dialect
 from panel.providers.adapter import (
     AddResult,
     Balance,
@@ -26,16 +27,6 @@ from panel.providers.adapter import (
     UpstreamService,
     UpstreamStatus,
     UpstreamUnavailable,
-)
-from panel.providers.dialect import (
-    THROTTLED,
-    normalise_words,
-    parse_decimal,
-    parse_flag,
-    parse_identifier,
-    parse_service,
-    reject_reason,
-    rows_by_id,
 )
 from panel.providers.dialect_doc import Dialect
 from panel.providers.ratelimit import RateLimiter
@@ -96,7 +87,9 @@ class DeclaredAdapter:
         found = []
         for row in rows:
             service = (
-                parse_service(_renamed(row, fields.__dict__)) if isinstance(row, dict) else None
+                dialect.parse_service(_renamed(row, fields.__dict__))
+                if isinstance(row, dict)
+                else None
             )
             if service is not None:
                 found.append(service)
@@ -112,7 +105,7 @@ class DeclaredAdapter:
                     statuses.update(await self._status_one(chunk[0]))
                     continue
                 data = await self._query("status_many", {"orders": ",".join(chunk)})
-                for upstream_id, row in rows_by_id(data, self.doc.status.id):
+                for upstream_id, row in dialect.rows_by_id(data, self.doc.status.id):
                     if upstream_id in chunk and (found := self._order_status(row)) is not None:
                         statuses[upstream_id] = found
             return statuses
@@ -175,7 +168,7 @@ class DeclaredAdapter:
 
     async def balance(self) -> Balance:
         data = await self._query("balance", {})
-        amount = parse_decimal(_at(data, self.doc.balance))
+        amount = dialect.parse_decimal(_at(data, self.doc.balance))
         if amount is None:
             self._unexpected("balance", data)
         named = _at(data, self.doc.balance_currency) if self.doc.balance_currency else None
@@ -198,7 +191,7 @@ class DeclaredAdapter:
             state=fields.words.get(word.strip().lower(), OrderState.in_progress),
             remains=remains,
             start_count=_whole(_at(row, fields.start_count)),
-            charge=parse_decimal(_at(row, fields.charge)),
+            charge=dialect.parse_decimal(_at(row, fields.charge)),
             currency=self.doc.currency if fields.charge else None,
             over_delivered=over,
         )
@@ -223,7 +216,7 @@ class DeclaredAdapter:
         for fragment, reason in self.doc.reasons:
             if fragment in lowered:
                 return reason
-        return reject_reason(error)  # the API v2 words, which many dialects reuse
+        return dialect.reject_reason(error)  # the API v2 words, which many dialects reuse
 
     def _unknown(self, error: str) -> bool:
         lowered = error.lower()
@@ -252,15 +245,17 @@ class DeclaredAdapter:
         if reply.readable:
             data = _at(reply.payload, self.doc.data) if self.doc.data else reply.payload
             # A well-formed id wins over anything else in the answer: the thing exists upstream.
-            if self._succeeded(reply.payload) and (made := parse_identifier(_at(data, made_at))):
+            if self._succeeded(reply.payload) and (
+                made := dialect.parse_identifier(_at(data, made_at))
+            ):
                 return kind(Outcome.accepted, made)
             error = self._error(reply.payload)
             if error is not None or (
                 self.doc.success and _at(reply.payload, self.doc.success) is False
             ):
                 detail = self._wire.redact(error or "refused without a reason")
-                words = normalise_words(detail)
-                if THROTTLED.search(words) or any(t in words for t in self.doc.throttled):
+                words = dialect.normalise_words(detail)
+                if dialect.THROTTLED.search(words) or any(t in words for t in self.doc.throttled):
                     return self._wire.throttled(kind, detail)
                 return kind(Outcome.rejected, None, self._reason(detail), None, detail)
         return self._wire.unreadable(kind, reply, action)
@@ -298,7 +293,7 @@ def _at(payload: object, path: str | None) -> object:
 
 
 def _whole(value: object) -> int | None:
-    number = parse_decimal(value)
+    number = dialect.parse_decimal(value)
     return int(number) if number is not None and number == number.to_integral_value() else None
 
 
@@ -307,7 +302,7 @@ def _renamed(row: dict[str, object], fields: Mapping[str, str | None]) -> dict[s
     names = {"id": "service", "min": "min", "max": "max"}
     shown = {names.get(ours, ours): _at(row, theirs) for ours, theirs in fields.items() if theirs}
     for flag in ("refill", "cancel", "dripfeed"):
-        shown[flag] = parse_flag(shown.get(flag))
+        shown[flag] = dialect.parse_flag(shown.get(flag))
     return shown
 
 

@@ -9,17 +9,14 @@ from fastapi.responses import Response
 
 from panel.deps import SessionDep
 from panel.ledger import service as ledger
-from panel.models import DepositStatus
-from panel.payments import crediting, deposits, methods
-from panel.web import deposit_texts, payment_console, payment_setup
-from panel.web.deposit_pages import when
+from panel.payments import crediting
+from panel.web import payment_console, payment_setup
 from panel.web.pages import PageDep, ResellerDep, page_router
 
 router = page_router()
 PAGE = "/console/deposits"
 SETUP = "/console/payment-methods"
 SETUP_TEMPLATE = "console_payment_methods.html"
-STATUSES = [status.value for status in DepositStatus]
 
 
 @router.get(PAGE)
@@ -30,24 +27,18 @@ async def agency_deposits(
     status: Annotated[str, Query(max_length=20)] = "",
     reference: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
-    wanted = DepositStatus(status) if status in STATUSES else None
-    found = await deposits.search(
-        session, reseller.id, deposits.Filter(status=wanted, reference=reference or None)
-    )
     held = await crediting.held_for(session, reseller.id)
     balance = await ledger.balance(session, reseller.id)
-    return page.render(
+    return await payment_console.deposits_page(
+        page,
+        session,
         "console_deposits.html",
-        w=deposit_texts.WORDS[page.lang],
-        rows=found,
+        status,
+        reference,
+        receiver_id=reseller.id,
         held=held,
         short=max(held.total - balance, 0),
         balance=balance,
-        shown_status=status if wanted else "",
-        reference=reference,
-        statuses=STATUSES,
-        by_hand=methods.BY_HAND,
-        when=when,
     )
 
 

@@ -11,8 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 from panel.currencies import money_text
 from panel.deps import SessionDep
 from panel.errors import Conflict, Forbidden, InsufficientFunds, Invalid, NotFound
-from panel.models import DepositStatus, ReviewOutcome
-from panel.payments import crediting, deposits, methods
+from panel.models import ReviewOutcome
+from panel.payments import crediting
 from panel.web import deposit_texts, forms, payment_console, payment_setup
 from panel.web.deposit_pages import when
 from panel.web.pages import OperatorDep, PageDep, page_router
@@ -22,7 +22,6 @@ DEPOSITS = "/ops/deposits"
 REVIEWS = "/ops/payment-reviews"
 SETUP = "/ops/payment-methods"
 SETUP_TEMPLATE = "ops_payment_methods.html"
-STATUSES = [status.value for status in DepositStatus]
 
 
 @router.get(DEPOSITS)
@@ -33,22 +32,8 @@ async def all_deposits(
     status: Annotated[str, Query(max_length=20)] = "",
     reference: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
-    wanted = DepositStatus(status) if status in STATUSES else None
-    found = await deposits.search(
-        session,
-        None,
-        deposits.Filter(status=wanted, reference=reference or None),
-        everyone=True,
-    )
-    return page.render(
-        "ops_deposits.html",
-        w=deposit_texts.WORDS[page.lang],
-        rows=found,
-        shown_status=status if wanted else "",
-        reference=reference,
-        statuses=STATUSES,
-        by_hand=methods.BY_HAND,
-        when=when,
+    return await payment_console.deposits_page(
+        page, session, "ops_deposits.html", status, reference, receiver_id=None, everyone=True
     )
 
 

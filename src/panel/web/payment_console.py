@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,18 +16,21 @@ from panel.currencies import money_text
 from panel.errors import Conflict, Forbidden, Invalid, NotFound, PanelError
 from panel.models import (
     Account,
+    DepositStatus,
     FeePayer,
     GatewayKind,
     MethodKind,
     PaymentGateway,
     PaymentMethod,
 )
-from panel.payments import crediting, methods
+from panel.payments import crediting, deposits, methods
 from panel.payments.adapters import adapter_for, links_for
 from panel.payments.gateways import GatewayError
 from panel.web import deposit_texts, forms
+from panel.web.deposit_pages import when
 from panel.web.pages import Page
 
+STATUSES = [status.value for status in DepositStatus]
 TRANSFER_CODE = "TRANSFER"  # a transfer gateway's one method: one bank account, one statement
 
 
@@ -295,6 +299,39 @@ async def _gateway(session: AsyncSession, owner_id: int | None, gateway_id: int)
 
 
 # --- transfers by hand -------------------------------------------------------------------------
+
+
+async def deposits_page(
+    page: Page,
+    session: AsyncSession,
+    template: str,
+    status: str,
+    reference: str,
+    *,
+    receiver_id: int | None,
+    everyone: bool = False,
+    **shown: Any,
+) -> Response:
+    """A console's deposits, searched by status and reference: those paid to `receiver_id`, or
+    all of them with `everyone`; `shown` is what the page shows beside them."""
+    wanted = DepositStatus(status) if status in STATUSES else None
+    found = await deposits.search(
+        session,
+        receiver_id,
+        deposits.Filter(status=wanted, reference=reference or None),
+        everyone=everyone,
+    )
+    return page.render(
+        template,
+        w=deposit_texts.WORDS[page.lang],
+        rows=found,
+        shown_status=status if wanted else "",
+        reference=reference,
+        statuses=STATUSES,
+        by_hand=methods.BY_HAND,
+        when=when,
+        **shown,
+    )
 
 
 async def decide_transfer(
