@@ -7,8 +7,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from panel.db import create_engine
 from panel.models import Base
+from panel.plumbing.db import create_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -108,7 +108,7 @@ def _ms(found: re.Match[str]) -> float:
 async def _orders(url: str) -> int:
     from sqlalchemy import text
 
-    from panel.db import create_engine
+    from panel.plumbing.db import create_engine
 
     engine = create_engine(url, pool_size=1, statement_timeout_s=0)  # seeding: long statements
     async with engine.connect() as connection:
@@ -121,7 +121,7 @@ async def main(seconds: int) -> None:
     async with scratch_database() as url:
         from sqlalchemy import text
 
-        from panel.db import create_engine
+        from panel.plumbing.db import create_engine
 
         engine = create_engine(url, pool_size=1, statement_timeout_s=0)  # seeding: long statements
         async with engine.begin() as connection:

@@ -198,7 +198,7 @@ async def fill(
     """`orders` orders (one in `every` the caller's, the rest the others') of the services of
     provider `services_of` (every service by default) and their charges, then ANALYZE: (the
     caller's ids, the service ids). Orders already there are left as they are."""
-    from panel.db import create_engine
+    from panel.plumbing.db import create_engine
 
     engine = create_engine(url, pool_size=1, statement_timeout_s=0)  # seeding: long statements
     async with engine.begin() as connection:
@@ -251,8 +251,8 @@ async def check_sample(
     """A sample of answers against the database: status, charge, remains, currency; the
     services list's size and the caller's rate, plain and compressed; the balance. The sizes
     of the plain and the compressed list."""
-    from panel.db import create_engine, create_sessionmaker, transaction
     from panel.ledger import service as ledger
+    from panel.plumbing.db import create_engine, create_sessionmaker, transaction
 
     engine = create_engine(url, pool_size=1, statement_timeout_s=0)  # seeding: long statements
     sample = ids[:: max(1, len(ids) // 50)][:50]

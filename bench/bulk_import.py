@@ -23,10 +23,10 @@ from panel.accounts import service as accounts
 from panel.app import create_app
 from panel.catalogue import service as catalogue
 from panel.config import Settings
-from panel.db import transaction
 from panel.keys import service as keys
 from panel.models import AccountKind, ProviderService, Route, Service
-from panel.runtime import Runtime
+from panel.plumbing.db import transaction
+from panel.plumbing.runtime import Runtime
 
 TARGET_S = 5.0
 CATEGORIES = ["Instagram Followers", "Instagram Likes", "TikTok Views", "YouTube Views"]

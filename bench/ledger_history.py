@@ -30,9 +30,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench.setup import scratch_database
-from panel.db import create_engine, create_sessionmaker
 from panel.ledger import rollup
 from panel.ledger.incremental_audit import run
+from panel.plumbing.db import create_engine, create_sessionmaker
 from panel.pricing import standing
 from panel.reports import service as reports
 

@@ -41,9 +41,9 @@ from bench.hot_queries import hot_queries
 from bench.setup import catalogue_for, free_port, load_env, process, scratch_database
 from panel.catalogue import quality
 from panel.config import OrderSettings, TierSettings
-from panel.db import create_engine, create_sessionmaker, transaction
 from panel.ledger import rollup
 from panel.orders import polling
+from panel.plumbing.db import create_engine, create_sessionmaker, transaction
 from panel.pricing import standing, tiers
 from panel.reports import service as reports
 

@@ -27,7 +27,7 @@ from panel.ledger.audit import audit
 from panel.ledger.service import Leg, post
 from panel.models import JournalKind, Order, OrderCharge, OrderStatus
 from panel.money import charge_for
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from workers import order_jobs
 
 QUANTITY = 1000

@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from bench.setup import scratch_database
 from panel.catalogue import quality
-from panel.db import create_engine, create_sessionmaker
+from panel.plumbing.db import create_engine, create_sessionmaker
 
 FILL = """
 INSERT INTO provider (id, name, api_url, api_key, adapter, currency, enabled, low_balance)

@@ -20,10 +20,10 @@ from sqlalchemy.engine import make_url
 from panel.accounts import service as accounts
 from panel.catalogue import routes
 from panel.catalogue import service as catalogue
-from panel.db import async_url, create_engine, create_sessionmaker, transaction
 from panel.ledger import service as ledger
-from panel.migrations import upgrade
 from panel.models import AccountKind
+from panel.plumbing.db import async_url, create_engine, create_sessionmaker, transaction
+from panel.plumbing.migrations import upgrade
 from panel.pricing import rule_book, tiers
 
 ADMIN_URL = os.environ.get("PASOK_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -52,8 +52,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.setup import ADMIN_URL, REDIS_URL, catalogue_for, process, scratch_database
-from panel.db import create_engine, create_sessionmaker
 from panel.ledger.incremental_audit import run as run_audit
+from panel.plumbing.db import create_engine, create_sessionmaker
 
 # The shared servers' address, on the root namespace's loopback: reachable from both hosts
 # through their veth pairs, and from nowhere else.

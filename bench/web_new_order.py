@@ -113,9 +113,9 @@ async def seed(url: str) -> World:
     then the reseller's brand on HOST, its 20% markup and a funded agency that can sign in."""
     from panel.accounts import passwords
     from panel.accounts import service as accounts
-    from panel.db import create_engine, create_sessionmaker, transaction
     from panel.ledger import service as ledger
     from panel.models import Account, AccountKind
+    from panel.plumbing.db import create_engine, create_sessionmaker, transaction
     from panel.pricing import rule_book
 
     made = await catalogue_for(url, "http://127.0.0.1:9/api/v2", 1, Decimal(1000))
@@ -140,8 +140,8 @@ async def set_logo(world: World, logo_url: str | None) -> None:
     """The brand as a reseller would fill it in, with or without a logo. Pages read the brand on
     every request, so the running server shows the change at once."""
     from panel.brands.brand_book import set_brand
-    from panel.db import create_engine, create_sessionmaker, transaction
     from panel.models import Account
+    from panel.plumbing.db import create_engine, create_sessionmaker, transaction
 
     engine = create_engine(world.database_url, pool_size=1)
     async with transaction(create_sessionmaker(engine)) as session:

@@ -21,13 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from panel.accounts import service as accounts
 from panel.app import create_app
 from panel.config import Settings
-from panel.db import async_url, create_engine
-from panel.job_queue import Queue
 from panel.keys import service as keys
-from panel.migrations import upgrade
 from panel.models import Account, AccountKind
-from panel.runtime import Runtime
-from panel.upstream_http import build_client
+from panel.plumbing.db import async_url, create_engine
+from panel.plumbing.job_queue import Queue
+from panel.plumbing.migrations import upgrade
+from panel.plumbing.runtime import Runtime
+from panel.plumbing.upstream_http import build_client
 from tests import servers
 
 pytest_plugins = [

@@ -15,7 +15,7 @@ import asyncpg
 from redis import Redis
 from redis.exceptions import RedisError
 
-from panel import embedded
+from panel.plumbing import embedded
 
 EMBEDDED_DIR = Path(__file__).resolve().parents[1] / ".pasok-test"
 LOCAL_DATABASE_URLS = (

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from panel import cli, preflight
+from panel import cli
+from panel.plumbing import preflight
 from tests import servers
 
 PASOK = str(Path(sys.executable).with_name("pasok"))

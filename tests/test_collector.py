@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from panel import app, collector
+from panel import app
+from panel.plumbing import collector
 
 
 @pytest.fixture

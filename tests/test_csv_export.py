@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from panel import csv_export
+from panel.plumbing import csv_export
 from tests.fixtures.world import World
 
 CASES = [

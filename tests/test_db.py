@@ -8,9 +8,15 @@ import asyncio
 import pytest
 from sqlalchemy import event, inspect, select, text
 
-from panel.db import ConnectionLost, commit_begun, create_engine, create_sessionmaker, transaction
 from panel.ledger import accounts
 from panel.models import LedgerAccount
+from panel.plumbing.db import (
+    ConnectionLost,
+    commit_begun,
+    create_engine,
+    create_sessionmaker,
+    transaction,
+)
 
 POOL = 4
 

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 from redis import Redis
 
-from panel import embedded
+from panel.plumbing import embedded
 
 pytestmark = pytest.mark.slow
 

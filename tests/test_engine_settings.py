@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from panel.db import create_engine
+from panel.plumbing.db import create_engine
 
 
 async def test_a_connection_is_named_and_a_runaway_statement_is_cancelled(

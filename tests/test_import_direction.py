@@ -9,6 +9,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 DOMAINS = (
     "accounts",
+    "action_log",
     "brands",
     "catalogue",
     "currencies",
@@ -66,17 +67,12 @@ def test_no_domain_imports_the_web_panel_or_a_protocol() -> None:
     assert all(list((SRC / "panel" / domain).glob("*.py")) for domain in DOMAINS)
 
 
-# The modules that put a process together: they import everything by design.
-ASSEMBLY = ("app", "cli", "demo")
-
-
 def test_no_plumbing_module_imports_a_domain() -> None:
-    """The modules at the top of `panel` (the database, the queue, the runtime, the read cache,
-    logs, limits, ...) serve every domain and know none: a domain plugs in
-    (`Runtime.part`, `ReadCache.kept`)."""
-    plumbing = [
-        path for path in (SRC / "panel").glob("*.py") if path.stem not in ("__init__", *ASSEMBLY)
-    ]
+    """`panel.plumbing` (the database, the queue, the runtime, the read cache, logs, limits, the
+    processes, ...) serves every domain and knows none: a domain plugs in (`Runtime.part`,
+    `ReadCache.kept`). Besides the domains, the top of `panel` holds only what puts a process
+    together (the app, the command, the demo) and the values every part shares."""
+    plumbing = list((SRC / "panel" / "plumbing").rglob("*.py"))
     domains = tuple(f"panel.{domain}" for domain in DOMAINS)
     wrong = {
         f"{path.relative_to(SRC)} imports {module}"
@@ -86,3 +82,28 @@ def test_no_plumbing_module_imports_a_domain() -> None:
     }
     assert wrong == set()
     assert len(plumbing) > 20
+    top = {path.stem for path in (SRC / "panel").glob("*.py")}
+    assert top == {"__init__", "app", "cli", "demo", "config", "errors", "money", "openapi"}
+
+
+def test_the_sandbox_stands_apart() -> None:
+    """The sandbox provider, gateway and prepaid provider are a product of their own, used by
+    the command and the tests: the panel's code never imports them, and they take from the
+    panel only how money is rounded and written."""
+    allowed = ("panel.money", "panel.currencies.money_text")
+    wrong = {
+        f"{path.relative_to(SRC)} imports {module}"
+        for path in (SRC / "sandbox").rglob("*.py")
+        for module in _imports(path)
+        # `from panel import money` names the package too; `panel.money.x` is within allowed.
+        if _within(module, "panel")
+        and module not in ("panel", "panel.currencies")
+        and not _within(module, allowed)
+    }
+    assert wrong == set()
+    users = {
+        str(path.relative_to(SRC))
+        for path in (SRC / "panel").rglob("*.py")
+        if any(_within(module, "sandbox") for module in _imports(path))
+    }
+    assert users == {"panel/cli.py"}

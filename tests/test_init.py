@@ -23,9 +23,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from panel import embedded, web_secret
 from panel.config import Settings, WebSettings
-from panel.db import async_url, create_engine
+from panel.plumbing import embedded, web_secret
+from panel.plumbing.db import async_url, create_engine
 from panel.web import sessions
 from tests import servers
 from tests.conftest import AppFor

@@ -13,7 +13,7 @@ from panel.accounts import service as accounts
 from panel.catalogue.offer import kept_list
 from panel.keys import service as keys
 from panel.models import Account, AccountKind, AccountStatus, ApiKey, ApiKeyKind
-from panel.read_cache import ReadCache
+from panel.plumbing.read_cache import ReadCache
 
 
 async def _reseller(committed: async_sessionmaker[AsyncSession]) -> tuple[Account, str]:

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from panel import idempotency
 from panel.accounts import sign_ins
 from panel.catalogue import sync
 from panel.config import RetentionSettings, Settings
@@ -40,7 +39,8 @@ from panel.models import (
     WebhookEndpoint,
 )
 from panel.orders import calls
-from panel.runtime import Runtime
+from panel.plumbing import idempotency
+from panel.plumbing.runtime import Runtime
 from panel.support import notify
 from panel.webhooks import service as webhooks
 from tests.fixtures.factories import COST, World, build_world

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from panel import serving
+from panel.plumbing import serving
 from tests import servers
 
 pytestmark = pytest.mark.slow

@@ -8,9 +8,9 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from panel.deps import SessionDep
 from panel.errors import Invalid
 from panel.models import Tier
+from panel.plumbing.deps import SessionDep
 from tests.conftest import AppFor
 
 probes = APIRouter()

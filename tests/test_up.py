@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from panel import embedded
+from panel.plumbing import embedded
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ Revision ID: 7c1e5a2b9d40
 Revises: 5544c18c95a9
 Create Date: 2026-11-24 03:00:00+00:00
 
-API processes keep the accounts keys open and the prices accounts pay (panel.read_cache); a
+API processes keep the accounts keys open and the prices accounts pay (panel.plumbing.read_cache); a
 change to any table those come from notifies them at commit.
 """
 

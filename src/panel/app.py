@@ -8,13 +8,22 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from panel import collector, compressed, headers, health, logs, problems, reconnect, throttle
 from panel.admin.router import router as admin_router
 from panel.api_v2 import endpoints as api_v2
 from panel.config import Settings, get_settings
 from panel.orders.prepaid_endpoints import router as prepaid_router
 from panel.payments.endpoints import router as payments_router
-from panel.runtime import Runtime
+from panel.plumbing import (
+    collector,
+    compressed,
+    headers,
+    health,
+    logs,
+    problems,
+    reconnect,
+    throttle,
+)
+from panel.plumbing.runtime import Runtime
 from panel.v1.router import router as v1_router
 from panel.web import pages as web_pages
 from panel.web.announcement_pages import router as web_announcement_router
@@ -85,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await Runtime.start(settings, "pasok-api")
-        # What API v2 keeps (panel.read_cache) is kept longer while changes are heard.
+        # What API v2 keeps (panel.plumbing.read_cache) is kept longer while changes are heard.
         runtime.reads.listen(runtime.engine.url.render_as_string(hide_password=False))
         app.state.runtime = runtime
         try:

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import httpx
 from pydantic import ValidationError
 
-from panel import embedded, migrations, preflight, supervisor, web_secret
 from panel.config import Settings, get_settings
+from panel.plumbing import embedded, migrations, preflight, supervisor, web_secret
 
 if TYPE_CHECKING:
-    from panel.sandbox_gateway import Merchant
+    from sandbox.gateway import Merchant
 
 READY_TIMEOUT_S = 30.0
 
@@ -169,7 +169,7 @@ def _listen_options(parser: argparse.ArgumentParser) -> None:
 
 
 def api_command(args: argparse.Namespace, settings: Settings) -> int:
-    from panel import logs, serving
+    from panel.plumbing import logs, serving
 
     preflight.port_free(args.host, args.port, "the API", "--port")
     reachable_servers(settings)
@@ -189,7 +189,7 @@ def _no_worker(args: argparse.Namespace, settings: Settings) -> int:
 def prepare_process(settings: Settings) -> Settings:
     """What every long-running process does first: its servers reachable (or a clear refusal),
     the web secret settled, logs configured."""
-    from panel import logs
+    from panel.plumbing import logs
 
     reachable_servers(settings)
     settings = web_secret.settle(settings)
@@ -203,12 +203,12 @@ def prepare_process(settings: Settings) -> Settings:
 def sandbox_command(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from panel import logs
-    from panel.sandbox import create_app
+    from panel.plumbing import logs
+    from sandbox import create_app
 
     preflight.port_free(args.host, args.port, "the sandbox", "--port")
     logs.configure(settings.log_level)
-    from panel.sandbox.behaviour import Behaviour
+    from sandbox.behaviour import Behaviour
 
     pace = {
         name: value
@@ -234,7 +234,7 @@ SANDBOX_MERCHANT_ENV = "PASOK_SANDBOX_GATEWAY_MERCHANT"
 
 
 def _sandbox_merchants(given: str) -> list["Merchant"]:
-    from panel.sandbox_gateway import Merchant
+    from sandbox.gateway import Merchant
 
     code, _, rest = given.partition(":")
     api_key, _, private_key = rest.partition(":")
@@ -242,7 +242,7 @@ def _sandbox_merchants(given: str) -> list["Merchant"]:
 
 
 def _sandbox_dialect(names: str) -> str:
-    from panel.sandbox.dialects import Dialect
+    from sandbox.dialects import Dialect
 
     try:
         return Dialect.parse(names).name
@@ -360,9 +360,9 @@ async def _init(
 
     from panel.accounts import invitations, passwords
     from panel.accounts import service as accounts
-    from panel.db import create_engine, create_sessionmaker, transaction
     from panel.keys import service as keys
     from panel.models import Account, AccountKind
+    from panel.plumbing.db import create_engine, create_sessionmaker, transaction
 
     engine = create_engine(database_url, pool_size=1)
     try:
@@ -418,8 +418,8 @@ async def _audit(database_url: str, redis_url: str, *, full: bool) -> int:
 
     from redis.asyncio import Redis
 
-    from panel.db import create_engine, create_sessionmaker
     from panel.ledger.audit_runner import check
+    from panel.plumbing.db import create_engine, create_sessionmaker
 
     engine = create_engine(database_url, pool_size=1)
     redis = Redis.from_url(redis_url)
@@ -509,7 +509,7 @@ def _up(args: argparse.Namespace, settings: Settings, uses_embedded: bool) -> in
             _announce(
                 base_url, agency_url, sandbox_url, database_url, redis_url, demo, settings.data_dir
             )
-        # Until Ctrl-C: a child that exits is started again (panel.supervisor).
+        # Until Ctrl-C: a child that exits is started again (panel.plumbing.supervisor).
         while True:
             time.sleep(0.5)
             for child in children:
@@ -571,8 +571,8 @@ async def _seed(database_url: str, port: int, currency: str) -> dict[str, Any] |
     from sqlalchemy import select
 
     from panel import demo
-    from panel.db import create_engine, create_sessionmaker, transaction
     from panel.models import Account
+    from panel.plumbing.db import create_engine, create_sessionmaker, transaction
 
     engine = create_engine(database_url, pool_size=1)
     try:
@@ -592,7 +592,7 @@ def _demo_channels(database_url: str, tripay_url: str, gateway: dict[str, Any]) 
     later start this only refreshes their fees."""
     from panel import demo
     from panel.config import PaymentSettings
-    from panel.db import create_engine, create_sessionmaker, transaction
+    from panel.plumbing.db import create_engine, create_sessionmaker, transaction
 
     async def run() -> None:
         engine = create_engine(database_url, pool_size=1)

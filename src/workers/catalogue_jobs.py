@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from panel.catalogue import quality, sync
 from panel.models import Provider
+from panel.plumbing.runtime import Runtime
 from panel.providers.adapter import UpstreamError
-from panel.runtime import Runtime
 from panel.support import complaints
 from workers.tasks import JobContext, registry
 

@@ -5,10 +5,10 @@ import logging
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from panel import metrics
 from panel.currencies import service as currencies
 from panel.currencies.source import UrlRateSource, fetch_all
-from panel.runtime import Runtime
+from panel.plumbing import metrics
+from panel.plumbing.runtime import Runtime
 from workers.tasks import registry
 
 log = logging.getLogger("panel.currencies")

@@ -4,7 +4,7 @@
 from datetime import UTC, datetime
 
 from panel.ledger.audit_runner import check
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from workers.tasks import registry
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import httpx
 
 from panel.models import Channel
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from panel.support import notify, smtp, telegram
 from panel.support.delivery import Sent
 from workers.tasks import registry

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from panel.models import Order, Provider
 from panel.orders import calls, dripfeed, polling, refills, submission, sweeper
+from panel.plumbing.runtime import Runtime
 from panel.providers import registry as adapters
 from panel.providers.adapter import UpstreamError, UpstreamStatus
-from panel.runtime import Runtime
 from workers.tasks import JobContext, record_outcome, registry
 
 log = logging.getLogger("panel.orders")

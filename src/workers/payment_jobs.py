@@ -7,7 +7,7 @@ from panel.models import PaymentGateway
 from panel.payments import checks, crediting
 from panel.payments.adapters import adapter_for
 from panel.payments.gateways import Adapter
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from workers.tasks import JobContext, registry
 
 EVERY_15_SECONDS = {0, 15, 30, 45}

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import idempotency
 from panel.accounts import sign_ins
 from panel.catalogue import sync
 from panel.growth import service_updates
 from panel.orders import calls
-from panel.runtime import Runtime
+from panel.plumbing import idempotency
+from panel.plumbing.runtime import Runtime
 from panel.support import notify
 from panel.webhooks import service as webhooks
 from workers.tasks import registry

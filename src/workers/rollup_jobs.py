@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 
 from panel.ledger import rollup
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from workers.tasks import registry
 
 log = logging.getLogger("panel.ledger.rollup")

@@ -1,6 +1,6 @@
 """Pasok's task layer. The rest of the code defines jobs and enqueues them through this module
-and `panel.job_queue` only, so the queue library (arq, in maintenance upstream) can be replaced
-in one place.
+and `panel.plumbing.job_queue` only, so the queue library (arq, in maintenance upstream) can be
+replaced in one place.
 
 Most jobs are `async def job(ctx: JobContext, *args)`: they run in one database transaction
 that this layer commits on success and rolls back on error. A job that must commit before a
@@ -22,9 +22,9 @@ from arq.typing import WorkerCoroutine
 from arq.worker import Function, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import logs
-from panel.db import ConnectionLost
-from panel.runtime import Runtime
+from panel.plumbing import logs
+from panel.plumbing.db import ConnectionLost
+from panel.plumbing.runtime import Runtime
 
 # Between tries of a job whose database connection was lost: the pool reconnects at once, and
 # a server that is restarting takes a few seconds.

@@ -5,7 +5,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from panel.growth import update_feed
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from panel.webhooks import network, sender, service
 from workers.tasks import JobContext, registry
 

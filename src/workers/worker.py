@@ -18,10 +18,10 @@ from typing import Any
 from arq.worker import Worker
 from redis.exceptions import RedisError
 
-from panel import collector, job_queue
 from panel.config import Settings
-from panel.embedded import resolve_urls
-from panel.runtime import Runtime
+from panel.plumbing import collector, job_queue
+from panel.plumbing.embedded import resolve_urls
+from panel.plumbing.runtime import Runtime
 from workers import (
     catalogue_jobs,
     currency_jobs,

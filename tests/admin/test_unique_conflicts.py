@@ -10,7 +10,7 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from panel.deps import SessionDep
+from panel.plumbing.deps import SessionDep
 from tests.conftest import AppFor
 from tests.fixtures.world import Panel
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from panel.coalesce import Coalescer
+from panel.plumbing.coalesce import Coalescer
 from tests.fixtures.world import World
 from tests.test_serving import _api, _free_port, _wait_ready
 

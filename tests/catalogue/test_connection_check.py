@@ -16,7 +16,7 @@ from panel import action_log
 from panel.accounts import service as accounts
 from panel.models import AccountKind, Provider
 from panel.providers import dialect_doc
-from panel.sandbox import create_app
+from sandbox import create_app
 from tests.conftest import Operator
 from tests.fixtures.app_server import AppServer
 from tests.web.conftest import Visitor, csrf_of, give_password, sign_in, visitor  # noqa: F401

@@ -26,9 +26,9 @@ from panel.models import (
     Service,
 )
 from panel.orders import service as orders
+from panel.plumbing.runtime import Runtime
 from panel.pricing import rule_book, tiers
 from panel.pricing import service as pricing
-from panel.runtime import Runtime
 from tests.conftest import Operator
 from tests.fixtures.sandbox import SandboxHandle
 from workers import catalogue_jobs

@@ -14,7 +14,7 @@ from panel.app import create_app
 from panel.config import Settings
 from panel.keys import service as keys
 from panel.models import AccountKind
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.sandbox import SandboxHandle
 
 PANEL_CURRENCY = "IDR"

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from panel import metrics
 from panel.currencies.service import convert
 from panel.ledger.audit import audit
 from panel.money import charge_for, refund_for
-from panel.problems import MEDIA_TYPE
+from panel.plumbing import metrics
+from panel.plumbing.problems import MEDIA_TYPE
 from tests.currencies.conftest import Idr
 from tests.fixtures.pipeline import RunJobs
 from workers import order_jobs

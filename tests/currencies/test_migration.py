@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from panel.db import async_url, create_engine
-from panel.migrations import upgrade
+from panel.plumbing.db import async_url, create_engine
+from panel.plumbing.migrations import upgrade
 from tests import servers
 from tests.conftest import _admin_execute
 

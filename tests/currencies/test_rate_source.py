@@ -7,13 +7,13 @@ import httpx
 import pytest
 import respx
 
-from panel import metrics
 from panel.catalogue import service as catalogue
 from panel.config import CurrencySettings, Settings
 from panel.currencies import service as currencies
 from panel.errors import Invalid
 from panel.models import ProviderService
-from panel.runtime import Runtime
+from panel.plumbing import metrics
+from panel.plumbing.runtime import Runtime
 from workers import currency_jobs
 
 URL = "http://rates.example.test/rate"

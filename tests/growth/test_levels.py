@@ -24,13 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel.catalogue import routes
 from panel.catalogue import service as catalogue
-from panel.db import create_engine
 from panel.growth import level_book, levels
 from panel.ledger import service as ledger
 from panel.models import Account, Order, OrderStatus, Service
 from panel.money import refund_for
 from panel.orders.service import accept
 from panel.orders.settlement import settle
+from panel.plumbing.db import create_engine
 from panel.pricing import rule_book
 from tests.fixtures.factories import World, build_world
 

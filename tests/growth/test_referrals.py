@@ -32,8 +32,8 @@ from panel.models import (
 )
 from panel.money import charge_for, refund_for
 from panel.orders import service, settlement
+from panel.plumbing.runtime import Runtime
 from panel.pricing import rule_book
-from panel.runtime import Runtime
 from tests.fixtures.factories import AGENCY_RATE, RESELLER_RATE, World, build_world
 from tests.fixtures.pipeline import RunJobs, audit_clean, balance
 from tests.fixtures.sandbox import SandboxHandle

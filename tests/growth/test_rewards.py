@@ -29,7 +29,7 @@ from panel.models import (
 from panel.orders import intake, texts
 from panel.orders import service as orders
 from panel.orders.settlement import settle
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.conftest import AppFor
 from tests.fixtures.factories import World, build_world
 from tests.fixtures.pipeline import audit_clean, balance

@@ -22,9 +22,9 @@ from panel.config import Settings, WebhookSettings
 from panel.growth import update_feed
 from panel.keys import service as keys
 from panel.models import Account, AccountKind, ProviderService, ServiceChange, ServiceUpdate
+from panel.plumbing.runtime import Runtime
 from panel.pricing import rule_book, tiers
 from panel.pricing import service as pricing
-from panel.runtime import Runtime
 from panel.webhooks import service as webhooks
 from panel.webhooks import signing
 from tests.conftest import AppFor

@@ -33,7 +33,7 @@ from panel.money import charge_for, refund_for
 from panel.orders import intake, texts
 from panel.orders import service as orders
 from panel.orders.batcher import Batcher
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import AGENCY_RATE, COST, RESELLER_RATE, World, build_world
 from tests.fixtures.pipeline import RunJobs, audit_clean, balance
 from tests.fixtures.sandbox import SandboxHandle

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from panel.accounts import service as accounts
 from panel.keys import service as keys
 from panel.models import AccountKind, ApiKey, ApiKeyKind
-from panel.read_cache import ReadCache
+from panel.plumbing.read_cache import ReadCache
 from tests.conftest import AppFor, Operator
 from tests.keys.test_keys import ADMIN, assert_problem, issue_via_api, reseller
 

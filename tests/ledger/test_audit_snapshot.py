@@ -17,7 +17,7 @@ from panel.ledger.accounts import CLEARING
 from panel.ledger.audit import clearing_breaches
 from panel.models import AccountKind, Entry, LedgerAccount
 from panel.orders import service as orders
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.conftest import AppFor
 from tests.fixtures.factories import World, build_world
 

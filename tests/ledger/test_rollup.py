@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from panel.db import create_engine
 from panel.ledger import rollup
 from panel.ledger import service as ledger
 from panel.ledger.incremental_audit import SETTLED
@@ -44,6 +43,7 @@ from panel.models import (
 from panel.money import PLACES, refund_for
 from panel.orders.service import accept
 from panel.orders.settlement import cost_for, settle
+from panel.plumbing.db import create_engine
 from panel.pricing import standing
 from panel.reports import service as reports
 from tests.fixtures.factories import World, build_world

@@ -25,7 +25,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel.accounts import service as accounts
-from panel.db import create_engine
 from panel.errors import InsufficientFunds
 from panel.ledger import accounts as ledger_accounts
 from panel.ledger import service as ledger
@@ -33,6 +32,7 @@ from panel.ledger.audit import audit
 from panel.ledger.service import Leg, post
 from panel.models import AccountKind, Entry, Journal, JournalKind, LedgerAccount
 from panel.money import PLACES
+from panel.plumbing.db import create_engine
 
 T = TypeVar("T")
 

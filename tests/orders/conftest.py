@@ -2,7 +2,7 @@
 
 import pytest
 
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import World, build_world
 from tests.fixtures.sandbox import SandboxHandle
 

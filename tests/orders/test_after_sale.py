@@ -13,7 +13,7 @@ from panel.ledger.audit import audit
 from panel.models import Order, OrderStatus, Refill, RefillStatus
 from panel.money import charge_for
 from panel.orders import mass, service, texts
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.conftest import Operator
 from tests.fixtures.factories import RESELLER_RATE, World, build_world
 from tests.fixtures.pipeline import RunJobs

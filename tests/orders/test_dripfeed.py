@@ -13,8 +13,8 @@ from panel.keys import service as keys
 from panel.models import Order, OrderStatus, ProviderService
 from panel.money import charge_for, refund_for
 from panel.orders import dripfeed, service, submission
+from panel.plumbing.runtime import Runtime
 from panel.providers import registry
-from panel.runtime import Runtime
 from tests.fixtures.factories import AGENCY_RATE, RESELLER_RATE, World
 from tests.fixtures.pipeline import RunJobs, audit_clean, balance
 from tests.fixtures.sandbox import SandboxHandle

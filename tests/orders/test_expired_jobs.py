@@ -10,7 +10,7 @@ from panel.config import Settings
 from panel.models import Order, OrderStatus
 from panel.orders import service, sweeper
 from panel.orders.jobs import submission
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import World
 from tests.fixtures.sandbox import SandboxHandle
 from workers.worker import build

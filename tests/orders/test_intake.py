@@ -14,7 +14,7 @@ from panel.orders import service as orders
 from panel.orders.batcher import Batcher
 from panel.orders.intake import Intent
 from panel.orders.texts import LINK_BUSY, NOT_ENOUGH_FUNDS
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import World
 from tests.fixtures.pipeline import audit_clean, balance
 

@@ -9,7 +9,7 @@ from panel.models import Order, OrderStatus, UpstreamCall, WebhookEndpoint
 from panel.money import charge_for
 from panel.orders import service
 from panel.orders.life import life
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import AGENCY_RATE, COST, RESELLER_RATE, World
 from tests.fixtures.pipeline import RunJobs
 from tests.fixtures.sandbox import SandboxHandle

@@ -26,16 +26,16 @@ from pydantic import SecretStr
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from panel import embedded, supervisor
 from panel.app import create_app
 from panel.config import Settings
-from panel.db import create_engine, create_sessionmaker
-from panel.job_queue import Queue
 from panel.keys import service as keys
 from panel.ledger.audit import audit
 from panel.models import TERMINAL, Account, Order, OrderStatus
 from panel.orders import service, sweeper
-from panel.runtime import Runtime
+from panel.plumbing import embedded, supervisor
+from panel.plumbing.db import create_engine, create_sessionmaker
+from panel.plumbing.job_queue import Queue
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.app_server import AppServer
 from tests.fixtures.factories import World
 from tests.fixtures.sandbox import SandboxHandle

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from panel.models import Order, OrderStatus
 from panel.money import charge_for, refund_for
 from panel.orders import review, service, sweeper
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import AGENCY_RATE, COST, RESELLER_RATE, World
 from tests.fixtures.pipeline import RunJobs, audit_clean, balance
 from tests.fixtures.sandbox import SandboxHandle

@@ -29,12 +29,12 @@ from panel.models import (
     ProviderService,
 )
 from panel.orders import settlement
+from panel.plumbing.runtime import Runtime
 from panel.pricing import rule_book, tiers
 from panel.providers.prepaid_route import Handle
-from panel.runtime import Runtime
 from tests.conftest import AppFor
 from tests.fixtures.pipeline import RunJobs, audit_clean, balance
-from tests.sandbox_prepaid.servers import (
+from tests.sandbox.prepaid.servers import (
     API_KEY,
     USERNAME,
     WEBHOOK_SECRET,

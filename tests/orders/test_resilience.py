@@ -14,7 +14,7 @@ from panel.config import Settings
 from panel.ledger.audit import audit
 from panel.models import TERMINAL, Order, OrderStatus
 from panel.orders import service, sweeper
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import World
 from tests.fixtures.pipeline import RunJobs
 from tests.fixtures.sandbox import SandboxHandle

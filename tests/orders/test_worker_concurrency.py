@@ -5,7 +5,7 @@ orders a second, whatever the upstream's speed."""
 from datetime import datetime
 
 from panel.orders import service
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import World
 from tests.fixtures.pipeline import RunJobs
 from tests.fixtures.sandbox import SandboxHandle

@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from panel.accounts import service as accounts
 from panel.app import create_app
 from panel.config import PaymentSettings, Settings
-from panel.job_queue import Queue
 from panel.ledger.audit import audit
 from panel.models import (
     Account,
@@ -46,7 +45,8 @@ from panel.payments import deposits, methods
 from panel.payments.adapters import adapter_for
 from panel.payments.deposits import Links
 from panel.payments.gateways import Adapter
-from panel.runtime import Runtime
+from panel.plumbing.job_queue import Queue
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.app_server import AppServer
 from tests.fixtures.gateway import GatewayHandle
 

@@ -29,8 +29,8 @@ from panel.models import (
 )
 from panel.payments import crediting, fees
 from panel.payments.tripay import sign
-from panel.sandbox_gateway import create_signature
 from panel.webhooks import service as webhooks
+from sandbox.gateway import create_signature
 from tests.conftest import Operator
 from tests.fixtures.gateway import GatewayHandle
 from tests.payments.conftest import (

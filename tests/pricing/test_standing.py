@@ -10,13 +10,13 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from panel.config import Settings, TierSettings
-from panel.job_queue import Queue
 from panel.models import Order, OrderStatus, Tier
 from panel.orders import service as orders
 from panel.orders.settlement import settle
+from panel.plumbing.job_queue import Queue
+from panel.plumbing.runtime import Runtime
 from panel.pricing import rule_book, standing, tiers
 from panel.pricing import service as pricing
-from panel.runtime import Runtime
 from tests.fixtures.factories import RESELLER_RATE, World, build_world
 from workers.tasks import JobContext
 from workers.tier_jobs import review_tiers

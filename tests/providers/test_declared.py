@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from panel.catalogue import service as catalogue
 from panel.config import HttpSettings, Settings
 from panel.models import ProviderService
+from panel.plumbing.runtime import Runtime
+from panel.plumbing.upstream_http import build_client
 from panel.providers import dialect_doc
 from panel.providers.adapter import (
     OrderState,
@@ -22,9 +24,7 @@ from panel.providers.adapter import (
     UpstreamUnavailable,
 )
 from panel.providers.declared import DeclaredAdapter
-from panel.runtime import Runtime
-from panel.sandbox import create_app
-from panel.upstream_http import build_client
+from sandbox import create_app
 from tests.fixtures.app_server import AppServer
 from tests.fixtures.sandbox import SandboxHandle
 from workers import catalogue_jobs

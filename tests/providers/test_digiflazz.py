@@ -12,6 +12,7 @@ import pytest
 import respx
 
 from panel.config import HttpSettings
+from panel.plumbing.upstream_http import build_client
 from panel.providers import RateLimiter, UpstreamRefused, UpstreamUnavailable
 from panel.providers.adapter import Outcome
 from panel.providers.digiflazz import DigiflazzAdapter
@@ -21,8 +22,7 @@ from panel.providers.prepaid import (
     PrepaidResult,
     PrepaidState,
 )
-from panel.upstream_http import build_client
-from tests.sandbox_prepaid.servers import (  # noqa: F401
+from tests.sandbox.prepaid.servers import (  # noqa: F401
     API_KEY,
     USERNAME,
     WEBHOOK_SECRET,

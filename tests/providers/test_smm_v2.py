@@ -22,6 +22,7 @@ import pytest
 import respx
 
 from panel.config import HttpSettings
+from panel.plumbing.upstream_http import build_client
 from panel.providers import (
     AddResult,
     Balance,
@@ -36,7 +37,6 @@ from panel.providers import (
     UpstreamStatus,
     UpstreamUnavailable,
 )
-from panel.upstream_http import build_client
 
 VECTORS: dict[str, Any] = json.loads(
     (Path(__file__).parent / "upstream_dialects.json").read_text(encoding="utf-8")

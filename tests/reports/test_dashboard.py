@@ -8,12 +8,12 @@ from redis.asyncio import Redis
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import metrics
 from panel.catalogue import service as catalogue
 from panel.config import OrderSettings
 from panel.models import Journal, JournalKind, Order, OrderStatus
 from panel.orders import service as orders
 from panel.orders.settlement import settle
+from panel.plumbing import metrics
 from panel.reports import dashboard
 from tests.fixtures.factories import COST, World, build_world
 

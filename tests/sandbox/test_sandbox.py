@@ -16,6 +16,7 @@ import pytest
 from panel import cli, demo
 from panel.config import HttpSettings
 from panel.money import refund_for
+from panel.plumbing.upstream_http import build_client
 from panel.providers import (
     OrderState,
     Outcome,
@@ -24,9 +25,8 @@ from panel.providers import (
     SmmV2Adapter,
     UpstreamRefused,
 )
-from panel.sandbox import create_app
-from panel.sandbox.dialects import PRESETS, Dialect
-from panel.upstream_http import build_client
+from sandbox import create_app
+from sandbox.dialects import PRESETS, Dialect
 from tests.fixtures.app_server import AppServer
 from tests.fixtures.sandbox import SandboxHandle
 

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import outbox
 from panel.config import Settings
 from panel.currencies import money_text
 from panel.models import (
@@ -34,7 +33,8 @@ from panel.models import (
 from panel.money import refund_for
 from panel.orders import service as orders
 from panel.orders.settlement import settle
-from panel.runtime import Runtime
+from panel.plumbing import outbox
+from panel.plumbing.runtime import Runtime
 from panel.support import answer_texts, answers, tickets
 from tests.fixtures.factories import World, build_world
 from tests.fixtures.pipeline import RunJobs

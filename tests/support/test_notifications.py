@@ -38,7 +38,7 @@ from panel.models import (
     TicketTopic,
 )
 from panel.orders import service as orders
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from panel.support import notify, tickets
 from tests.conftest import AppFor
 from tests.fixtures.app_server import AppServer

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from panel import idempotency
 from panel.models import IdempotencyKey
+from panel.plumbing import idempotency
 from tests.fixtures.world import D, World
 
 LINK = "https://instagram.com/pasok"

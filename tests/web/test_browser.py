@@ -15,7 +15,7 @@ from panel.brands import brand_book
 from panel.ledger import service as ledger
 from panel.models import Account, AccountKind, Order, OrderStatus, Refill
 from panel.orders import service as orders
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import AGENCY_RATE, World, build_world
 from tests.fixtures.pipeline import RunJobs
 from tests.fixtures.sandbox import SandboxHandle

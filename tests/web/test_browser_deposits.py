@@ -18,7 +18,7 @@ from panel.ledger.audit import audit
 from panel.models import Deposit, DepositStatus, FeePayer, GatewayKind, Journal, JournalKind
 from panel.payments import methods
 from panel.payments.tripay import TripayAdapter
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.app_server import AppServer
 from tests.fixtures.factories import World, build_world
 from tests.fixtures.gateway import GatewayHandle

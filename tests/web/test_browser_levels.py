@@ -11,7 +11,7 @@ from playwright.async_api import BrowserContext, expect
 from panel.accounts import passwords
 from panel.currencies import money_text
 from panel.growth import level_book
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from panel.web import level_texts
 from tests.fixtures.factories import build_world
 from tests.growth.test_levels import expensive_service, order_and_settle

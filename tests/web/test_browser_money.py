@@ -13,8 +13,8 @@ from panel.accounts import passwords
 from panel.config import Settings
 from panel.ledger import service as ledger
 from panel.models import Account, TopUpRequest
+from panel.plumbing.runtime import Runtime
 from panel.pricing import rule_book
-from panel.runtime import Runtime
 from tests.fixtures.factories import World, build_world
 from tests.web.browsing import Site, screenshot, sign_in, toko_sosmed
 

@@ -12,13 +12,13 @@ from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, 
 from redis.asyncio import Redis
 from sqlalchemy import text, update
 
-from panel import metrics
 from panel.accounts import passwords
 from panel.accounts import service as accounts
 from panel.models import AccountKind, Journal, JournalKind, OrderStatus
 from panel.orders import service as orders
 from panel.orders.settlement import settle
-from panel.runtime import Runtime
+from panel.plumbing import metrics
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import COST, build_world
 from tests.web.browsing import PHONE, Site, screenshot, sign_in
 

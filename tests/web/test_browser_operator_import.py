@@ -22,7 +22,7 @@ from panel.accounts import service as accounts
 from panel.catalogue import bulk_import, routes
 from panel.catalogue import service as catalogue
 from panel.models import AccountKind, ProviderService, Service
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import build_world
 from tests.fixtures.sandbox import SandboxHandle
 from tests.web.browsing import PHONE, Site, screenshot, sign_in

@@ -10,7 +10,7 @@ from panel.accounts import passwords
 from panel.accounts import service as accounts
 from panel.models import AccountKind, UpstreamCall
 from panel.orders import service as orders
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import build_world
 from tests.web.browsing import Site, screenshot, sign_in
 

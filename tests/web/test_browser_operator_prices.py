@@ -11,7 +11,7 @@ from sqlalchemy import select
 from panel.accounts import passwords
 from panel.accounts import service as accounts
 from panel.models import AccountKind, PriceRule
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import build_world
 from tests.web.browsing import PHONE, Site, screenshot, sign_in
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
 from panel.accounts import passwords, totp
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import build_world
 from tests.web.browsing import PHONE, Site, screenshot, sign_in, toko_sosmed
 

@@ -9,7 +9,7 @@ from playwright.async_api import BrowserContext, expect
 from panel.accounts import passwords
 from panel.catalogue import service as catalogue
 from panel.currencies import money_text
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import build_world
 from tests.web.browsing import Site, screenshot, sign_in, toko_sosmed
 

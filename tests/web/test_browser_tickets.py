@@ -12,7 +12,7 @@ from sqlalchemy import select
 from panel.accounts import passwords
 from panel.models import Party, Ticket, TicketStatus
 from panel.orders import service as orders
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from panel.support import answers, canned, tickets
 from tests.fixtures.factories import build_world
 from tests.web.browsing import PHONE, Site, screenshot, sign_in, toko_sosmed

@@ -14,7 +14,7 @@ from panel.currencies import money_text
 from panel.growth import voucher_book
 from panel.growth.voucher_book import Terms
 from panel.models import Order, VoucherKind
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import build_world
 from tests.web.browsing import Site, screenshot, sign_in, toko_sosmed
 

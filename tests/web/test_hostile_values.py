@@ -24,7 +24,7 @@ from panel.ledger import service as ledger
 from panel.ledger import top_up_requests
 from panel.models import Account, AccountKind, OrderStatus, Service
 from panel.orders import service as orders
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from tests.fixtures.factories import build_world
 from tests.web.browsing import LOGIN_ATTEMPTS, Site, screenshot, sign_in
 

@@ -13,11 +13,11 @@ from httpx import AsyncClient
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import csv_export, metrics
 from panel.accounts import service as accounts
 from panel.models import Account, AccountKind, OrderStatus
 from panel.orders import service as orders
 from panel.orders.settlement import settle
+from panel.plumbing import csv_export, metrics
 from tests.conftest import Operator
 from tests.fixtures.factories import COST, World
 from tests.web.conftest import RESELLER_EMAIL, Visitor, give_password, sign_in

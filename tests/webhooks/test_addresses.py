@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from panel.config import HttpSettings, Settings, WebhookSettings
 from panel.models import WebhookAttempt
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from panel.webhooks import network, sender
 from panel.webhooks import service as webhooks
 from panel.webhooks.service import Due

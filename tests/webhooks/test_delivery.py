@@ -13,7 +13,7 @@ from sqlalchemy import select
 from panel.config import RetentionSettings, Settings, WebhookSettings
 from panel.models import DeliveryStatus, Order, OrderStatus, WebhookAttempt, WebhookDelivery
 from panel.orders import service
-from panel.runtime import Runtime
+from panel.plumbing.runtime import Runtime
 from panel.webhooks import service as webhooks
 from panel.webhooks import signing
 from tests.fixtures.factories import World

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from panel import logs
+from panel.plumbing import logs
 from workers.tasks import Job, _arq_function
 
 log = logging.getLogger("panel.test")

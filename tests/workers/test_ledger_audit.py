@@ -6,12 +6,12 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from panel import metrics
 from panel.accounts import service as accounts
 from panel.config import Settings
-from panel.job_queue import Queue
 from panel.ledger import service as ledger
 from panel.models import AccountKind
+from panel.plumbing import metrics
+from panel.plumbing.job_queue import Queue
 from workers.worker import build
 
 

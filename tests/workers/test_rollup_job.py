@@ -8,10 +8,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel.config import Settings
-from panel.job_queue import Queue
 from panel.models import Journal, OrderStatus, RollupCheckpoint, SettledDay
 from panel.orders import service as orders
 from panel.orders.settlement import settle
+from panel.plumbing.job_queue import Queue
 from panel.reports import service as reports
 from tests.fixtures.factories import COST, build_world
 from workers.worker import build

@@ -15,12 +15,12 @@ from panel.accounts.schemas import (
     OperatorCreate,
     OperatorMade,
 )
-from panel.deps import RuntimeDep, SessionDep
 from panel.keys.callers import OperatorDep
 from panel.ledger import service as ledger
 from panel.models import Account, AccountKind
-from panel.runtime import Runtime
-from panel.schemas import MAX_ID, PathId
+from panel.plumbing.deps import RuntimeDep, SessionDep
+from panel.plumbing.runtime import Runtime
+from panel.plumbing.schemas import MAX_ID, PathId
 
 router = APIRouter(prefix="/accounts", tags=["admin: accounts"])
 

@@ -3,7 +3,7 @@ from datetime import datetime
 from pydantic import EmailStr, Field
 
 from panel.models import AccountKind, AccountStatus
-from panel.schemas import MoneyText, Out, Patch, RefId, Schema
+from panel.plumbing.schemas import MoneyText, Out, Patch, RefId, Schema
 
 
 class AccountCreate(Schema):

@@ -4,9 +4,9 @@ when its owner has lost the phone and the recovery codes."""
 from fastapi import APIRouter, Response, status
 
 from panel.accounts import service, two_factor
-from panel.deps import SessionDep
 from panel.keys.callers import OperatorDep
-from panel.schemas import PathId
+from panel.plumbing.deps import SessionDep
+from panel.plumbing.schemas import PathId
 
 router = APIRouter(prefix="/accounts", tags=["admin: accounts"])
 

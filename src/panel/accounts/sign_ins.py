@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.models import SignIn, SignInResult
-from panel.retention import BATCH, delete_batch
+from panel.plumbing.retention import BATCH, delete_batch
 
 ADDRESS_LENGTH = 45
 USER_AGENT_LENGTH = 300

@@ -13,9 +13,9 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import throttle
 from panel.accounts import passwords, sign_ins
 from panel.models import Account, AccountKind, AccountStatus, SignInResult
+from panel.plumbing import throttle
 
 
 def belongs(account: Account, brand_reseller_id: int | None) -> bool:

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends
 from panel.accounts.admin import operators_router as operators
 from panel.accounts.admin import router as accounts
 from panel.accounts.security_admin import router as account_security
-from panel.action_log_admin import router as action_log
+from panel.action_log.admin import router as action_log
 from panel.brands.admin import router as brands
 from panel.catalogue.admin import router as catalogue
 from panel.currencies.admin import router as currencies
@@ -16,8 +16,8 @@ from panel.keys.callers import get_operator
 from panel.ledger.admin import router as ledger
 from panel.orders.admin import router as orders
 from panel.payments.admin import router as payments
+from panel.plumbing.problems import documented
 from panel.pricing.admin import router as pricing
-from panel.problems import documented
 from panel.reports.admin import router as reports
 from panel.support.admin import router as support
 

@@ -13,18 +13,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import compressed
 from panel.api_v2 import answers
 from panel.catalogue.offer import kept_list, offer
-from panel.db import commit_begun
 from panel.keys import service as keys
 from panel.ledger import balance_reads
 from panel.models import BUYERS, Account, ApiKeyKind
 from panel.orders import batcher, intake, status_reads, texts
 from panel.orders import service as orders
 from panel.orders.texts import Refused
+from panel.plumbing import compressed
+from panel.plumbing.db import commit_begun
+from panel.plumbing.runtime import Runtime
 from panel.pricing import service as pricing
-from panel.runtime import Runtime
 
 MAX_IDS = 100  # ids per `orders`/`refills` list, as the standard allows
 BIGINT_MAX = 2**63 - 1  # order and refill ids are PostgreSQL bigints

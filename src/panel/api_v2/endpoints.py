@@ -16,13 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from panel import compressed, throttle
 from panel.api_v2 import actions, answers
-from panel.db import ConnectionLost
 from panel.errors import InsufficientFunds, PanelError
 from panel.orders import texts
 from panel.orders.texts import Refused
-from panel.runtime import Runtime
+from panel.plumbing import compressed, throttle
+from panel.plumbing.db import ConnectionLost
+from panel.plumbing.runtime import Runtime
 
 log = logging.getLogger("panel.api_v2")
 
@@ -81,7 +81,7 @@ async def _answer_for(request: Request, runtime: Runtime) -> tuple[Any, throttle
         log.warning("api v2 request refused", extra={"fields": {"detail": error.detail}})
         answer = answers.error(texts.INCORRECT_REQUEST)
     except ConnectionLost:
-        raise  # run again or answered by panel.reconnect
+        raise  # run again or answered by panel.plumbing.reconnect
     except Exception:
         # Rolled back like any failure; the trace stays in the log under the request id.
         log.exception("api v2 request failed")

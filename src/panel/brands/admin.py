@@ -9,11 +9,11 @@ from panel.accounts import operators
 from panel.accounts import service as accounts
 from panel.brands import brand_book, host_names
 from panel.brands.schemas import BrandIn, BrandOut, SignInLinkOut
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import NotFound
 from panel.keys.callers import OperatorDep
 from panel.models import Brand
-from panel.schemas import PathId
+from panel.plumbing.deps import RuntimeDep, SessionDep
+from panel.plumbing.schemas import PathId
 
 router = APIRouter(tags=["admin: brands"])
 

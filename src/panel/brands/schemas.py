@@ -3,7 +3,7 @@ from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field
 
-from panel.schemas import Out, Schema
+from panel.plumbing.schemas import Out, Schema
 
 # A host name as typed: `panel.example.co.id`, an IDN, `localhost`, or an address pasted from
 # the browser. The brand book reads it (`panel.brands.host_names`) and keeps the host alone.

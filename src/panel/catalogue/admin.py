@@ -28,12 +28,12 @@ from panel.catalogue.schemas import (
     ServiceUpdate,
     SyncReportOut,
 )
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Invalid
 from panel.keys.callers import OperatorDep
+from panel.plumbing.deps import RuntimeDep, SessionDep
+from panel.plumbing.schemas import PathId
 from panel.pricing import glance
 from panel.providers import registry
-from panel.schemas import PathId
 from panel.support import complaints
 
 router = APIRouter(tags=["admin: catalogue"])

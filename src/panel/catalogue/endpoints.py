@@ -6,8 +6,8 @@ from starlette.responses import Response
 
 from panel.catalogue.offer import kept_list, offer
 from panel.catalogue.schemas import QualityView, ServiceView
-from panel.deps import RuntimeDep, SessionDep
 from panel.keys.callers import BuyerDep
+from panel.plumbing.deps import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["services"])
 _LIST = TypeAdapter(list[ServiceView])

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import compressed
 from panel.catalogue import quality
 from panel.models import Account, QualityFigures, Service
+from panel.plumbing import compressed
+from panel.plumbing.read_cache import ReadCache
 from panel.pricing import service as pricing
 from panel.pricing.service import Price
-from panel.read_cache import ReadCache
 from panel.support import complaints
 from panel.support.complaints import Complaints
 

@@ -5,7 +5,7 @@ from typing import Annotated, Self
 from pydantic import AnyHttpUrl, Field, PlainSerializer, SecretStr
 
 from panel.currencies.schemas import RateText
-from panel.schemas import MoneyText, NonNegativeAmount, Out, Patch, RefId, Schema
+from panel.plumbing.schemas import MoneyText, NonNegativeAmount, Out, Patch, RefId, Schema
 from panel.support.complaints import Complaints
 
 Rate = NonNegativeAmount

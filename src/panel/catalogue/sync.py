@@ -26,17 +26,18 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from panel import action_log, metrics
+from panel import action_log
 from panel.catalogue import routes
 from panel.catalogue.service import get_provider
 from panel.currencies import service as currencies
 from panel.growth import service_updates
 from panel.models import Provider, ProviderService, ProviderServiceCost, Route, Service
 from panel.money import PLACES
+from panel.plumbing import metrics
+from panel.plumbing.retention import BATCH, delete_batch
+from panel.plumbing.runtime import Runtime
 from panel.providers import registry
 from panel.providers.adapter import Balance, UpstreamService
-from panel.retention import BATCH, delete_batch
-from panel.runtime import Runtime
 
 log = logging.getLogger("panel.catalogue")
 

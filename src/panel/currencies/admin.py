@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
-from panel import metrics
 from panel.currencies import service
 from panel.currencies.schemas import (
     ExchangeRateIn,
@@ -14,8 +13,9 @@ from panel.currencies.schemas import (
     ExchangeRateSet,
     RateInForceOut,
 )
-from panel.deps import RuntimeDep, SessionDep
 from panel.keys.callers import OperatorDep
+from panel.plumbing import metrics
+from panel.plumbing.deps import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["admin: currencies"])
 

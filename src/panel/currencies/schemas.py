@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import Field, PlainSerializer
 
-from panel.schemas import Out, Schema
+from panel.plumbing.schemas import Out, Schema
 
 
 def _shown(rate: Decimal) -> str:

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Path, Query, status
 from pydantic import AwareDatetime, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.deps import SessionDep
 from panel.growth import announcements
 from panel.keys.callers import BuyerDep, OperatorDep
 from panel.models import Account, Announcement, ApiKey
-from panel.schemas import MAX_ID, Out, Schema
+from panel.plumbing.deps import SessionDep
+from panel.plumbing.schemas import MAX_ID, Out, Schema
 
 router = APIRouter(tags=["announcements"])
 admin_router = APIRouter(tags=["admin: announcements"])

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Response, status
 from pydantic import Field
 
 from panel import money
-from panel.deps import SessionDep
 from panel.errors import NotFound
 from panel.growth import level_book, levels, rewards
 from panel.keys.callers import BuyerDep
 from panel.models import Account, AccountKind, RedemptionKind, Voucher
+from panel.plumbing.deps import SessionDep
+from panel.plumbing.schemas import Amount, MoneyText, Out, PathId, Schema
 from panel.pricing.schemas import Percent
-from panel.schemas import Amount, MoneyText, Out, PathId, Schema
 
 router = APIRouter(tags=["levels"])
 

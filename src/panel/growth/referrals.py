@@ -21,7 +21,6 @@ from sqlalchemy.orm import aliased
 
 from panel.accounts import passwords
 from panel.accounts import service as accounts
-from panel.db import arrays_as_rows, one_of
 from panel.errors import Invalid
 from panel.models import (
     Account,
@@ -35,6 +34,7 @@ from panel.models import (
     ReferralTerms,
 )
 from panel.money import PLACES
+from panel.plumbing.db import arrays_as_rows, one_of
 
 PATH = "/ref/"
 DEFAULT_DAYS = 90

@@ -36,7 +36,7 @@ from panel.models import (
     ServiceChange,
     ServiceUpdate,
 )
-from panel.retention import BATCH, delete_batch
+from panel.plumbing.retention import BATCH, delete_batch
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from panel.deps import RuntimeDep, SessionDep
 from panel.growth import update_feed
 from panel.growth.update_schemas import ServiceUpdatePage
 from panel.keys.callers import BuyerDep
+from panel.plumbing.deps import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["services"])
 

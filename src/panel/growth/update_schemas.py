@@ -3,7 +3,7 @@ from datetime import datetime
 from pydantic import Field
 
 from panel.models import ServiceChange
-from panel.schemas import MoneyText, Out
+from panel.plumbing.schemas import MoneyText, Out
 
 
 class ServiceUpdateView(Out):

@@ -10,13 +10,13 @@ from fastapi import APIRouter, status
 from pydantic import AwareDatetime, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.deps import SessionDep
 from panel.errors import NotFound
 from panel.growth import voucher_book
 from panel.growth.voucher_book import Issued, Terms
 from panel.keys.callers import BuyerDep, OperatorDep
 from panel.models import Account, AccountKind, ApiKey, VoucherKind
-from panel.schemas import Amount, MoneyText, NonNegativeAmount, Out, PathId, RefId, Schema
+from panel.plumbing.deps import SessionDep
+from panel.plumbing.schemas import Amount, MoneyText, NonNegativeAmount, Out, PathId, RefId, Schema
 
 router = APIRouter(tags=["vouchers"])
 admin_router = APIRouter(tags=["admin: vouchers"])

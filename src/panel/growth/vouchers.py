@@ -28,11 +28,11 @@ from typing import Any
 from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.db import one_of
 from panel.models import VoucherKind, VoucherUse
 from panel.money import PLACES
 from panel.orders import texts
 from panel.orders.texts import Refused
+from panel.plumbing.db import one_of
 
 CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{2,31}")
 FIELD = "voucher"

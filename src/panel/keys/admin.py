@@ -3,11 +3,11 @@
 from fastapi import APIRouter, status
 
 from panel.accounts import service as accounts
-from panel.deps import SessionDep
 from panel.keys import service
 from panel.keys.callers import OperatorDep
 from panel.keys.schemas import IssuedKeyOut, KeyAddresses, KeyCreate, KeyOut
-from panel.schemas import PathId
+from panel.plumbing.deps import SessionDep
+from panel.plumbing.schemas import PathId
 
 router = APIRouter(tags=["admin: keys"])
 

@@ -6,10 +6,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from panel.deps import SessionDep, client_address
 from panel.errors import Forbidden, Unauthorized
 from panel.keys import service as keys
 from panel.models import BUYERS, Account, ApiKey, ApiKeyKind
+from panel.plumbing.deps import SessionDep, client_address
 
 _bearer = HTTPBearer(auto_error=False, description="Operator token")
 

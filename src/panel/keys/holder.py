@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
 from panel.models import Account, ApiKey
-from panel.read_cache import ReadCache, detached
+from panel.plumbing.read_cache import ReadCache, detached
 
 Network = IPv4Network | IPv6Network
 

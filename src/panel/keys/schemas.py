@@ -5,7 +5,7 @@ from pydantic import BeforeValidator, Field
 
 from panel.keys.service import MAX_ADDRESSES
 from panel.models import ApiKeyKind
-from panel.schemas import Out, Schema
+from panel.plumbing.schemas import Out, Schema
 
 # "203.0.113.7", "203.0.113.0/24", "2001:db8::/32"
 Address = Annotated[str, Field(min_length=1, max_length=64)]

@@ -12,12 +12,13 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from panel import action_log, read_cache
+from panel import action_log
 from panel.errors import Invalid, NotFound
 from panel.keys.holder import Holder as Holder
 from panel.keys.holder import Network
 from panel.keys.holder import kept as kept
 from panel.models import Account, AccountKind, AccountStatus, ApiKey, ApiKeyKind
+from panel.plumbing import read_cache
 
 PREFIX_LENGTH = 12
 OPERATOR_MARK = "op_"

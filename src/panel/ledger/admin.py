@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.accounts import service as accounts
-from panel.deps import RuntimeDep, SessionDep
 from panel.keys.callers import OperatorDep
 from panel.ledger import service
 from panel.ledger.audit_runner import check
@@ -23,7 +22,8 @@ from panel.ledger.schemas import (
     TopUp,
 )
 from panel.models import Journal
-from panel.schemas import PathId
+from panel.plumbing.deps import RuntimeDep, SessionDep
+from panel.plumbing.schemas import PathId
 
 router = APIRouter(tags=["admin: ledger"])
 

@@ -13,9 +13,9 @@ from datetime import datetime
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from panel import metrics
 from panel.ledger.audit import Breach
 from panel.ledger.incremental_audit import run
+from panel.plumbing import metrics
 
 log = logging.getLogger("panel.ledger.audit")
 

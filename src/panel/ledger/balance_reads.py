@@ -7,9 +7,9 @@ from functools import partial
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from panel.coalesce import Coalescer
-from panel.db import transaction
-from panel.runtime import Runtime
+from panel.plumbing.coalesce import Coalescer
+from panel.plumbing.db import transaction
+from panel.plumbing.runtime import Runtime
 
 _READ = text(
     """

@@ -7,11 +7,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import csv_export, money
-from panel.deps import RuntimeDep, SessionDep
+from panel import money
 from panel.keys.callers import BuyerDep
 from panel.ledger import service
 from panel.ledger.schemas import Balance, Statement
+from panel.plumbing import csv_export
+from panel.plumbing.deps import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["balance"])
 

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from panel.models import JournalKind
-from panel.schemas import Amount, MoneyText, Out, Reason, RefId, Schema, SignedAmount
+from panel.plumbing.schemas import Amount, MoneyText, Out, Reason, RefId, Schema, SignedAmount
 
 
 class TopUp(Schema):

@@ -58,14 +58,12 @@ async def post(
 
 
 async def post_many(session: AsyncSession, postings: Sequence[Posting]) -> list[int]:
-    """Write balanced journals together (the poller settles thousands at once): each wallet's
-    balance moves once by the sum of its legs, and the wallets, journals and entries are
-    written by one statement. Returns the journal ids in the order given.
-
-    A wallet that would go below zero (or past what it can hold) refuses the whole statement's
-    journals: none is written, and InsufficientFunds (or Invalid) is raised. Wallets that did
-    move stay moved in the caller's transaction, which must roll back (or back to a savepoint)
-    as it does for any failure."""
+    """Write balanced journals in one statement, each wallet moved once by the sum of its legs;
+    the journal ids in the order given. A wallet that would go below zero refuses them all
+    (InsufficientFunds, or Invalid past what it can hold): the caller must roll back."""
+    # Wallets that did move before the refusal stay moved in the caller's transaction, which
+    # rolls back (or back to a savepoint) as it does for any failure. The poller settles
+    # thousands of orders at once through here.
     for posting in postings:
         _check_balanced(posting.legs)
         if not posting.reason.strip():

@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from panel.deps import SessionDep
 from panel.errors import NotFound
 from panel.keys.callers import OperatorDep
 from panel.models import Order, OrderStatus
@@ -22,7 +21,8 @@ from panel.orders.schemas import (
     StatusChangeOut,
     UpstreamCallOut,
 )
-from panel.schemas import PathId
+from panel.plumbing.deps import SessionDep
+from panel.plumbing.schemas import PathId
 
 router = APIRouter(tags=["admin: orders"])
 

@@ -11,12 +11,12 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from panel.db import commit
-from panel.job_queue import Queue
 from panel.orders import intake
 from panel.orders.intake import Intent, Written
 from panel.orders.jobs import submission
-from panel.runtime import Runtime
+from panel.plumbing.db import commit
+from panel.plumbing.job_queue import Queue
+from panel.plumbing.runtime import Runtime
 
 # Enough for every client a process can serve at once; a bigger backlog waits for the next.
 MOST_PER_BATCH = 500

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.models import TERMINAL, Order, Refill, RefillStatus, UpstreamCall
+from panel.plumbing.retention import BATCH, delete_batch
 from panel.providers.adapter import CancelResult, Submission, UpstreamError
-from panel.retention import BATCH, delete_batch
 
 ANSWER_CHARS = 500
 

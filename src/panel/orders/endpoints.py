@@ -6,8 +6,6 @@ from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import idempotency
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import NotFound
 from panel.keys.callers import BuyerDep
 from panel.models import Account, Order
@@ -20,7 +18,9 @@ from panel.orders.schemas import (
     PublicStatus,
     RefillView,
 )
-from panel.schemas import MAX_ID, PathId
+from panel.plumbing import idempotency
+from panel.plumbing.deps import RuntimeDep, SessionDep
+from panel.plumbing.schemas import MAX_ID, PathId
 
 router = APIRouter(tags=["orders"])
 

@@ -91,20 +91,12 @@ class Written:
 
 
 async def write(session: AsyncSession, intents: Sequence[Intent]) -> list[Written]:
-    """Write what can be written of `intents`, in the session's transaction, as if they had
-    come one after another in the order given: each is accepted, refused (not enough funds, a
-    link with an order still open, a voucher it cannot use) or answered with the order its
-    request id already made.
-
-    Three statements however many intents: read the buyers' balances and what the intents
-    might repeat or collide with, insert the orders with their charges, and post the payments;
-    two more when some name a voucher (growth.vouchers), and one to record their discounts.
-
-    The balances are read without a lock, so that a busy buyer's wallet is locked only by the
-    posting and the commit, not for the whole write. The posting moves a wallet only if it
-    still holds enough: if another transaction spent it meanwhile, InsufficientFunds is
-    raised and the caller must roll back, as for any failure (the batcher then writes each
-    order alone, and each alone is refused only if the money is really not there)."""
+    """Write what can be written of `intents` in the session's transaction, as if they came
+    one after another: each accepted, refused, or answered with the order its request id made.
+    Raises InsufficientFunds when a wallet was spent meanwhile: the caller must roll back."""
+    # Three statements however many intents: read the buyers' balances and what the intents
+    # might repeat or collide with, insert the orders with their charges, and post the
+    # payments; two more when some name a voucher (growth.vouchers), one for their discounts.
     links = sorted({_link_key(intent) for intent in intents if intent.one_per_link})
     if links:
         # Held to the end of the transaction, and taken before what follows reads the orders:
@@ -112,6 +104,10 @@ async def write(session: AsyncSession, intents: Sequence[Intent]) -> list[Writte
         await session.execute(_LOCK_LINKS, {"keys": links})
     asked = {n: _asked(intent) for n, intent in enumerate(intents) if intent.voucher}
     claims = await vouchers.claims(session, list(asked.values()), datetime.now(UTC))
+    # Read without a lock, so that a busy buyer's wallet is locked only by the posting and the
+    # commit, not for the whole write. The posting moves a wallet only if it still holds
+    # enough; if another transaction spent it meanwhile, the batcher writes each order alone,
+    # and each alone is refused only if the money is really not there.
     wallets, clearing, earlier, busy = await _seen(session, intents, _issuers(asked))
 
     left = {owner: balance for owner, (_, balance) in wallets.items()}

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import outbox
 from panel.models import Order
-from panel.outbox import JobRequest
+from panel.plumbing import outbox
+from panel.plumbing.outbox import JobRequest
 
 
 def submission(

@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.config import OrderSettings
-from panel.db import one_of
 from panel.models import Order, OrderStatus
 from panel.orders.settlement import Ending, settle_many
+from panel.plumbing.db import one_of
 from panel.providers.adapter import OrderState, UpstreamStatus
 
 LEASE = timedelta(minutes=2)

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import NotFound
 from panel.models import Provider
 from panel.orders import prepaid_callbacks
 from panel.payments.callbacks import MAX_BODY
+from panel.plumbing.deps import RuntimeDep, SessionDep
 from panel.providers import registry
 from panel.providers.prepaid import CallbackRefused
 from panel.providers.prepaid_route import PrepaidUpstream

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from panel.models import Order, OrderStatus, RefillStatus
-from panel.schemas import MAX_ID, MoneyText, Out, Reason, RefId, Schema
+from panel.plumbing.schemas import MAX_ID, MoneyText, Out, Reason, RefId, Schema
 
 
 class OrderOut(Out):

@@ -8,7 +8,6 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, and_, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import outbox
 from panel.errors import NotFound
 from panel.models import (
     Account,
@@ -24,8 +23,9 @@ from panel.orders import dripfeed, intake, refills, texts
 from panel.orders.jobs import cancel_later, submit_later
 from panel.orders.settlement import settle
 from panel.orders.texts import Refused
+from panel.plumbing import outbox
+from panel.plumbing.schemas import MAX_ID
 from panel.pricing import service as pricing
-from panel.schemas import MAX_ID
 
 REFILLABLE = refills.REFILLABLE
 MAX_ORDER_ID = 2**63 - 1  # an order's id is a BIGINT

@@ -29,7 +29,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from panel.currencies import service as currencies
-from panel.db import arrays_as_rows, one_of
 from panel.growth import referrals, vouchers
 from panel.ledger import accounts
 from panel.ledger.service import Leg, Posting, post_many
@@ -43,6 +42,7 @@ from panel.models import (
     ReferralCommission,
 )
 from panel.money import charge_for, refund_for, round_half_up
+from panel.plumbing.db import arrays_as_rows, one_of
 
 DELIVERING = [OrderStatus.completed.value, OrderStatus.partial.value]
 

@@ -15,10 +15,10 @@ from typing import NamedTuple
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from panel.coalesce import Coalescer
-from panel.db import transaction
 from panel.models import Account, AccountKind, OrderStatus
-from panel.runtime import Runtime
+from panel.plumbing.coalesce import Coalescer
+from panel.plumbing.db import transaction
+from panel.plumbing.runtime import Runtime
 
 # A viewer and an order id: the viewer's id and whether it sees its agencies' orders too.
 Asked = tuple[int, bool, int]

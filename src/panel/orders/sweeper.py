@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import outbox
 from panel.config import OrderSettings
 from panel.models import Order, OrderStatus, Refill, RefillStatus
 from panel.orders.jobs import submit_later
+from panel.plumbing import outbox
 
 BATCH = 1000
 

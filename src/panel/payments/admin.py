@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import NotFound
 from panel.keys.callers import OperatorDep
 from panel.models import Account, ApiKey, Deposit, DepositStatus, PaymentGateway, PaymentMethod
@@ -37,7 +36,8 @@ from panel.payments.schemas import (
     PaymentReviewOut,
     TransferRejection,
 )
-from panel.schemas import MAX_ID, PathId
+from panel.plumbing.deps import RuntimeDep, SessionDep
+from panel.plumbing.schemas import MAX_ID, PathId
 
 router = APIRouter(tags=["admin: payments"])
 PANEL = None  # the owner of the panel's own gateways

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel.config import PaymentSettings
-from panel.db import transaction
 from panel.models import Deposit, DepositStatus, GatewayKind, PaymentGateway
 from panel.payments import crediting
 from panel.payments.gateways import Adapter, PaymentState
+from panel.plumbing.db import transaction
 
 BATCH = 200
 AT_ONCE = 10  # gateway calls in flight per worker

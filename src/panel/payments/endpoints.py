@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
-from panel.deps import RuntimeDep, SessionDep
 from panel.models import GatewayKind, PaymentGateway
 from panel.payments import callbacks, statements
 from panel.payments.adapters import adapter_for
 from panel.payments.gateways import Rejected
+from panel.plumbing.deps import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/payments", include_in_schema=False)
 GatewayId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -9,8 +9,6 @@ from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import idempotency
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Unavailable
 from panel.keys.callers import BuyerDep
 from panel.models import (
@@ -41,9 +39,11 @@ from panel.payments.schemas import (
     PaymentReviewOut,
     TransferRejection,
 )
-from panel.problems import MEDIA_TYPE, Problem
-from panel.runtime import Runtime
-from panel.schemas import PathId
+from panel.plumbing import idempotency
+from panel.plumbing.deps import RuntimeDep, SessionDep
+from panel.plumbing.problems import MEDIA_TYPE, Problem
+from panel.plumbing.runtime import Runtime
+from panel.plumbing.schemas import PathId
 
 router = APIRouter(tags=["deposits"])
 

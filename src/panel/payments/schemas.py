@@ -21,7 +21,16 @@ from panel.models import (
     ReviewOutcome,
     ReviewReason,
 )
-from panel.schemas import Amount, MoneyText, NonNegativeAmount, Out, Patch, Reason, RefId, Schema
+from panel.plumbing.schemas import (
+    Amount,
+    MoneyText,
+    NonNegativeAmount,
+    Out,
+    Patch,
+    Reason,
+    RefId,
+    Schema,
+)
 
 
 class MethodOut(Out):

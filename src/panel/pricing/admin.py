@@ -6,10 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from panel.accounts import service as accounts
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import NotFound
 from panel.keys.callers import OperatorDep
 from panel.models import AccountKind
+from panel.plumbing.deps import RuntimeDep, SessionDep
+from panel.plumbing.schemas import MAX_ID, PathId
 from panel.pricing import glance, rule_book, service, standing, tiers
 from panel.pricing.schemas import (
     PriceChangeIn,
@@ -27,7 +28,6 @@ from panel.pricing.schemas import (
     TierRateOut,
     TierUpdate,
 )
-from panel.schemas import MAX_ID, PathId
 
 router = APIRouter(tags=["admin: pricing"])
 

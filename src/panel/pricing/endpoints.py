@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import NotFound
 from panel.keys.callers import BuyerDep
 from panel.models import AccountKind
+from panel.plumbing.deps import RuntimeDep, SessionDep
 from panel.pricing import standing
 from panel.pricing.schemas import StandingOut
 

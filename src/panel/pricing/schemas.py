@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, WithJsonSchema
 
-from panel.schemas import (
+from panel.plumbing.schemas import (
     MoneyText,
     NonNegativeAmount,
     Out,

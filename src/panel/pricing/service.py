@@ -17,8 +17,8 @@ from panel.errors import Invalid, NotFound
 from panel.growth import levels
 from panel.models import Account, AccountKind, PriceRule, Service
 from panel.money import charge_for, round_half_up
+from panel.plumbing.read_cache import ReadCache, detached
 from panel.pricing.rule_choice import most_specific, sell_rate
-from panel.read_cache import ReadCache, detached
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,13 @@ import hashlib
 import httpx
 
 from panel.models import Provider
+from panel.plumbing.runtime import Runtime
 from panel.providers import dialect_doc
 from panel.providers.adapter import UpstreamAdapter
 from panel.providers.declared import DeclaredAdapter
 from panel.providers.digiflazz import DigiflazzAdapter
 from panel.providers.prepaid_route import PrepaidUpstream
 from panel.providers.smm_v2 import SmmV2Adapter
-from panel.runtime import Runtime
 
 
 class Adapters:

@@ -6,8 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from panel import csv_export, money
-from panel.deps import RuntimeDep, SessionDep
+from panel import money
+from panel.plumbing import csv_export
+from panel.plumbing.deps import RuntimeDep, SessionDep
 from panel.reports.schemas import MarginLine, MarginReport
 from panel.reports.service import Grouping, between, period, total
 

@@ -12,11 +12,11 @@ from redis.exceptions import RedisError
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import metrics
 from panel.catalogue import sync
 from panel.config import OrderSettings
 from panel.models import Order, OrderStatus, Provider
 from panel.orders import sweeper
+from panel.plumbing import metrics
 from panel.reports import service as reports
 
 log = logging.getLogger("panel.reports")

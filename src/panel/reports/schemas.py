@@ -2,8 +2,8 @@ from datetime import date
 
 from pydantic import Field
 
+from panel.plumbing.schemas import MoneyText, Out
 from panel.reports.service import Grouping
-from panel.schemas import MoneyText, Out
 
 
 class MarginLine(Out):

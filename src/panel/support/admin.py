@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.deps import SessionDep
 from panel.keys.callers import OperatorDep
 from panel.models import Account, ApiKey, Ticket
-from panel.schemas import MAX_ID, PathId
+from panel.plumbing.deps import SessionDep
+from panel.plumbing.schemas import MAX_ID, PathId
 from panel.support import canned, figures, tickets
 from panel.support.endpoints_v1 import Before, Limit, StatusFilter, WaitingOn
 from panel.support.schemas import (

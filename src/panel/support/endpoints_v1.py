@@ -9,12 +9,12 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import idempotency
-from panel.deps import SessionDep
 from panel.errors import NotFound
 from panel.keys.callers import BuyerDep
 from panel.models import Account, AccountKind, Party, Ticket, TicketStatus
-from panel.schemas import PathId
+from panel.plumbing import idempotency
+from panel.plumbing.deps import SessionDep
+from panel.plumbing.schemas import PathId
 from panel.support import canned, figures, mass, tickets
 from panel.support.schemas import (
     CannedCreate,

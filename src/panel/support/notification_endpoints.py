@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import Field
 
-from panel.deps import SessionDep
 from panel.keys.callers import BuyerDep
-from panel.schemas import Out, Schema
+from panel.plumbing.deps import SessionDep
+from panel.plumbing.schemas import Out, Schema
 from panel.support import notify
 
 router = APIRouter(tags=["support"])

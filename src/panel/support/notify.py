@@ -33,7 +33,7 @@ from panel.models import (
     TicketMessage,
     TicketStatus,
 )
-from panel.retention import BATCH, delete_batch
+from panel.plumbing.retention import BATCH, delete_batch
 from panel.support.delivery import Sent
 
 # A numeric chat id (groups are negative) or a public channel's @name.

@@ -16,7 +16,7 @@ from panel.models import (
     TicketStatus,
     TicketTopic,
 )
-from panel.schemas import Out, RefId, Schema
+from panel.plumbing.schemas import Out, RefId, Schema
 from panel.support import mass
 from panel.support.tickets import MAX_BODY, MAX_ORDERS
 

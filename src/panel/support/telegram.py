@@ -2,8 +2,8 @@
 
 import httpx
 
-from panel import trust_store
 from panel.config import SupportSettings
+from panel.plumbing import trust_store
 from panel.support.delivery import SENT, Sent, failed
 
 MAX_TEXT = 4096  # the Bot API's limit for one message

@@ -13,7 +13,6 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import outbox
 from panel.errors import Conflict, Invalid, NotFound
 from panel.models import (
     Account,
@@ -30,6 +29,7 @@ from panel.models import (
 )
 from panel.orders import search
 from panel.orders import service as orders
+from panel.plumbing import outbox
 from panel.support import events
 
 MAX_ORDERS = 100  # per ticket, as panels take them

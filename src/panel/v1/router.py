@@ -11,8 +11,8 @@ from panel.keys.callers import get_buyer
 from panel.ledger.endpoints import router as balance
 from panel.orders.endpoints import router as orders
 from panel.payments.endpoints_v1 import router as deposits
+from panel.plumbing.problems import documented
 from panel.pricing.endpoints import router as tier
-from panel.problems import documented
 from panel.support.endpoints_v1 import router as support
 from panel.support.notification_endpoints import router as notification_settings
 from panel.webhooks.endpoints import router as webhooks

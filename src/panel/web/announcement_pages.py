@@ -11,10 +11,10 @@ from fastapi import Form, Query
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.deps import SessionDep
 from panel.errors import PanelError
 from panel.growth import announcements
 from panel.models import Account, Announcement
+from panel.plumbing.deps import SessionDep
 from panel.web import announcement_texts, forms
 from panel.web.operator_pages import when
 from panel.web.pages import (

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Invalid
 from panel.keys import service as keys
 from panel.models import ApiKey
+from panel.plumbing.deps import RuntimeDep, SessionDep
 from panel.web.forms import is_row_id
 from panel.web.pages import BuyerDep, Page, PageDep, page_router
 

@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.accounts import service as accounts
 from panel.currencies import money_text
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import InsufficientFunds
 from panel.ledger import service as ledger
 from panel.models import Account, AccountStatus
+from panel.plumbing.deps import RuntimeDep, SessionDep
 from panel.web import forms
 from panel.web.console import agencies_of, agency_of
 from panel.web.pages import (

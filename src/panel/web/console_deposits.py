@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Form, Query
 from fastapi.responses import Response
 
-from panel.deps import SessionDep
 from panel.ledger import service as ledger
 from panel.payments import crediting
+from panel.plumbing.deps import SessionDep
 from panel.web import payment_console, payment_setup
 from panel.web.pages import PageDep, ResellerDep, page_router
 

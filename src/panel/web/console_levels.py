@@ -9,10 +9,10 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.currencies import money_text
-from panel.deps import SessionDep
 from panel.errors import Invalid, PanelError
 from panel.growth import level_book
 from panel.models import Account
+from panel.plumbing.deps import SessionDep
 from panel.web import level_texts
 from panel.web.pages import Page, PageDep, ResellerDep, page_router
 

@@ -9,12 +9,12 @@ from fastapi import Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from panel.deps import SessionDep
 from panel.models import OrderCharge
 from panel.orders import service as orders
 from panel.orders.schemas import PUBLIC_STATUS
+from panel.plumbing.deps import SessionDep
+from panel.plumbing.schemas import MAX_ID
 from panel.reports import agency_margin
-from panel.schemas import MAX_ID
 from panel.web.console import agencies_of
 from panel.web.pages import PageDep, ResellerDep, page_router
 

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel.brands import brand_book, host_names
 from panel.brands.schemas import BrandIn
 from panel.currencies import money_text
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Conflict, PanelError
 from panel.models import Account
+from panel.plumbing.deps import RuntimeDep, SessionDep
 from panel.pricing import rule_book
 from panel.pricing import service as pricing
 from panel.pricing.rule_choice import sell_rate

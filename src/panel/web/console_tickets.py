@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 
-from panel.deps import SessionDep
 from panel.errors import PanelError
+from panel.plumbing.deps import SessionDep
 from panel.support import tickets
 from panel.web import ticket_console, ticket_texts
 from panel.web.pages import PageDep, ResellerDep, page_router

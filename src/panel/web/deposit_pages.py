@@ -12,12 +12,12 @@ from fastapi import Form, Query
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from panel.currencies import money_text
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import NotFound, PanelError
 from panel.ledger import service as ledger
 from panel.models import Account, Deposit, PaymentGateway, PaymentMethod
 from panel.payments import deposits, methods
 from panel.payments.adapters import adapter_for, links_for
+from panel.plumbing.deps import RuntimeDep, SessionDep
 from panel.web import deposit_texts, forms
 from panel.web.pages import BuyerDep, Page, PageDep, page_router
 

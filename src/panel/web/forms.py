@@ -1,7 +1,7 @@
 """Reading what a form field or a URL carries, one way for every page. Amounts are read by
 `money_text.read` (through `Page.read_amount`), in the page's language and currency."""
 
-from panel.schemas import MAX_ID
+from panel.plumbing.schemas import MAX_ID
 
 # Orders and top-up requests have 64-bit ids; the other tables 32-bit ones (MAX_ID).
 BIG_ID = 2**63 - 1

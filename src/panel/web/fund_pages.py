@@ -8,11 +8,11 @@ from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 
 from panel.currencies import money_text
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import PanelError
 from panel.ledger import service as ledger
 from panel.ledger import top_up_requests
 from panel.models import Account
+from panel.plumbing.deps import RuntimeDep, SessionDep
 from panel.web import forms
 from panel.web.pages import (
     AgencyDep,

@@ -10,9 +10,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from panel.accounts import invitations, signing_in
 from panel.brands import by_host
-from panel.deps import SessionDep
 from panel.errors import Conflict, PanelError
 from panel.models import Account, Invitation
+from panel.plumbing.deps import SessionDep
 from panel.web import sessions
 from panel.web.pages import (
     Page,

@@ -6,10 +6,10 @@ from typing import Annotated
 from fastapi import Form
 from fastapi.responses import Response
 
-from panel.deps import SessionDep
 from panel.orders import mass
 from panel.orders.texts import Refused
 from panel.orders.validation import LINK_MAX
+from panel.plumbing.deps import SessionDep
 from panel.web.pages import BuyerDep, PageDep, page_router
 
 router = page_router()

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.accounts import operators, service
 from panel.currencies import money_text
-from panel.deps import SessionDep
 from panel.errors import Conflict, InsufficientFunds, Invalid, NotFound
 from panel.keys import service as keys
 from panel.ledger import service as ledger
 from panel.models import Account, AccountKind, AccountStatus
+from panel.plumbing.deps import SessionDep
 from panel.pricing import standing, tiers
 from panel.web import account_texts, forms
 from panel.web.operator_actions import history_of

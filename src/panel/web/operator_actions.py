@@ -11,8 +11,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import action_log
-from panel.deps import SessionDep
 from panel.models import Account, OperatorAction
+from panel.plumbing.deps import SessionDep
 from panel.web import account_texts, forms
 from panel.web.operator_pages import when
 from panel.web.pages import OperatorDep, PageDep, page_router

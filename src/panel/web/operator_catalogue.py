@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from panel.catalogue import bulk_import
-from panel.deps import SessionDep
 from panel.errors import Conflict, Invalid, NotFound
 from panel.models import Account, Provider, ProviderService
+from panel.plumbing.deps import SessionDep
 from panel.web import forms, import_texts
 from panel.web.operator_pages import PROVIDERS
 from panel.web.pages import OperatorDep, Page, PageDep, page_router

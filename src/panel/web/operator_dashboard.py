@@ -9,9 +9,10 @@ from fastapi import Query
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from panel import csv_export, money
-from panel.deps import RuntimeDep, SessionDep
+from panel import money
 from panel.errors import Invalid
+from panel.plumbing import csv_export
+from panel.plumbing.deps import RuntimeDep, SessionDep
 from panel.reports import dashboard as figures
 from panel.reports import service as reports
 from panel.web import charts, dashboard_texts

@@ -9,10 +9,10 @@ from fastapi import Form, Query
 from fastapi.responses import RedirectResponse, Response
 
 from panel.currencies import money_text
-from panel.deps import SessionDep
 from panel.errors import Conflict, Forbidden, InsufficientFunds, Invalid, NotFound
 from panel.models import ReviewOutcome
 from panel.payments import crediting
+from panel.plumbing.deps import SessionDep
 from panel.web import deposit_texts, forms, payment_console, payment_setup
 from panel.web.deposit_pages import when
 from panel.web.pages import OperatorDep, PageDep, page_router

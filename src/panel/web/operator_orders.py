@@ -9,11 +9,11 @@ from fastapi import Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from panel.deps import SessionDep
 from panel.errors import NotFound
 from panel.models import Account, OrderStatus, Provider, Service
 from panel.orders import search
 from panel.orders.life import life
+from panel.plumbing.deps import SessionDep
 from panel.web import forms, operator_order_texts
 from panel.web.operator_pages import when
 from panel.web.pages import OperatorDep, PageDep, page_router

@@ -16,13 +16,13 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from panel.catalogue import connection, sync
 from panel.catalogue import service as catalogue
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Conflict, Invalid, NotFound, PanelError
 from panel.models import Account, Order, Provider, ProviderService, Service
 from panel.orders import review
+from panel.plumbing.deps import RuntimeDep, SessionDep
+from panel.plumbing.runtime import Runtime
 from panel.providers import registry
 from panel.providers.adapter import UpstreamError
-from panel.runtime import Runtime
 from panel.web import forms, operator_order_texts
 from panel.web.pages import OperatorDep, Page, PageDep, page_router
 

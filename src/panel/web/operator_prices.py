@@ -20,8 +20,8 @@ from panel.config import Settings
 from panel.currencies import money_text
 from panel.currencies import service as currencies
 from panel.currencies.codes import is_known
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Conflict, Invalid, NotFound
+from panel.plumbing.deps import RuntimeDep, SessionDep
 from panel.pricing import glance
 from panel.pricing.schemas import Percent
 from panel.web import forms, price_texts

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 
-from panel.deps import SessionDep
+from panel.plumbing.deps import SessionDep
 from panel.support import tickets
 from panel.web import ticket_console
 from panel.web.pages import OperatorDep, PageDep, page_router

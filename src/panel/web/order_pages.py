@@ -10,7 +10,6 @@ from fastapi.responses import RedirectResponse, Response
 from panel import money
 from panel.catalogue.offer import offer
 from panel.currencies import money_text
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import InsufficientFunds
 from panel.models import TERMINAL, OrderStatus, Service
 from panel.orders import refills, validation
@@ -18,6 +17,7 @@ from panel.orders import service as orders
 from panel.orders import texts as order_texts
 from panel.orders.schemas import PUBLIC_STATUS, PublicStatus
 from panel.orders.texts import Refused
+from panel.plumbing.deps import RuntimeDep, SessionDep
 from panel.pricing import service as pricing
 from panel.support.complaints import Complaints
 from panel.web.forms import BIG_ID, is_row_id

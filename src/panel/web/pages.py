@@ -13,19 +13,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import headers
 from panel.accounts import signing_in, two_factor
 from panel.brands import by_host
 from panel.currencies import money_text
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import PanelError
 from panel.growth import announcements, levels, rewards
 from panel.ledger import service as ledger
 from panel.models import Account, AccountKind, SignInResult
 from panel.orders import service as orders
 from panel.orders.schemas import PUBLIC_STATUS
+from panel.plumbing import headers
+from panel.plumbing.deps import RuntimeDep, SessionDep
+from panel.plumbing.runtime import Runtime
 from panel.pricing import standing
-from panel.runtime import Runtime
 from panel.support import tickets as support_tickets
 from panel.web import level_texts, sessions, texts
 

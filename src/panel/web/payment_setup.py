@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from panel.deps import SessionDep
 from panel.payments import methods
+from panel.plumbing.deps import SessionDep
 from panel.web import payment_console
 from panel.web.pages import PageDep, page_router
 

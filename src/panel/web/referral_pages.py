@@ -13,10 +13,10 @@ from pydantic import Field, TypeAdapter, ValidationError
 from panel.accounts import invitations
 from panel.brands import by_host
 from panel.currencies import money_text
-from panel.deps import SessionDep
 from panel.errors import Conflict, PanelError
 from panel.growth import referrals
 from panel.models import Account
+from panel.plumbing.deps import SessionDep
 from panel.web import referral_texts, sessions
 from panel.web.pages import (
     AgencyDep,

@@ -3,7 +3,8 @@ OpenAPI document and its Swagger UI page carry the reseller's name and describe 
 an agency reading them learns neither the platform's name nor the operator's API.
 
 Swagger UI's files are served from here, out of the fastapi-offline package, not a CDN: the
-page's Content-Security-Policy (panel.headers) lets it load script from its own host alone."""
+page's Content-Security-Policy (panel.plumbing.headers) lets it load script from its own host
+alone."""
 
 import json
 import re
@@ -13,10 +14,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import FileResponse, Response
 
-from panel import headers
 from panel.brands import by_host
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import NotFound
+from panel.plumbing import headers
+from panel.plumbing.deps import RuntimeDep, SessionDep
 from panel.web.pages import page_router, templates
 
 router = page_router()

@@ -6,10 +6,10 @@ from typing import Annotated
 from fastapi import Form
 from fastapi.responses import Response
 
-from panel.deps import SessionDep
 from panel.errors import InsufficientFunds, PanelError
 from panel.growth import rewards
 from panel.models import RedemptionKind, Voucher
+from panel.plumbing.deps import SessionDep
 from panel.web import level_texts
 from panel.web.pages import AgencyDep, PageDep, page_router
 

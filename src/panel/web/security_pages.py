@@ -9,10 +9,10 @@ from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from panel.accounts import sign_ins, signing_in, two_factor
-from panel.deps import RuntimeDep, SessionDep
 from panel.errors import Conflict, Invalid
 from panel.models import Account, AccountKind, SignInResult
-from panel.runtime import Runtime
+from panel.plumbing.deps import RuntimeDep, SessionDep
+from panel.plumbing.runtime import Runtime
 from panel.web import forms, sessions
 from panel.web.operator_pages import when
 from panel.web.pages import (

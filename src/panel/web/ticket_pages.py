@@ -10,9 +10,9 @@ from typing import Annotated, Any
 from fastapi import Form, Query
 from fastapi.responses import RedirectResponse, Response
 
-from panel.deps import SessionDep
 from panel.errors import PanelError
 from panel.models import Account, AccountKind, TicketReason, TicketTopic
+from panel.plumbing.deps import SessionDep
 from panel.support import figures, tickets
 from panel.web import ticket_console, ticket_texts
 from panel.web.pages import BuyerDep, Page, PageDep, page_router

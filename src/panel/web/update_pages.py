@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import Query
 from fastapi.responses import Response
 
-from panel.deps import SessionDep
 from panel.growth import update_feed
 from panel.models import ServiceChange
 from panel.orders import validation
+from panel.plumbing.deps import SessionDep
 from panel.web import update_texts
 from panel.web.forms import BIG_ID
 from panel.web.pages import BuyerDep, PageDep, page_router

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.accounts import service as accounts
 from panel.currencies import money_text
-from panel.deps import SessionDep
 from panel.errors import Invalid, PanelError
 from panel.growth import voucher_book
 from panel.growth.voucher_book import Terms
 from panel.models import Account, AccountKind, Service, VoucherKind
+from panel.plumbing.deps import SessionDep
 from panel.web import level_texts, voucher_texts
 from panel.web.pages import Interrupt, Page, PageDep, SellerDep, page_router
 

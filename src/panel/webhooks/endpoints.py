@@ -5,10 +5,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from panel.deps import RuntimeDep, SessionDep
 from panel.keys.callers import BuyerDep
 from panel.models import WebhookAttempt, WebhookDelivery
-from panel.schemas import PathId
+from panel.plumbing.deps import RuntimeDep, SessionDep
+from panel.plumbing.schemas import PathId
 from panel.webhooks import service
 from panel.webhooks.schemas import (
     AttemptView,

@@ -19,9 +19,9 @@ import anyio
 import httpcore
 import httpx
 
-from panel import trust_store
 from panel.config import HttpSettings, WebhookSettings
-from panel.runtime import Runtime
+from panel.plumbing import trust_store
+from panel.plumbing.runtime import Runtime
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 

@@ -3,7 +3,7 @@ from datetime import datetime
 from pydantic import AnyHttpUrl, Field
 
 from panel.models import DeliveryStatus
-from panel.schemas import Out, Schema
+from panel.plumbing.schemas import Out, Schema
 
 
 class EndpointCreate(Schema):

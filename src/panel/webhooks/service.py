@@ -33,7 +33,7 @@ from panel.models import (
 )
 from panel.orders.schemas import PUBLIC_STATUS, OrderView
 from panel.orders.service import paid_by
-from panel.retention import BATCH, delete_batch
+from panel.plumbing.retention import BATCH, delete_batch
 from panel.webhooks import network
 
 EVENT_BATCH = 1000
