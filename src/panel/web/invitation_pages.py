@@ -1,19 +1,21 @@
 """Invitation links in the web panel: a reseller makes one for a new agency and shares it (on
 WhatsApp, most likely); whoever opens it on the reseller's host joins, or chooses a password."""
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Form
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from panel.accounts import invitations, signing_in
 from panel.brands import by_host
-from panel.errors import Conflict, PanelError
+from panel.errors import Conflict
 from panel.models import Account, Invitation
 from panel.plumbing.deps import SessionDep
-from panel.web import sessions
+from panel.web import joining
+from panel.web.joining import SignUpDep
 from panel.web.pages import (
     Page,
     PageDep,
@@ -78,31 +80,23 @@ async def join_form(token: str, page: PageDep, session: SessionDep) -> Response:
 
 
 @router.post("/join/{token}")
-async def join(
-    token: str,
-    page: PageDep,
-    session: SessionDep,
-    name: Annotated[str, Form(max_length=200)] = "",
-    email: Annotated[str, Form(max_length=320)] = "",
-    password: Annotated[str, Form(max_length=1000)] = "",
-) -> Response:
+async def join(token: str, page: PageDep, session: SessionDep, typed: SignUpDep) -> Response:
     found = await _opened(page, session, token)
     if found is None:
         return page.render("message.html", 404, message=page.t("link_not_valid"))
-    new_agency = found.reseller_id is not None
-    try:
-        async with session.begin_nested():
-            account = await invitations.redeem(
-                session, found, datetime.now(UTC), password=password, name=name, email=email
-            )
-    except PanelError as refused:
-        return page.render(
-            "join.html",
-            422,
-            token=token,
-            new_agency=new_agency,
-            error=refused.detail,
-            name=name,
-            email=email,
+    invitation = found
+
+    def create() -> Awaitable[Account]:
+        return invitations.redeem(
+            session,
+            invitation,
+            datetime.now(UTC),
+            password=typed.password,
+            name=typed.name,
+            email=typed.email,
         )
-    return page.keep(RedirectResponse("/", status_code=303), sessions.fresh(account.id))
+
+    new_agency = found.reseller_id is not None
+    return await joining.answer(
+        page, session, typed, create, "join.html", token=token, new_agency=new_agency
+    )

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import Form, Query, Request
+from fastapi import Depends, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -103,9 +103,23 @@ def _rate(text: str, said: dict[str, str]) -> Decimal | None:
     return rate
 
 
-def _shown(category: str, type: str, q: str, min_rate: str, max_rate: str, *flags: str) -> Shown:
-    refill, cancel, dripfeed, new = (bool(flag) for flag in flags)
-    return Shown(category, type, q, min_rate, max_rate, refill, cancel, dripfeed, new)
+def _shown(
+    category: Text = "",
+    type: Text = "",
+    q: Text = "",
+    min_rate: Text = "",
+    max_rate: Text = "",
+    refill: Text = "",
+    cancel: Text = "",
+    dripfeed: Text = "",
+    new: Text = "",
+) -> Shown:
+    """The filters from the query string, read the same for the page and the form it posts."""
+    flags = (bool(refill), bool(cancel), bool(dripfeed), bool(new))
+    return Shown(category, type, q, min_rate, max_rate, *flags)
+
+
+ShownDep = Annotated[Shown, Depends(_shown)]
 
 
 def _import_url(provider_id: int) -> str:
@@ -118,17 +132,8 @@ async def import_page(
     page: PageDep,
     operator: OperatorDep,
     session: SessionDep,
-    category: Text = "",
-    type: Text = "",
-    q: Text = "",
-    min_rate: Text = "",
-    max_rate: Text = "",
-    refill: Text = "",
-    cancel: Text = "",
-    dripfeed: Text = "",
-    new: Text = "",
+    shown: ShownDep,
 ) -> Response:
-    shown = _shown(category, type, q, min_rate, max_rate, refill, cancel, dripfeed, new)
     return await _render(page, session, provider_id, shown)
 
 
@@ -139,21 +144,12 @@ async def import_picked(
     page: PageDep,
     operator: OperatorDep,
     session: SessionDep,
-    category: Text = "",
-    type: Text = "",
-    q: Text = "",
-    min_rate: Text = "",
-    max_rate: Text = "",
-    refill: Text = "",
-    cancel: Text = "",
-    dripfeed: Text = "",
-    new: Text = "",
+    shown: ShownDep,
 ) -> Response:
     """Import the services ticked, each with the name typed beside it (if any) and the
     categories mapped as typed. The result exists only in this answer: rendered, not
     redirected to."""
     said = import_texts.WORDS[page.lang]
-    shown = _shown(category, type, q, min_rate, max_rate, refill, cancel, dripfeed, new)
     form = await request.form()
     try:
         picks = _picks([str(v) for v in form.getlist("pick")], form, said)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Annotated
 
-from fastapi import Form, Query
+from fastapi import Depends, Form, Query
 from fastapi.responses import RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,6 +57,31 @@ class Typed:
     floor_margin: str = ""
 
 
+def _typed(
+    target: Annotated[str, Form(max_length=20)] = "",
+    category: Annotated[str, Form(max_length=200)] = "",
+    service: Ids = [],  # noqa: B006 (FastAPI copies form defaults)
+    tier: Annotated[str, Form(max_length=20)] = "",
+    markup_percent: Amount = "",
+    markup_fixed: Amount = "",
+    floor_margin: Amount = "",
+) -> Typed:
+    """The change as typed in the form, read the same for its preview and its saving."""
+    ids = tuple(int(one) for one in service if one.isdigit() and len(one) < 11)
+    return Typed(
+        "selected" if target == "selected" else "category",
+        category,
+        ids,
+        tier.strip(),
+        markup_percent.strip(),
+        markup_fixed.strip(),
+        floor_margin.strip(),
+    )
+
+
+TypedDep = Annotated[Typed, Depends(_typed)]
+
+
 @router.get(PRICES)
 async def prices(
     page: PageDep,
@@ -83,17 +108,10 @@ async def preview(
     operator: OperatorDep,
     runtime: RuntimeDep,
     session: SessionDep,
-    target: Annotated[str, Form(max_length=20)] = "",
-    category: Annotated[str, Form(max_length=200)] = "",
-    service: Ids = [],  # noqa: B006 (FastAPI copies form defaults)
-    tier: Annotated[str, Form(max_length=20)] = "",
-    markup_percent: Amount = "",
-    markup_fixed: Amount = "",
-    floor_margin: Amount = "",
+    typed: TypedDep,
 ) -> Response:
     """What the change would make of every affected service's rate in every tier; nothing is
     saved."""
-    typed = _typed(target, category, service, tier, markup_percent, markup_fixed, floor_margin)
     try:
         change = _change_of(page, typed)
         shown = await glance.preview(session, change)
@@ -111,16 +129,9 @@ async def save(
     operator: OperatorDep,
     runtime: RuntimeDep,
     session: SessionDep,
-    target: Annotated[str, Form(max_length=20)] = "",
-    category: Annotated[str, Form(max_length=200)] = "",
-    service: Ids = [],  # noqa: B006 (FastAPI copies form defaults)
-    tier: Annotated[str, Form(max_length=20)] = "",
-    markup_percent: Amount = "",
-    markup_fixed: Amount = "",
-    floor_margin: Amount = "",
+    typed: TypedDep,
 ) -> Response:
     """Save the change previewed, through the same rule book as `/admin/v1`."""
-    typed = _typed(target, category, service, tier, markup_percent, markup_fixed, floor_margin)
     try:
         change = _change_of(page, typed)
         async with session.begin_nested():
@@ -193,27 +204,6 @@ async def set_rate(
         return await _page(page, session, runtime.settings, error=message)
     notice = said["rate_saved"].format(currency=code, count=repriced)
     return await _page(page, session, runtime.settings, notice=notice)
-
-
-def _typed(
-    target: str,
-    category: str,
-    service: list[str],
-    tier: str,
-    markup_percent: str,
-    markup_fixed: str,
-    floor_margin: str,
-) -> Typed:
-    ids = tuple(int(one) for one in service if one.isdigit() and len(one) < 11)
-    return Typed(
-        "selected" if target == "selected" else "category",
-        category,
-        ids,
-        tier.strip(),
-        markup_percent.strip(),
-        markup_fixed.strip(),
-        floor_margin.strip(),
-    )
 
 
 def _ids(page: Page, service: list[str]) -> list[int]:

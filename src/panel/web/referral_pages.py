@@ -1,6 +1,7 @@
 """Referral pages: an agency's own link and what it earned, the sign-up page its link opens
 on its reseller's brand, and the reseller's console setting of the share and the period."""
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -17,7 +18,8 @@ from panel.errors import Conflict, PanelError
 from panel.growth import referrals
 from panel.models import Account
 from panel.plumbing.deps import SessionDep
-from panel.web import referral_texts, sessions
+from panel.web import joining, referral_texts
+from panel.web.joining import SignUpDep
 from panel.web.pages import (
     AgencyDep,
     Page,
@@ -86,34 +88,26 @@ async def join_form(code: str, page: PageDep, session: SessionDep) -> Response:
 
 
 @router.post("/ref/{code}")
-async def join(
-    code: str,
-    page: PageDep,
-    session: SessionDep,
-    name: Annotated[str, Form(max_length=200)] = "",
-    email: Annotated[str, Form(max_length=320)] = "",
-    password: Annotated[str, Form(max_length=1000)] = "",
-) -> Response:
+async def join(code: str, page: PageDep, session: SessionDep, typed: SignUpDep) -> Response:
     referrer = await _referrer(page, session, code)
     if referrer is None:
         return page.render("message.html", 404, message=page.t("link_not_valid"))
-    try:
-        async with session.begin_nested():
-            account = await referrals.join(
-                session, referrer, datetime.now(UTC), name=name, email=email, password=password
-            )
-    except PanelError as refused:
-        return page.render(
-            "referral_join.html",
-            422,
-            w=referral_texts.WORDS[page.lang],
-            code=code,
-            referrer=referrer,
-            error=refused.detail,
-            name=name,
-            email=email,
+    by = referrer
+
+    def create() -> Awaitable[Account]:
+        return referrals.join(
+            session,
+            by,
+            datetime.now(UTC),
+            name=typed.name,
+            email=typed.email,
+            password=typed.password,
         )
-    return page.keep(RedirectResponse("/", status_code=303), sessions.fresh(account.id))
+
+    said = referral_texts.WORDS[page.lang]
+    return await joining.answer(
+        page, session, typed, create, "referral_join.html", w=said, code=code, referrer=referrer
+    )
 
 
 @router.get("/console/referrals")
