@@ -1,8 +1,8 @@
 """Invitation links in the web panel: a reseller makes one for a new agency and shares it (on
 WhatsApp, most likely); whoever opens it on the reseller's host joins, or chooses a password."""
 
-from collections.abc import Awaitable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated
 from urllib.parse import quote
 
@@ -84,18 +84,15 @@ async def join(token: str, page: PageDep, session: SessionDep, typed: SignUpDep)
     found = await _opened(page, session, token)
     if found is None:
         return page.render("message.html", 404, message=page.t("link_not_valid"))
-    invitation = found
-
-    def create() -> Awaitable[Account]:
-        return invitations.redeem(
-            session,
-            invitation,
-            datetime.now(UTC),
-            password=typed.password,
-            name=typed.name,
-            email=typed.email,
-        )
-
+    create = partial(
+        invitations.redeem,
+        session,
+        found,
+        datetime.now(UTC),
+        password=typed.password,
+        name=typed.name,
+        email=typed.email,
+    )
     new_agency = found.reseller_id is not None
     return await joining.answer(
         page, session, typed, create, "join.html", token=token, new_agency=new_agency

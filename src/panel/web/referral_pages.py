@@ -1,9 +1,9 @@
 """Referral pages: an agency's own link and what it earned, the sign-up page its link opens
 on its reseller's brand, and the reseller's console setting of the share and the period."""
 
-from collections.abc import Awaitable
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Annotated
 from urllib.parse import quote
 
@@ -92,18 +92,15 @@ async def join(code: str, page: PageDep, session: SessionDep, typed: SignUpDep) 
     referrer = await _referrer(page, session, code)
     if referrer is None:
         return page.render("message.html", 404, message=page.t("link_not_valid"))
-    by = referrer
-
-    def create() -> Awaitable[Account]:
-        return referrals.join(
-            session,
-            by,
-            datetime.now(UTC),
-            name=typed.name,
-            email=typed.email,
-            password=typed.password,
-        )
-
+    create = partial(
+        referrals.join,
+        session,
+        referrer,
+        datetime.now(UTC),
+        name=typed.name,
+        email=typed.email,
+        password=typed.password,
+    )
     said = referral_texts.WORDS[page.lang]
     return await joining.answer(
         page, session, typed, create, "referral_join.html", w=said, code=code, referrer=referrer
