@@ -1,5 +1,7 @@
 """Web panel passwords: argon2, the hash alone stored."""
 
+import asyncio
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -7,21 +9,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panel.errors import Invalid
 from panel.models import Account
 
-_hasher = PasswordHasher()
+HASHER = PasswordHasher()
 MIN_LENGTH = 10
+
+
+# argon2 is slow on purpose, about a tenth of a second of several cores: hashed and checked in
+# a thread, so that a sign-in does not stop every other request of its process meanwhile.
 
 
 async def set_password(session: AsyncSession, account: Account, password: str) -> None:
     if len(password) < MIN_LENGTH:
         raise Invalid(f"a password needs at least {MIN_LENGTH} characters")
-    account.password_hash = _hasher.hash(password)
+    account.password_hash = await asyncio.to_thread(HASHER.hash, password)
     await session.flush()
 
 
-def matches(account: Account, password: str) -> bool:
+async def matches(account: Account, password: str) -> bool:
     if account.password_hash is None:
         return False
     try:
-        return _hasher.verify(account.password_hash, password)
+        return await asyncio.to_thread(HASHER.verify, account.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False

@@ -73,7 +73,7 @@ async def check_password(
         await log(session, account, visitor, SignInResult.locked)
         return Checked(None, "locked")
     refused: SignInResult | None = None
-    if account is None or not passwords.matches(account, password):
+    if account is None or not await passwords.matches(account, password):
         refused = SignInResult.bad_password
     elif not may_sign_in(account, brand_reseller_id):
         refused = SignInResult.refused
