@@ -106,14 +106,9 @@ async def list_orders(
         if status_ is None
         else [inner for inner, shown in PUBLIC_STATUS.items() if shown is status_]
     )
+    before = int(cursor) if cursor is not None else None
     found = await view_reads.page(
-        session,
-        buyer,
-        statuses=statuses,
-        service_id=service_id,
-        link=link,
-        before=int(cursor) if cursor is not None else None,
-        limit=limit,
+        session, buyer, service.Filter(statuses, service_id, link, before=before, limit=limit)
     )
     currency = runtime.settings.currency
     return OrderPage(

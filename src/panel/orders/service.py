@@ -2,6 +2,7 @@
 panel) shares."""
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -80,49 +81,42 @@ async def visible(
     return {order.id: order for order in await session.scalars(query)}
 
 
-async def listing(
-    session: AsyncSession,
-    viewer: Account,
-    *,
-    statuses: Collection[OrderStatus] | None = None,
-    service_id: int | None = None,
-    link: str | None = None,
-    buyer_id: int | None = None,
-    before: int | None = None,
-    search: str | None = None,
-    limit: int = 100,
-) -> list[Order]:
-    """The orders `viewer` may see, newest first; `before` is the last id of the page before.
-    `buyer_id` keeps one buyer's: a reseller's own, or one of its agencies'. `search` is what
-    a buyer types to find an order: its id, or any part of its link."""
-    wanted = listed(viewer, statuses, service_id, link, buyer_id, before, search)
-    query = select(Order).where(*wanted).order_by(Order.id.desc()).limit(limit)
-    return list(await session.scalars(query))
+@dataclass(frozen=True)
+class Filter:
+    """Which of the orders a viewer may see a list keeps, and how many. `buyer_id` keeps one
+    buyer's: a reseller's own, or one of its agencies'. `search` is what a buyer types to find
+    an order: its id, or any part of its link. `before` is the last id of the page before."""
+
+    statuses: Collection[OrderStatus] | None = None
+    service_id: int | None = None
+    link: str | None = None
+    buyer_id: int | None = None
+    before: int | None = None
+    search: str | None = None
+    limit: int = 100
 
 
-def listed(
-    viewer: Account,
-    statuses: Collection[OrderStatus] | None = None,
-    service_id: int | None = None,
-    link: str | None = None,
-    buyer_id: int | None = None,
-    before: int | None = None,
-    search: str | None = None,
-) -> list[ColumnElement[bool]]:
+async def listing(session: AsyncSession, viewer: Account, found: Filter = Filter()) -> list[Order]:
+    """The orders `viewer` may see that `found` keeps, newest first."""
+    query = select(Order).where(*listed(viewer, found)).order_by(Order.id.desc())
+    return list(await session.scalars(query.limit(found.limit)))
+
+
+def listed(viewer: Account, found: Filter = Filter()) -> list[ColumnElement[bool]]:
     """The conditions of `listing`, for reads that select other columns than an Order's."""
     wanted = [seen_by(viewer)]
-    if search:
-        wanted.append(_searched(search))
-    if buyer_id is not None:
-        wanted.append(Order.account_id == buyer_id)
-    if statuses is not None:
-        wanted.append(Order.status.in_(statuses))
-    if service_id is not None:
-        wanted.append(Order.service_id == service_id)
-    if link is not None:
-        wanted.append(Order.link == link)
-    if before is not None:
-        wanted.append(Order.id < before)
+    if found.search:
+        wanted.append(_searched(found.search))
+    if found.buyer_id is not None:
+        wanted.append(Order.account_id == found.buyer_id)
+    if found.statuses is not None:
+        wanted.append(Order.status.in_(found.statuses))
+    if found.service_id is not None:
+        wanted.append(Order.service_id == found.service_id)
+    if found.link is not None:
+        wanted.append(Order.link == found.link)
+    if found.before is not None:
+        wanted.append(Order.id < found.before)
     return wanted
 
 

@@ -2,13 +2,12 @@
 viewer paid: plain rows, no ORM objects and no second query on the read path, as API v2's
 `status` reads them (`status_reads`). Who may see what is `service.listed`'s rule."""
 
-from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel.models import Account, Order, OrderCharge, OrderStatus
+from panel.models import Account, Order, OrderCharge
 from panel.orders import service
 
 # What `OrderView` shows, by its field names.
@@ -41,17 +40,8 @@ async def one(session: AsyncSession, viewer: Account, order_id: int) -> Any | No
     return (await session.execute(query)).one_or_none()
 
 
-async def page(
-    session: AsyncSession,
-    viewer: Account,
-    *,
-    statuses: Collection[OrderStatus] | None = None,
-    service_id: int | None = None,
-    link: str | None = None,
-    before: int | None = None,
-    limit: int = 100,
-) -> list[Any]:
+async def page(session: AsyncSession, viewer: Account, found: service.Filter) -> list[Any]:
     """`service.listing`'s page, as rows of `_SHOWN`, newest first."""
-    wanted = service.listed(viewer, statuses, service_id, link, before=before)
-    query = _of(viewer).where(*wanted).order_by(Order.id.desc()).limit(limit)
+    query = _of(viewer).where(*service.listed(viewer, found)).order_by(Order.id.desc())
+    query = query.limit(found.limit)
     return list((await session.execute(query)).all())

@@ -3,6 +3,7 @@
 fields are and what the words mean comes from the document."""
 
 import asyncio
+import functools
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, NoReturn, TypeVar
@@ -233,12 +234,8 @@ class DeclaredAdapter:
         )
 
     async def _submit(self, kind: type[S], action: str, values: Mapping[str, str]) -> S:
-        return await self._wire.submit(
-            kind,
-            action,
-            lambda: self._post(action, values),
-            lambda r: self._classify(kind, r, action),
-        )
+        classify = functools.partial(self._classify, kind, action=action)
+        return await self._wire.submit(kind, action, self._post(action, values), classify)
 
     def _classify(self, kind: type[S], reply: Reply, action: str) -> S:
         made_at = self.doc.actions[action].id or "id"

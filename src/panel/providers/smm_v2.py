@@ -16,6 +16,7 @@ the order. For the safe-to-repeat calls the same failures raise `UpstreamUnavail
 """
 
 import asyncio
+import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
@@ -190,12 +191,8 @@ class SmmV2Adapter:
     async def _submit(
         self, kind: type[S], action: str, fields: Mapping[str, str], id_key: str
     ) -> S:
-        return await self._wire.submit(
-            kind,
-            action,
-            lambda: self._post(action, fields),
-            lambda reply: self._classify(kind, reply, id_key),
-        )
+        classify = functools.partial(self._classify, kind, id_key=id_key)
+        return await self._wire.submit(kind, action, self._post(action, fields), classify)
 
     def _classify(self, kind: type[S], reply: Reply, id_key: str) -> S:
         if reply.readable:

@@ -118,12 +118,12 @@ class Transport:
         self,
         kind: type[S],
         action: str,
-        call: Callable[[], Awaitable[Reply]],
+        call: Awaitable[Reply],
         classify: Callable[[Reply], S],
     ) -> S:
         """A call that creates something upstream, classified into an Outcome and logged."""
         try:
-            reply = await call()
+            reply = await call
         except Failed as failed:
             reason = RejectReason.other if failed.outcome is Outcome.rejected else None
             result = kind(failed.outcome, None, reason, failed.retry_after_s, failed.detail)

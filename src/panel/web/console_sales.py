@@ -33,9 +33,8 @@ async def order_list(
 ) -> Response:
     """Newest first, a page at a time; `agency` keeps one buyer's orders (an agency's, or the
     reseller's own)."""
-    listed = await orders.listing(
-        session, reseller, buyer_id=agency or None, before=before or None, limit=PAGE_ORDERS
-    )
+    found = orders.Filter(buyer_id=agency or None, before=before or None, limit=PAGE_ORDERS)
+    listed = await orders.listing(session, reseller, found)
     ids = [order.id for order in listed]
     charges: dict[tuple[int, int], Decimal] = {
         (order_id, payer): amount

@@ -139,13 +139,9 @@ async def order_list(
         return page.render(
             "message.html", 422, message=page.t("console_bad_status"), back="/orders"
         )
-    listed = await orders.listing(
-        session,
-        account,
-        search=wanted or None,
-        statuses=STATUS_FILTER[status] if status else None,
-        limit=PAGE_ORDERS,
-    )
+    statuses = STATUS_FILTER[status] if status else None
+    found = orders.Filter(statuses, search=wanted or None, limit=PAGE_ORDERS)
+    listed = await orders.listing(session, account, found)
     paid = await orders.paid_by(session, account, listed)
     services = await orders.services_of(session, listed)
     latest, may_refill = await refills.shown(session, listed, services)

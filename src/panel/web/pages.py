@@ -366,7 +366,7 @@ async def switch_language(code: str, page: PageDep, next: str = "/") -> Response
 async def dashboard(page: PageDep, account: MemberDep, session: SessionDep) -> Response:
     if account.kind is AccountKind.operator:
         return page.keep(RedirectResponse(NAV[account.kind][0][0], status_code=303))
-    recent = await orders.listing(session, account, limit=RECENT)
+    recent = await orders.listing(session, account, orders.Filter(limit=RECENT))
     paid = await orders.paid_by(session, account, recent)
     now = datetime.now(UTC)
     shown_tier = (
