@@ -56,7 +56,7 @@ def cheap_password_hashes() -> Iterator[None]:
     """argon2 at the panel's cost takes a tenth of a second of several cores a hash, and the
     tests set and check hundreds of passwords; here it costs almost nothing. What argon2 is
     worth is argon2's own tests' concern; the commands the tests run as processes (`pasok
-    init`, `pasok up`) and `tests/accounts/test_passwords.py` use the panel's own."""
+    init`, `pasok up`) and the tests that time passwords use the panel's own."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
             passwords, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)

@@ -67,3 +67,26 @@ async def test_only_the_right_password_matches(session: AsyncSession, account: A
     assert await passwords.matches(account, PASSWORD + "!") is False
     account.password_hash = "not a hash"
     assert await passwords.matches(account, PASSWORD) is False
+
+
+async def _fastest(check: Awaitable[bool], *more: Awaitable[bool]) -> float:
+    took = []
+    for one in (check, *more):
+        started = time.monotonic()
+        assert await one is False
+        took.append(time.monotonic() - started)
+    return min(took)
+
+
+async def test_an_unknown_email_takes_as_long_as_a_wrong_password(
+    real_cost: PasswordHasher, account: Account
+) -> None:
+    """Otherwise the time of a refused sign-in tells which emails have accounts."""
+    account.password_hash = real_cost.hash(PASSWORD)
+    wrong = await _fastest(*(passwords.matches(account, "not it at all") for _ in range(3)))
+    unknown = await _fastest(*(passwords.matches(None, "not it at all") for _ in range(3)))
+    without = Account(kind=AccountKind.agency, name="API only")
+    no_password = await _fastest(*(passwords.matches(without, "not it at all") for _ in range(3)))
+    assert wrong > 0.02, "argon2 at the panel's cost takes far longer than this"
+    assert unknown > wrong / 2, (unknown, wrong)
+    assert no_password > wrong / 2, (no_password, wrong)

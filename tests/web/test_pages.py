@@ -1,12 +1,16 @@
 """The web panel over HTTP: brands by host, sign-in with CSRF and throttling, a dashboard that
 shows an agency its own orders only."""
 
+import time
 from decimal import Decimal
 
+import pytest
+from argon2 import PasswordHasher
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from panel.accounts import passwords
 from panel.accounts import service as accounts
 from panel.errors import Invalid
 from panel.models import (
@@ -21,7 +25,7 @@ from panel.orders import texts as order_texts
 from panel.web import texts
 from tests.conftest import AppFor
 from tests.fixtures.factories import World
-from tests.web.conftest import PASSWORD, csrf_of, funded_agency, sign_in
+from tests.web.conftest import AGENCY_EMAIL, PASSWORD, csrf_of, funded_agency, sign_in
 
 LINK = "https://instagram.com/agency-a1"
 
@@ -102,6 +106,25 @@ async def test_failed_sign_ins_are_throttled(world: World, web: AsyncClient) -> 
     blocked = await sign_in(web)  # even the right password now
     assert blocked.status_code == 429
     assert (await web.get("http://a.example/")).headers["location"] == "/login"
+
+
+async def test_an_unknown_email_is_refused_as_slowly_as_a_wrong_password(
+    world: World, web: AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At the panel's own argon2 cost: a refusal that came quicker for an email without an
+    account would tell anyone which emails have one."""
+    hasher = PasswordHasher()
+    monkeypatch.setattr(passwords, "HASHER", hasher)
+    world.agency.password_hash = hasher.hash(PASSWORD)
+    await session.flush()
+    await sign_in(web, "first@example.com")  # an app's first requests cost more than any
+    took = {}
+    for email in ("nobody@example.com", AGENCY_EMAIL):  # three failures: not yet locked
+        started = time.monotonic()
+        assert (await sign_in(web, email, password="wrong password!")).status_code == 401
+        took[email] = time.monotonic() - started
+    assert took[AGENCY_EMAIL] > 0.02, "argon2 at the panel's cost takes far longer than this"
+    assert took["nobody@example.com"] > took[AGENCY_EMAIL] / 3, took
 
 
 async def test_without_a_secret_the_panel_says_so(

@@ -24,8 +24,11 @@ async def set_password(session: AsyncSession, account: Account, password: str) -
     await session.flush()
 
 
-async def matches(account: Account, password: str) -> bool:
-    if account.password_hash is None:
+async def matches(account: Account | None, password: str) -> bool:
+    """Whether `password` is the account's. No account, or one without a password, costs a
+    hash all the same: how long a sign-in takes must not tell which emails have accounts."""
+    if account is None or account.password_hash is None:
+        await asyncio.to_thread(HASHER.hash, password)
         return False
     try:
         return await asyncio.to_thread(HASHER.verify, account.password_hash, password)

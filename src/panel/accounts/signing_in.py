@@ -73,7 +73,8 @@ async def check_password(
         await log(session, account, visitor, SignInResult.locked)
         return Checked(None, "locked")
     refused: SignInResult | None = None
-    if account is None or not await passwords.matches(account, password):
+    matched = await passwords.matches(account, password)  # as long for an unknown email
+    if account is None or not matched:
         refused = SignInResult.bad_password
     elif not may_sign_in(account, brand_reseller_id):
         refused = SignInResult.refused
