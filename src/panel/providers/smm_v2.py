@@ -17,7 +17,7 @@ the order. For the safe-to-repeat calls the same failures raise `UpstreamUnavail
 
 import asyncio
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import httpx
@@ -57,6 +57,7 @@ from panel.providers.transport import SNIPPET, Failed, Reply, Transport, chunks,
 PARALLEL_CALLS = 4  # status calls in flight at once to one provider
 
 S = TypeVar("S", bound=Submission)
+T = TypeVar("T")
 
 
 # --- the adapter -------------------------------------------------------------------------------
@@ -118,26 +119,33 @@ class SmmV2Adapter:
         batches = list(chunks(upstream_ids))
         statuses: dict[str, UpstreamStatus] = {}
         for start in range(0, len(batches), PARALLEL_CALLS):
-            for found in await asyncio.gather(
-                *(self._status_chunk(chunk) for chunk in batches[start : start + PARALLEL_CALLS])
-            ):
+            calls = (
+                self._read_chunk("status", "order", chunk, parse_order_status)
+                for chunk in batches[start : start + PARALLEL_CALLS]
+            )
+            for found in await asyncio.gather(*calls):
                 statuses.update(found)
         return statuses
 
-    async def _status_chunk(self, chunk: list[str]) -> dict[str, UpstreamStatus]:
-        statuses: dict[str, UpstreamStatus] = {}
+    async def _read_chunk(
+        self, action: str, field: str, chunk: list[str], parse: Callable[[object], T | None]
+    ) -> dict[str, T]:
+        """One call of a status read, of orders or refills: one id goes as `field`, several as
+        `field`s. Rows `parse` cannot read are left out, but a lone id without one is an
+        unexpected answer."""
+        found: dict[str, T] = {}
         if len(chunk) == 1:
-            payload = await self._query("status", {"order": chunk[0]})
-            rows = self._rows_for_one("status", chunk[0], payload, "order")
+            payload = await self._query(action, {field: chunk[0]})
+            rows = self._rows_for_one(action, chunk[0], payload, field)
         else:
-            payload = await self._query("status", {"orders": ",".join(chunk)})
-            rows = self._rows_for_many("status", payload, "order")
+            payload = await self._query(action, {f"{field}s": ",".join(chunk)})
+            rows = self._rows_for_many(action, payload, field)
         for upstream_id, row in rows:
-            if upstream_id in chunk and (found := parse_order_status(row)) is not None:
-                statuses[upstream_id] = found
-        if len(chunk) == 1 and chunk[0] not in statuses:
-            self._unexpected("status", payload)
-        return statuses
+            if upstream_id in chunk and (parsed := parse(row)) is not None:
+                found[upstream_id] = parsed
+        if len(chunk) == 1 and chunk[0] not in found:
+            self._unexpected(action, payload)
+        return found
 
     async def cancel(self, upstream_ids: list[str]) -> dict[str, CancelResult]:
         results: dict[str, CancelResult] = {}
@@ -161,17 +169,7 @@ class SmmV2Adapter:
     async def refill_status(self, refill_ids: list[str]) -> dict[str, RefillState]:
         states: dict[str, RefillState] = {}
         for chunk in chunks(refill_ids):
-            if len(chunk) == 1:
-                payload = await self._query("refill_status", {"refill": chunk[0]})
-                rows = self._rows_for_one("refill_status", chunk[0], payload, "refill")
-            else:
-                payload = await self._query("refill_status", {"refills": ",".join(chunk)})
-                rows = self._rows_for_many("refill_status", payload, "refill")
-            for refill_id, row in rows:
-                if refill_id in chunk and (state := parse_refill_state(row)) is not None:
-                    states[refill_id] = state
-            if len(chunk) == 1 and chunk[0] not in states:
-                self._unexpected("refill_status", payload)
+            states |= await self._read_chunk("refill_status", "refill", chunk, parse_refill_state)
         return states
 
     async def balance(self) -> Balance:
