@@ -514,6 +514,17 @@ async def test_a_reseller_sets_up_its_own_methods(
     )
     assert elsewhere.status_code == 404
     assert (await session.get_one(PaymentMethod, foreign.id, populate_existing=True)).enabled
+    # The channels fetched again from Tripay; never another reseller's gateway's.
+    again = await web.post(
+        f"/console/payment-methods/{tripay_gateway.id}/import", data={"csrf": csrf}
+    )
+    assert (again.status_code, again.headers["location"]) == (
+        303,
+        "/console/payment-methods?done=1",
+    )
+    for missing_id in (foreign.gateway_id, 10**6):
+        gone = await web.post(f"/console/payment-methods/{missing_id}/import", data={"csrf": csrf})
+        assert gone.status_code == 404
 
 
 # --- the operator ------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ up gateways and methods (a reseller's for its agencies, the operator's for the p
 confirming or rejecting a transfer by hand. Both kinds of pages call these with their own
 owner and path; the decisions are `panel.payments`'."""
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -109,30 +109,21 @@ async def add_tripay(
 ) -> Response:
     """Add a Tripay gateway and offer its channels: a list that cannot be fetched means keys
     that do not work, and nothing is kept."""
-    runtime = page.runtime
     payer = FeePayer.receiver if fee_paid_by == FeePayer.receiver.value else FeePayer.buyer
-    try:
-        async with session.begin_nested():
-            gateway = await methods.add_gateway(
-                session,
-                _actor(page),
-                owner_id,
-                GatewayKind.tripay,
-                name or "Tripay",
-                keys,
-                runtime.settings.currency,
-                production=production,
-            )
-            adapter = adapter_for(gateway, runtime.http, runtime.settings.payments)
-            await methods.import_channels(session, _actor(page), gateway, adapter, payer)
-    except PanelError as refused:
-        return await setup_page(
-            page, session, owner_id, template, base, 422, error=_refusal(page, refused)
+
+    async def add() -> PaymentGateway:
+        return await methods.add_gateway(
+            session,
+            _actor(page),
+            owner_id,
+            GatewayKind.tripay,
+            name or "Tripay",
+            keys,
+            page.runtime.settings.currency,
+            production=production,
         )
-    except GatewayError as unreachable:
-        why = deposit_texts.WORDS[page.lang]["error_tripay_reach"].format(why=unreachable)
-        return await setup_page(page, session, owner_id, template, base, 502, error=why)
-    return page.keep(RedirectResponse(f"{base}?done=1", status_code=303))
+
+    return await _channels_imported(page, session, owner_id, template, base, add, payer)
 
 
 async def import_again(
@@ -143,12 +134,34 @@ async def import_again(
     base: str,
     gateway_id: int,
 ) -> Response:
+    return await _channels_imported(
+        page,
+        session,
+        owner_id,
+        template,
+        base,
+        lambda: _gateway(session, owner_id, gateway_id),
+        FeePayer.buyer,
+    )
+
+
+async def _channels_imported(
+    page: Page,
+    session: AsyncSession,
+    owner_id: int | None,
+    template: str,
+    base: str,
+    gateway_of: Callable[[], Awaitable[PaymentGateway]],
+    payer: FeePayer,
+) -> Response:
+    """Fetch and offer a Tripay gateway's channels, all or nothing: a refusal is said on the
+    setup page, a gateway that cannot be reached as a 502."""
     runtime = page.runtime
     try:
         async with session.begin_nested():
-            gateway = await _gateway(session, owner_id, gateway_id)
+            gateway = await gateway_of()
             adapter = adapter_for(gateway, runtime.http, runtime.settings.payments)
-            await methods.import_channels(session, _actor(page), gateway, adapter, FeePayer.buyer)
+            await methods.import_channels(session, _actor(page), gateway, adapter, payer)
     except NotFound:
         return page.render("message.html", 404, message=page.t("not_found"), back=base)
     except PanelError as refused:
