@@ -4,10 +4,12 @@ its money; and the operators, to whom a further one is added. Every write is the
 `/admin/v1` makes, through the same service functions, and so lands in the action log."""
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Form, Query
+from fastapi import Depends, Form, Query
 from fastapi.responses import RedirectResponse, Response
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -316,23 +318,33 @@ async def set_tier(
     )
 
 
-@router.post(ACCOUNTS + "/{account_id}/top-up")
-async def top_up(
-    account_id: int,
-    page: PageDep,
-    operator: OperatorDep,
-    session: SessionDep,
+@dataclass(frozen=True)
+class Movement:
+    """A money movement as typed: its amount, as the page's language writes it, and why."""
+
+    amount: str
+    reason: str
+
+
+def _movement(
     amount: Annotated[str, Form(max_length=40)] = "",
     reason: Annotated[str, Form(max_length=1000)] = "",
+) -> Movement:
+    return Movement(amount, reason.strip())
+
+
+MovementDep = Annotated[Movement, Depends(_movement)]
+Post = Callable[[Account, Decimal, str], Awaitable[Any]]
+
+
+@router.post(ACCOUNTS + "/{account_id}/top-up")
+async def top_up(
+    account_id: int, page: PageDep, operator: OperatorDep, session: SessionDep, typed: MovementDep
 ) -> Response:
-    if not reason.strip():
-        return _no_reason(page, account_id)
+    async def post(account: Account, amount: Decimal, reason: str) -> None:
+        await ledger.top_up_by(session, operator.id, account.id, amount, reason)
 
-    async def move(account: Account) -> None:
-        typed = page.read_amount(amount)
-        await ledger.top_up_by(session, operator.id, account.id, typed, reason.strip())
-
-    return await _write(page, session, account_id, move)
+    return await _move(page, session, account_id, typed, post)
 
 
 @router.post(ACCOUNTS + "/{account_id}/adjust")
@@ -341,18 +353,26 @@ async def adjust(
     page: PageDep,
     operator: OperatorDep,
     session: SessionDep,
-    amount: Annotated[str, Form(max_length=40)] = "",
+    typed: MovementDep,
     direction: Annotated[str, Form(max_length=10)] = "credit",
-    reason: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     """A correction either way: the amount typed is added, or taken off with "debit"."""
-    if not reason.strip():
+
+    async def post(account: Account, amount: Decimal, reason: str) -> None:
+        signed = -amount if direction == "debit" else amount
+        await ledger.adjust_by(session, operator.id, account.id, signed, reason)
+
+    return await _move(page, session, account_id, typed, post)
+
+
+async def _move(
+    page: Page, session: AsyncSession, account_id: int, typed: Movement, post: Post
+) -> Response:
+    if not typed.reason:
         return _no_reason(page, account_id)
 
     async def move(account: Account) -> None:
-        typed = page.read_amount(amount)
-        signed = -typed if direction == "debit" else typed
-        await ledger.adjust_by(session, operator.id, account.id, signed, reason.strip())
+        await post(account, page.read_amount(typed.amount), typed.reason)
 
     return await _write(page, session, account_id, move)
 
