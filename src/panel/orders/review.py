@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel import action_log
@@ -35,7 +36,7 @@ async def last_answers(session: AsyncSession, order_ids: Sequence[int]) -> dict[
         select(UpstreamCall)
         .where(UpstreamCall.order_id.in_(order_ids))
         .order_by(UpstreamCall.order_id, UpstreamCall.id.desc())
-        .distinct(UpstreamCall.order_id)
+        .ext(distinct_on(UpstreamCall.order_id))
     )
     return {call.order_id: call for call in found}
 
