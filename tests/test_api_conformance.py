@@ -41,6 +41,8 @@ EXAMPLES = 15  # per operation: enough to find a crash, small enough for CI
 async def _send(world: World, case: Case, token: str) -> Any:
     kwargs = case.as_transport_kwargs(base_url="http://pasok.test")
     kwargs.pop("cookies", None)  # the API reads none
+    if isinstance(kwargs.get("data"), bytes | str):  # a raw body is httpx's `content`
+        kwargs["content"] = kwargs.pop("data")
     headers = {**(kwargs.pop("headers", None) or {}), "Authorization": f"Bearer {token}"}
     return await world.panel.client.request(
         kwargs.pop("method"), kwargs.pop("url"), headers=headers, **kwargs
