@@ -4,8 +4,9 @@
 
 One scratch database: 2,000 services priced through a 25% tier, and 1M orders filled with
 set-based SQL, of which the caller's are a few thousand. `pasok api --processes 2` then takes
-`status` (one id), `status` (100 ids), `services` (plain and gzip), `balance` and `add` from
-64 wrk connections, one call after another. Every answer is checked, in wrk's Lua and from
+`status` (one id), `status` (100 ids), `services` (plain and gzip), `balance`, the same
+orders through `/v1` (one, and the newest 100) and `add` from 64 wrk connections, one call
+after another. Every answer is checked, in wrk's Lua and from
 Python against the database; a wrong or an error answer fails the run.
 """
 
@@ -108,6 +109,9 @@ local function post(body, accept)
   end
   return wrk.format("POST", "/api/v2", sent_headers, "key=%(key)s&" .. body)
 end
+local function get(path)
+  return wrk.format("GET", path, {["Authorization"] = "Bearer %(key)s"})
+end
 """
 LUA_CALLS = {
     "status": """
@@ -152,6 +156,19 @@ end
 request = function() return post("action=balance") end
 function good(body)
   return count(body, '"balance"') == 1 and count(body, '"currency"') == 1
+end
+""",
+    # The same orders through /v1, as JSON objects with what the caller paid for each.
+    "GET /v1/orders/{id}": """
+request = function() return get("/v1/orders/" .. ids[math.random(1, #ids)]) end
+function good(body)
+  return count(body, '"link"') == 1 and count(body, '"charge"') == 1
+end
+""",
+    "GET /v1/orders?limit=100": """
+request = function() return get("/v1/orders?limit=100") end
+function good(body)
+  return count(body, '"link"') == 100 and count(body, '"charge"') == 100
 end
 """,
     "add": """
@@ -248,9 +265,9 @@ async def fill(
 async def check_sample(
     url: str, base: str, key: str, caller: int, ids: list[int]
 ) -> tuple[int, int]:
-    """A sample of answers against the database: status, charge, remains, currency; the
-    services list's size and the caller's rate, plain and compressed; the balance. The sizes
-    of the plain and the compressed list."""
+    """A sample of answers against the database: status, charge, remains, currency, and the
+    charge `/v1` shows; the services list's size and the caller's rate, plain and compressed;
+    the balance. The sizes of the plain and the compressed list."""
     from panel.ledger import service as ledger
     from panel.plumbing.db import create_engine, create_sessionmaker, transaction
 
@@ -302,6 +319,11 @@ async def check_sample(
                     "currency": seen["currency"],
                 }
                 assert got == expected, (order_id, got, expected)
+            viewed = await client.get(
+                f"/v1/orders/{order_id}", headers={"Authorization": f"Bearer {key}"}
+            )
+            assert viewed.status_code == 200, viewed.text
+            assert Decimal(viewed.json()["charge"]) == row.amount, (order_id, viewed.json())
         plain = await client.post("/api/v2", data={"key": key, "action": "services"})
         assert plain.status_code == 200, plain.text
         listed = plain.json()
@@ -344,8 +366,9 @@ async def main(seconds: int, calls: list[str]) -> None:
             for call in calls or LUA_CALLS:
                 wrk(base, call, fields, WARM_UP)
                 count, p50, p99 = wrk(base, call, fields, seconds)
+                label = call if call.startswith("GET /v1") else f"/api/v2 {call}"
                 print(
-                    f"/api/v2 {call}, {CLIENTS} clients, {PROCESSES} API processes: "
+                    f"{label}, {CLIENTS} clients, {PROCESSES} API processes: "
                     f"{count / seconds:,.0f} requests/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
                 )
             # After the load too: what was served under it is still what the database holds.

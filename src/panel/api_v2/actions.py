@@ -17,7 +17,7 @@ from panel.api_v2 import answers
 from panel.catalogue.offer import kept_list, offer
 from panel.keys import service as keys
 from panel.ledger import balance_reads
-from panel.models import BUYERS, Account, ApiKeyKind
+from panel.models import BUYERS, Account
 from panel.orders import batcher, intake, status_reads, texts
 from panel.orders import service as orders
 from panel.orders.texts import Refused
@@ -57,12 +57,8 @@ async def caller(
     """The reseller or agency whose live key this is, used from an `address` the key allows
     (None: not known, allowed only by a key that names no addresses); operator tokens do not
     open API v2."""
-
-    async def authenticate() -> keys.Holder | None:
-        return await keys.authenticate(session, key, ApiKeyKind.api, address)
-
     # The allowed addresses are kept with the key: checking them costs no read.
-    holder = await keys.kept(runtime.reads, key, authenticate) if key else None
+    holder = await keys.api_caller(session, runtime.reads, key, address)
     if holder is None or holder.account.kind not in BUYERS:
         raise Refused(texts.INVALID_KEY)
     if not holder.admits(address):

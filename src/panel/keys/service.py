@@ -11,6 +11,7 @@ from ipaddress import ip_network
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from panel import action_log
 from panel.errors import Invalid, NotFound
@@ -19,6 +20,7 @@ from panel.keys.holder import Network
 from panel.keys.holder import kept as kept
 from panel.models import Account, AccountKind, AccountStatus, ApiKey, ApiKeyKind
 from panel.plumbing import read_cache
+from panel.plumbing.read_cache import ReadCache
 
 PREFIX_LENGTH = 12
 OPERATOR_MARK = "op_"
@@ -121,6 +123,26 @@ async def _record_use(session: AsyncSession, key: ApiKey, address: str | None) -
         .values(last_used_at=now, last_used_from=address)
         .execution_options(synchronize_session=False, **{read_cache.NEUTRAL: True})
     )
+    # Known on the key in hand too, without marking it changed: a key the read cache keeps
+    # is not written again on every call until the cache reads it afresh.
+    set_committed_value(key, "last_used_at", now)
+    set_committed_value(key, "last_used_from", address)
+
+
+async def api_caller(
+    session: AsyncSession, reads: ReadCache, plaintext: str, address: str | None
+) -> Holder | None:
+    """The live API key `plaintext` is and the account it opens, as API v2 and `/v1` find
+    their caller: kept by the read cache between calls, and the key's use recorded (about
+    once a minute) whenever `address` may use it, however the holder was found."""
+
+    async def read() -> Holder | None:
+        return await authenticate(session, plaintext, ApiKeyKind.api, address)
+
+    holder = await kept(reads, plaintext, read) if plaintext else None
+    if holder is not None and holder.admits(address):
+        await _record_use(session, holder.key, address)
+    return holder
 
 
 async def list_for(session: AsyncSession, account_id: int) -> list[ApiKey]:
