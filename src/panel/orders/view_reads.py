@@ -4,13 +4,13 @@ viewer paid: plain rows, no ORM objects and no second query on the read path, as
 
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.models import Account, Order, OrderCharge
 from panel.orders import service
 
-# What `OrderView` shows, by its field names.
+# What `OrderView` shows, by its field names, but for what the viewer paid (`_of`).
 _SHOWN = (
     Order.id,
     Order.service_id,
@@ -18,7 +18,6 @@ _SHOWN = (
     Order.quantity,
     Order.params,
     Order.status,
-    OrderCharge.amount.label("paid"),
     Order.start_count,
     # `Order.undelivered`, in SQL: the whole quantity until the upstream reports progress.
     func.coalesce(Order.remains, Order.quantity).label("undelivered"),
@@ -29,9 +28,17 @@ _SHOWN = (
 
 
 def _of(viewer: Account) -> Any:
-    # The viewer's own charge row: a reseller sees what it paid for an agency's order.
-    paid = and_(OrderCharge.order_id == Order.id, OrderCharge.account_id == viewer.id)
-    return select(*_SHOWN).join(OrderCharge, paid)
+    # What the viewer paid: a buyer's charge is the order's own (`Order.charge` is its buyer's
+    # `order_charge` row), so only a reseller reading its agencies' orders looks up a row of
+    # its own, as `status_reads` does; CASE evaluates the subquery only then. An order the
+    # viewer paid nothing for is not its to see.
+    own_row = (
+        select(OrderCharge.amount)
+        .where(OrderCharge.order_id == Order.id, OrderCharge.account_id == viewer.id)
+        .scalar_subquery()
+    )
+    paid = case((Order.account_id == viewer.id, Order.charge), else_=own_row)
+    return select(*_SHOWN, paid.label("paid")).where(paid.is_not(None))
 
 
 async def one(session: AsyncSession, viewer: Account, order_id: int) -> Any | None:
