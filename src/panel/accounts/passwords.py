@@ -1,4 +1,6 @@
-"""Web panel passwords: argon2, the hash alone stored."""
+"""Web panel passwords: argon2, the hash alone stored. argon2 is slow on purpose, about a tenth
+of a second of several cores: hashed and checked in a thread, so that a sign-in does not stop
+every other request of its process meanwhile."""
 
 import asyncio
 
@@ -11,10 +13,6 @@ from panel.models import Account
 
 HASHER = PasswordHasher()
 MIN_LENGTH = 10
-
-
-# argon2 is slow on purpose, about a tenth of a second of several cores: hashed and checked in
-# a thread, so that a sign-in does not stop every other request of its process meanwhile.
 
 
 async def set_password(session: AsyncSession, account: Account, password: str) -> None:
