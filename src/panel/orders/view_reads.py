@@ -4,7 +4,7 @@ viewer paid: plain rows, no ORM objects and no second query on the read path, as
 
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panel.models import Account, Order, OrderCharge
@@ -30,15 +30,21 @@ _SHOWN = (
 def _of(viewer: Account) -> Any:
     # What the viewer paid: a buyer's charge is the order's own (`Order.charge` is its buyer's
     # `order_charge` row), so only a reseller reading its agencies' orders looks up a row of
-    # its own, as `status_reads` does; CASE evaluates the subquery only then. An order the
-    # viewer paid nothing for is not its to see.
+    # its own, as `status_reads` does; CASE evaluates the subquery only then, and LATERAL once
+    # for both the column and the filter. An order the viewer paid nothing for is not its to
+    # see.
     own_row = (
         select(OrderCharge.amount)
         .where(OrderCharge.order_id == Order.id, OrderCharge.account_id == viewer.id)
+        .correlate(Order)
         .scalar_subquery()
     )
-    paid = case((Order.account_id == viewer.id, Order.charge), else_=own_row)
-    return select(*_SHOWN, paid.label("paid")).where(paid.is_not(None))
+    paid = (
+        select(case((Order.account_id == viewer.id, Order.charge), else_=own_row).label("paid"))
+        .correlate(Order)
+        .lateral()
+    )
+    return select(*_SHOWN, paid.c.paid).join(paid, true()).where(paid.c.paid.is_not(None))
 
 
 async def one(session: AsyncSession, viewer: Account, order_id: int) -> Any | None:
